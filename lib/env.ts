@@ -1,0 +1,85 @@
+/**
+ * Builds `SluiceDeps` from environment variables: how a Lambda function (and anything else
+ * configured by its environment) learns its resource names, backend and endpoints.
+ *
+ * The CDK stack sets the RESOURCE_ENV variables through `SluiceFunction.bindTable()` /
+ * `bindBucket()`; the integration tests set them by hand before importing `functions/api`.
+ * Read once per process (Lambda: once per cold start); a missing name is a deployment bug, so
+ * it fails the cold start loudly instead of failing every request later.
+ *
+ * Variables:
+ *   SLUICE_META_TABLE, SLUICE_LOG_TABLE, SLUICE_BUCKET   required (names from RESOURCE_ENV)
+ *   SLUICE_BACKEND             aws (default) | local | localstack
+ *   SLUICE_DYNAMODB_ENDPOINT   optional; set = emulator mode for DynamoDB
+ *   SLUICE_S3_ENDPOINT         optional; set = emulator mode for S3 (path-style addressing)
+ *   SLUICE_AUTH_TOKEN          optional bearer token for /v1 routes
+ *   AWS_REGION / AWS_DEFAULT_REGION   region (Lambda always sets AWS_REGION)
+ *   AWS_ACCESS_KEY_ID          in emulator mode, real credentials are used when set, else dummy ones
+ */
+import { BACKENDS, randomIds, systemClock, type Backend, type SluiceDeps } from './deps.ts';
+import { createAwsClients } from './storage/clients.ts';
+import { RESOURCE_ENV, type ResourceNames } from './storage/tables.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const SLUICE_ENV = {
+  backend: 'SLUICE_BACKEND',
+  dynamoEndpoint: 'SLUICE_DYNAMODB_ENDPOINT',
+  s3Endpoint: 'SLUICE_S3_ENDPOINT',
+  authToken: 'SLUICE_AUTH_TOKEN',
+} as const;
+
+/** Empty strings count as unset: `FOO= node ...` and a blank CloudFormation value mean "none". */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function resourceNamesFromEnv(env: Env = process.env): ResourceNames {
+  const missing = Object.values(RESOURCE_ENV).filter((name) => read(env, name) === undefined);
+  if (missing.length > 0) {
+    throw new Error(
+      `Missing environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: ` +
+        'the physical table and bucket names must be set (the CDK stack sets them on the function).',
+    );
+  }
+  // Checked just above; `?? ''` only satisfies the type checker.
+  const get = (name: string): string => read(env, name) ?? '';
+  return {
+    tables: { meta: get(RESOURCE_ENV.metaTable), log: get(RESOURCE_ENV.logTable) },
+    bucket: get(RESOURCE_ENV.bucket),
+  };
+}
+
+export function backendFromEnv(env: Env = process.env): Backend {
+  const value = read(env, SLUICE_ENV.backend) ?? 'aws';
+  if (!(BACKENDS as readonly string[]).includes(value)) {
+    throw new Error(`${SLUICE_ENV.backend}='${value}' is not one of ${BACKENDS.join(', ')}`);
+  }
+  return value as Backend;
+}
+
+export function depsFromEnv(env: Env = process.env): SluiceDeps {
+  const names = resourceNamesFromEnv(env);
+  const backend = backendFromEnv(env);
+  const dynamoEndpoint = read(env, SLUICE_ENV.dynamoEndpoint);
+  const s3Endpoint = read(env, SLUICE_ENV.s3Endpoint);
+  const emulator = dynamoEndpoint !== undefined || s3Endpoint !== undefined;
+  const clients = createAwsClients({
+    dynamoEndpoint,
+    s3Endpoint,
+    region: read(env, 'AWS_REGION') ?? read(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+    // Emulators accept any credentials; real ones win when present (e.g. LocalStack with a
+    // profile), and outside emulator mode the SDK's default chain (the Lambda role) applies.
+    dummyCredentials: emulator && read(env, 'AWS_ACCESS_KEY_ID') === undefined,
+  });
+  const authToken = read(env, SLUICE_ENV.authToken);
+  return {
+    clients,
+    names,
+    clock: systemClock,
+    ids: randomIds,
+    backend,
+    ...(authToken !== undefined ? { authToken } : {}),
+  };
+}
