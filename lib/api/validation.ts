@@ -1,0 +1,60 @@
+/**
+ * Request parsing: size guard, JSON, then a zod schema. Shape errors become INVALID_REQUEST
+ * unless the schema's field maps to a more specific Kafka error (e.g. a topic `name` of the
+ * wrong type is INVALID_TOPIC_EXCEPTION), so clients see the code they would see from Kafka.
+ */
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { InvalidRequestError, MessageTooLargeError, type SluiceError } from '../errors.ts';
+
+export type ErrorForField = (message: string) => SluiceError;
+
+/** Reads the body as JSON, refusing more than `maxBytes` before parsing it. */
+export async function readJsonBody(c: Context, maxBytes: number): Promise<unknown> {
+  const declared = Number(c.req.header('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw tooLarge(declared, maxBytes);
+  }
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength > maxBytes) throw tooLarge(bytes.byteLength, maxBytes);
+  if (bytes.byteLength === 0) throw new InvalidRequestError('a JSON request body is required');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidRequestError('request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new InvalidRequestError(`malformed JSON body: ${(err as Error).message}`);
+  }
+}
+
+function tooLarge(size: number, max: number): MessageTooLargeError {
+  return new MessageTooLargeError(`request body of ${size} bytes exceeds the limit of ${max} bytes`, {
+    maxRequestBytes: max,
+  });
+}
+
+function describePath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'body';
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}
+
+/** Parses `input`; the first issue decides the error (its top-level field may pick the code). */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  errorFor: Readonly<Record<string, ErrorForField>> = {},
+): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path[0];
+  const message = `${describePath(issue.path)}: ${issue.message}`;
+  const specific = typeof field === 'string' ? errorFor[field] : undefined;
+  throw specific ? specific(message) : new InvalidRequestError(message, { field: describePath(issue.path) });
+}

@@ -1,0 +1,128 @@
+/**
+ * Topic administration: the rules of topic-rules.ts on top of the topic store.
+ * Time and ids are injected; storage races (TopicChangedError) are retried here by re-reading.
+ */
+import type { Clock, IdGenerator } from '../deps.ts';
+import { UnknownTopicOrPartitionError, UnavailableError } from '../errors.ts';
+import { TopicChangedError, type TopicRecord, type TopicStore } from '../storage/topic-store.ts';
+import {
+  applyConfigChanges,
+  effectiveConfig,
+  validatePartitionCount,
+  validatePartitionGrowth,
+  validateTopicName,
+} from './topic-rules.ts';
+
+export interface PartitionBounds {
+  readonly partition: number;
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+}
+
+/** Where describe gets each partition's log start offset and high watermark. */
+export interface PartitionBoundsReader {
+  bounds(topic: TopicRecord): Promise<PartitionBounds[]>;
+}
+
+/** Before anything is produced every partition is empty: 0/0. */
+export const emptyBounds: PartitionBoundsReader = {
+  async bounds(topic) {
+    return Array.from({ length: topic.partitions }, (_, partition) => ({
+      partition,
+      logStartOffset: 0,
+      highWatermark: 0,
+    }));
+  },
+};
+
+export interface CreateTopicInput {
+  readonly name: unknown;
+  readonly partitions?: unknown;
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+export interface UpdateTopicInput {
+  readonly partitions?: unknown;
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+export interface TopicDescription {
+  readonly topic: TopicRecord;
+  readonly partitions: PartitionBounds[];
+}
+
+const MAX_RACE_RETRIES = 8;
+
+export class TopicService {
+  constructor(
+    private readonly store: TopicStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly boundsReader: PartitionBoundsReader = emptyBounds,
+  ) {}
+
+  /** Validates everything before the one conditional write: a 4xx never writes. */
+  async create(input: CreateTopicInput): Promise<TopicRecord> {
+    const name = validateTopicName(input.name);
+    // Kafka's num.partitions default is 1.
+    const partitions = validatePartitionCount(input.partitions ?? 1);
+    const config = effectiveConfig(input.config);
+    const topic: TopicRecord = {
+      name,
+      topicId: this.ids.newId(),
+      partitions,
+      config,
+      createdAt: this.clock.now(),
+      version: 0,
+    };
+    await this.store.create(topic);
+    return topic;
+  }
+
+  async list(): Promise<TopicRecord[]> {
+    return this.store.list();
+  }
+
+  async get(name: string): Promise<TopicRecord> {
+    const topic = await this.store.get(name);
+    if (!topic) throw UnknownTopicOrPartitionError.topic(name);
+    return topic;
+  }
+
+  async describe(name: string): Promise<TopicDescription> {
+    const topic = await this.get(name);
+    return { topic, partitions: await this.boundsReader.bounds(topic) };
+  }
+
+  async update(name: string, input: UpdateTopicInput): Promise<TopicRecord> {
+    return this.retryRaces(name, async () => {
+      const current = await this.get(name);
+      const partitions =
+        input.partitions === undefined
+          ? current.partitions
+          : validatePartitionGrowth(current.partitions, input.partitions);
+      const config = applyConfigChanges(current.config, input.config);
+      return this.store.update(current, { partitions, config });
+    });
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.retryRaces(name, async () => {
+      const current = await this.get(name);
+      await this.store.delete(current, this.clock.now());
+    });
+  }
+
+  private async retryRaces<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof TopicChangedError)) throw err;
+        if (attempt >= MAX_RACE_RETRIES) {
+          throw new UnavailableError(`topic '${name}' is changing concurrently; retry`, err);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * THE key schema: every DynamoDB key and S3 object key Sluice writes is formatted (and parsed)
+ * here, nowhere else. Tables are declared in tables.ts.
+ *
+ * meta table (pk S, sk S; GSI byKind on (kind, pk)):
+ *   topic          pk "topic#<collision name>"      sk "topic"      kind "topic"
+ *                  The collision name maps '.' to '_', so creating "a.b" while "a_b" exists
+ *                  fails the same attribute_not_exists condition as an exact duplicate.
+ *   deleted topic  pk "deleted-topic#<topicId>"     sk "topic"      kind "deleted-topic"
+ *                  Left by DELETE for maintenance, which removes the topic's index and objects.
+ *
+ * log table (pk S, sk N):
+ *   partition      pk "<topicId>#<partition>"       sk -1 (head), sk slot >= 0 (entries)
+ *                  Keyed by topicId, never by name: a re-created topic starts empty.
+ *
+ * Stable: these layouts are persisted. Never change a prefix without a migration.
+ */
+import { collisionName } from '../log/topic-rules.ts';
+
+export const ITEM_KIND = {
+  topic: 'topic',
+  deletedTopic: 'deleted-topic',
+} as const;
+
+export interface MetaKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+const TOPIC_PREFIX = 'topic#';
+const DELETED_TOPIC_PREFIX = 'deleted-topic#';
+const TOPIC_SK = 'topic';
+
+export function topicKey(name: string): MetaKey {
+  return { pk: `${TOPIC_PREFIX}${collisionName(name)}`, sk: TOPIC_SK };
+}
+
+export function deletedTopicKey(topicId: string): MetaKey {
+  return { pk: `${DELETED_TOPIC_PREFIX}${topicId}`, sk: TOPIC_SK };
+}
+
+export function parseDeletedTopicKey(pk: string): string | undefined {
+  return pk.startsWith(DELETED_TOPIC_PREFIX) ? pk.slice(DELETED_TOPIC_PREFIX.length) : undefined;
+}
+
+// ---- log table ----------------------------------------------------------------------------
+
+/** Sort key of a partition's head item; entries use their slot number (>= 0). */
+export const HEAD_SLOT = -1;
+
+export function partitionKey(topicId: string, partition: number): string {
+  return `${topicId}#${partition}`;
+}
+
+export function parsePartitionKey(pk: string): { topicId: string; partition: number } {
+  const hash = pk.lastIndexOf('#');
+  const partition = Number(pk.slice(hash + 1));
+  if (hash <= 0 || !Number.isInteger(partition) || partition < 0) {
+    throw new Error(`not a partition key: ${pk}`);
+  }
+  return { topicId: pk.slice(0, hash), partition };
+}

@@ -1,0 +1,243 @@
+/**
+ * Topics in the meta table (layout in keys.ts). Concurrency control is conditional writes only:
+ *  - create: attribute_not_exists on the collision-name key, so an exact duplicate and a
+ *    '.'/'_' collision are both decided by one write; ALL_OLD tells which it was.
+ *  - update: conditional on (topicId, version), so concurrent PATCHes serialise and a PATCH
+ *    racing a delete + re-create never touches the new topic.
+ *  - delete: one transaction removes the topic and leaves a deleted-topic marker for maintenance.
+ */
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type QueryCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import { InvalidTopicError, TopicAlreadyExistsError } from '../errors.ts';
+import type { TopicConfig } from '../log/topic-rules.ts';
+import { N, S, isConditionFailure, num, str, type Item } from './attributes.ts';
+import type { AwsClients } from './clients.ts';
+import { ITEM_KIND, deletedTopicKey, topicKey } from './keys.ts';
+import { withRetries } from './retry.ts';
+import { META_TABLE } from './tables.ts';
+
+export interface TopicRecord {
+  readonly name: string;
+  /** Stable identity: a deleted and re-created topic gets a new one. */
+  readonly topicId: string;
+  readonly partitions: number;
+  readonly config: TopicConfig;
+  readonly createdAt: number;
+  /** Bumped by every update; the condition of the next one. */
+  readonly version: number;
+}
+
+/** A conditional update lost a race (the topic changed or vanished); re-read and retry. */
+export class TopicChangedError extends Error {
+  constructor(readonly topic: string) {
+    super(`topic '${topic}' changed concurrently`);
+  }
+}
+
+function toItem(t: TopicRecord): Item {
+  const key = topicKey(t.name);
+  return {
+    pk: S(key.pk),
+    sk: S(key.sk),
+    kind: S(ITEM_KIND.topic),
+    name: S(t.name),
+    topicId: S(t.topicId),
+    partitions: N(t.partitions),
+    config: S(JSON.stringify(t.config)),
+    createdAt: N(t.createdAt),
+    version: N(t.version),
+  };
+}
+
+function fromItem(item: Item): TopicRecord {
+  return {
+    name: str(item, 'name'),
+    topicId: str(item, 'topicId'),
+    partitions: num(item, 'partitions'),
+    config: JSON.parse(str(item, 'config')) as TopicConfig,
+    createdAt: num(item, 'createdAt'),
+    version: num(item, 'version'),
+  };
+}
+
+export class TopicStore {
+  private readonly table: string;
+
+  constructor(private readonly clients: AwsClients, tableName: string) {
+    this.table = tableName;
+  }
+
+  async create(topic: TopicRecord): Promise<void> {
+    try {
+      await withRetries('create topic', () =>
+        this.clients.dynamo.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: toItem(topic),
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const existing = (err as { Item?: Item }).Item;
+      const existingName = existing ? str(existing, 'name') : undefined;
+      if (existingName === undefined || existingName === topic.name) {
+        throw new TopicAlreadyExistsError(topic.name);
+      }
+      throw new InvalidTopicError(
+        `Topic '${topic.name}' collides with existing topic: ${existingName}`,
+      );
+    }
+  }
+
+  /** Strongly consistent: a topic is visible to the request right after its create answered. */
+  async get(name: string): Promise<TopicRecord | undefined> {
+    const out = await withRetries('read topic', () =>
+      this.clients.dynamo.send(
+        new GetItemCommand({ TableName: this.table, Key: keyOf(name), ConsistentRead: true }),
+      ),
+    );
+    if (!out.Item) return undefined;
+    const topic = fromItem(out.Item);
+    // The key is the collision name: "a.b" finds "a_b"'s item, which is not topic "a.b".
+    return topic.name === name ? topic : undefined;
+  }
+
+  /** Every topic, by name. Reads the byKind index (eventually consistent on AWS). */
+  async list(): Promise<TopicRecord[]> {
+    const topics: TopicRecord[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page: QueryCommandOutput = await withRetries('list topics', () =>
+        this.clients.dynamo.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: META_TABLE.globalIndexes[0].indexName,
+            KeyConditionExpression: 'kind = :kind',
+            ExpressionAttributeValues: { ':kind': S(ITEM_KIND.topic) },
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) topics.push(fromItem(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Writes `next` if the stored topic is still `prev` (same topicId and version). */
+  async update(prev: TopicRecord, next: Pick<TopicRecord, 'partitions' | 'config'>): Promise<TopicRecord> {
+    const updated: TopicRecord = { ...prev, ...next, version: prev.version + 1 };
+    try {
+      await withRetries('update topic', () =>
+        this.clients.dynamo.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: keyOf(prev.name),
+            UpdateExpression: 'SET partitions = :p, config = :c, version = :next',
+            ConditionExpression: 'topicId = :id AND version = :v',
+            ExpressionAttributeValues: {
+              ':p': N(updated.partitions),
+              ':c': S(JSON.stringify(updated.config)),
+              ':next': N(updated.version),
+              ':id': S(prev.topicId),
+              ':v': N(prev.version),
+            },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new TopicChangedError(prev.name);
+      throw err;
+    }
+    return updated;
+  }
+
+  /**
+   * Removes the topic and records `deleted-topic#<topicId>` so maintenance can remove its index
+   * entries and segment objects. Conditional on the topicId: never deletes a re-created topic.
+   */
+  async delete(topic: TopicRecord, deletedAt: number): Promise<void> {
+    const marker = deletedTopicKey(topic.topicId);
+    try {
+      await withRetries('delete topic', () =>
+        this.clients.dynamo.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              {
+                Delete: {
+                  TableName: this.table,
+                  Key: keyOf(topic.name),
+                  ConditionExpression: 'topicId = :id',
+                  ExpressionAttributeValues: { ':id': S(topic.topicId) },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: {
+                    pk: S(marker.pk),
+                    sk: S(marker.sk),
+                    kind: S(ITEM_KIND.deletedTopic),
+                    name: S(topic.name),
+                    topicId: S(topic.topicId),
+                    partitions: N(topic.partitions),
+                    deletedAt: N(deletedAt),
+                  },
+                },
+              },
+            ],
+          }),
+        ),
+      );
+    } catch (err) {
+      if (isTransactionConditionFailure(err)) throw new TopicChangedError(topic.name);
+      throw err;
+    }
+  }
+
+  /** Maintenance: the markers DELETE left behind (one page; maintenance loops). */
+  async deletedTopicIds(): Promise<string[]> {
+    const out = await this.clients.dynamo.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: META_TABLE.globalIndexes[0].indexName,
+        KeyConditionExpression: 'kind = :kind',
+        ExpressionAttributeValues: { ':kind': S(ITEM_KIND.deletedTopic) },
+      }),
+    );
+    return (out.Items ?? []).map((i) => str(i, 'topicId'));
+  }
+
+  /** Maintenance: forget a marker once the topic's data is gone. */
+  async forgetDeletedTopic(topicId: string): Promise<void> {
+    const key = deletedTopicKey(topicId);
+    await withRetries('forget deleted topic', () =>
+      this.clients.dynamo.send(
+        new DeleteItemCommand({ TableName: this.table, Key: { pk: S(key.pk), sk: S(key.sk) } }),
+      ),
+    );
+  }
+}
+
+function keyOf(name: string): Item {
+  const key = topicKey(name);
+  return { pk: S(key.pk), sk: S(key.sk) };
+}
+
+export function isTransactionConditionFailure(err: unknown): boolean {
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  return (
+    e?.name === 'TransactionCanceledException' &&
+    (e.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')
+  );
+}
