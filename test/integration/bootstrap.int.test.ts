@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import {
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ensureResources } from '../../lib/storage/bootstrap.ts';
+import {
+  LOG_TABLE,
+  META_TABLE,
+  TABLES,
+  resourceNames,
+  type GlobalIndexDefinition,
+  type TableDefinition,
+} from '../../lib/storage/tables.ts';
+import { stackDeps } from '../support/stack.ts';
+
+describe('ensureResources', () => {
+  const { clients } = stackDeps();
+  // Own names: the shared stack's tables are in use by other files running in parallel.
+  const names = resourceNames(`boot-${randomBytes(4).toString('hex')}`);
+
+  afterAll(async () => {
+    await Promise.all(
+      Object.values(names.tables).map((TableName) =>
+        clients.dynamo.send(new DeleteTableCommand({ TableName })).catch(() => undefined),
+      ),
+    );
+  });
+
+  const describeTable = async (name: string) =>
+    (await clients.dynamo.send(new DescribeTableCommand({ TableName: name }))).Table;
+
+  it('creates every table ACTIVE with the declared keys, indexes and projections', async () => {
+    await ensureResources(clients, names);
+    for (const def of TABLES as readonly TableDefinition[]) {
+      const table = await describeTable(names.tables[def.id]);
+      expect(table?.TableStatus).toBe('ACTIVE');
+      expect(table?.BillingModeSummary?.BillingMode ?? 'PAY_PER_REQUEST').toBe('PAY_PER_REQUEST');
+      expect(table?.KeySchema?.[0]).toEqual({ AttributeName: def.partitionKey.name, KeyType: 'HASH' });
+      const indexes = new Map((table?.GlobalSecondaryIndexes ?? []).map((gsi) => [gsi.IndexName, gsi]));
+      expect([...indexes.keys()].sort()).toEqual(def.globalIndexes.map((i) => i.indexName).sort());
+      for (const index of def.globalIndexes as readonly GlobalIndexDefinition[]) {
+        const gsi = indexes.get(index.indexName);
+        expect(gsi?.IndexStatus).toBe('ACTIVE');
+        expect(gsi?.KeySchema?.map((k) => k.AttributeName)).toEqual(
+          [index.partitionKey.name, index.sortKey?.name].filter(Boolean),
+        );
+        if (index.nonKeyAttributes === undefined) {
+          expect(gsi?.Projection?.ProjectionType).toBe('ALL');
+        } else {
+          expect(gsi?.Projection?.ProjectionType).toBe('INCLUDE');
+          expect([...(gsi?.Projection?.NonKeyAttributes ?? [])].sort()).toEqual([...index.nonKeyAttributes].sort());
+        }
+      }
+    }
+  });
+
+  it('enables TTL on the declared attribute', async () => {
+    const { TimeToLiveDescription } = await clients.dynamo.send(
+      new DescribeTimeToLiveCommand({ TableName: names.tables.meta }),
+    );
+    expect(TimeToLiveDescription?.TimeToLiveStatus).toBe('ENABLED');
+    expect(TimeToLiveDescription?.AttributeName).toBe(META_TABLE.timeToLiveAttribute);
+  });
+
+  it('creates the bucket', async () => {
+    await expect(clients.s3.send(new HeadBucketCommand({ Bucket: names.bucket }))).resolves.toBeDefined();
+  });
+
+  it('is idempotent, also when run concurrently', async () => {
+    await Promise.all([ensureResources(clients, names), ensureResources(clients, names)]);
+    await ensureResources(clients, names);
+    const table = await describeTable(names.tables.log);
+    expect(table?.GlobalSecondaryIndexes).toHaveLength(LOG_TABLE.globalIndexes.length);
+  });
+
+  it('adds an index missing from an existing table', async () => {
+    const missing = LOG_TABLE.globalIndexes[1].indexName;
+    await clients.dynamo.send(
+      new UpdateTableCommand({
+        TableName: names.tables.log,
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: missing } }],
+      }),
+    );
+    await expect.poll(async () => (await describeTable(names.tables.log))?.GlobalSecondaryIndexes?.length).toBe(
+      LOG_TABLE.globalIndexes.length - 1,
+    );
+    await ensureResources(clients, names);
+    const table = await describeTable(names.tables.log);
+    const gsi = table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === missing);
+    expect(gsi?.IndexStatus).toBe('ACTIVE');
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * Deps and app wired to the shared integration stack started by global-setup.ts. Real AWS SDK
+ * clients against DynamoDB Local and s3rver, system clock, random ids.
+ *
+ *   const app = stackApp();
+ *   const res = await app.request('/v1/topics', { method: 'POST', ... });
+ */
+import type { Hono } from 'hono';
+import { inject } from 'vitest';
+import { createApp } from '../../lib/api/app.ts';
+import { randomIds, systemClock, type SluiceDeps } from '../../lib/deps.ts';
+import { createAwsClients } from '../../lib/storage/clients.ts';
+import { resourceNames } from '../../lib/storage/tables.ts';
+
+export function stackDeps(overrides: Partial<SluiceDeps> = {}): SluiceDeps {
+  const stack = inject('sluiceStack');
+  return {
+    clients: createAwsClients({
+      dynamoEndpoint: stack.dynamoEndpoint,
+      s3Endpoint: stack.s3Endpoint,
+      region: 'us-east-1',
+      dummyCredentials: true,
+    }),
+    names: resourceNames(stack.prefix, stack.bucket),
+    clock: systemClock,
+    ids: randomIds,
+    backend: 'local',
+    ...overrides,
+  };
+}
+
+export function stackApp(overrides: Partial<SluiceDeps> = {}): Hono {
+  return createApp(stackDeps(overrides));
+}
