@@ -15,6 +15,7 @@ import {
   resourceNames,
   type GlobalIndexDefinition,
   type TableDefinition,
+  type TableId,
 } from '../../lib/storage/tables.ts';
 import { stackDeps } from '../support/stack.ts';
 
@@ -37,7 +38,7 @@ describe('ensureResources', () => {
   it('creates every table ACTIVE with the declared keys, indexes and projections', async () => {
     await ensureResources(clients, names);
     for (const def of TABLES as readonly TableDefinition[]) {
-      const table = await describeTable(names.tables[def.id]);
+      const table = await describeTable(names.tables[def.id as TableId]);
       expect(table?.TableStatus).toBe('ACTIVE');
       expect(table?.BillingModeSummary?.BillingMode ?? 'PAY_PER_REQUEST').toBe('PAY_PER_REQUEST');
       expect(table?.KeySchema?.[0]).toEqual({ AttributeName: def.partitionKey.name, KeyType: 'HASH' });
