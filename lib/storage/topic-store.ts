@@ -143,8 +143,15 @@ export class TopicStore {
           new UpdateItemCommand({
             TableName: this.table,
             Key: keyOf(prev.name),
-            UpdateExpression: 'SET partitions = :p, config = :c, version = :next',
-            ConditionExpression: 'topicId = :id AND version = :v',
+            // Names aliased: `partitions` is a DynamoDB reserved word.
+            UpdateExpression: 'SET #partitions = :p, #config = :c, #version = :next',
+            ConditionExpression: '#topicId = :id AND #version = :v',
+            ExpressionAttributeNames: {
+              '#partitions': 'partitions',
+              '#config': 'config',
+              '#version': 'version',
+              '#topicId': 'topicId',
+            },
             ExpressionAttributeValues: {
               ':p': N(updated.partitions),
               ':c': S(JSON.stringify(updated.config)),

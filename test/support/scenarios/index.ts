@@ -3,10 +3,12 @@
  * exercise the real app against whatever stack `getDeps()` points at: the emulator stack
  * (test/integration) or LocalStack (test/localstack). Same scenarios, same assertions.
  */
+import { describe } from 'vitest';
 import type { SluiceDeps } from '../../../lib/deps.ts';
+import { registerTopicScenarios } from './topics.ts';
 
 export type DepsProvider = () => SluiceDeps;
 
 export function registerAllScenarios(getDeps: DepsProvider): void {
-  void getDeps;
+  describe('topics', () => registerTopicScenarios(getDeps));
 }
