@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Launcher for the `sluice` command: runs lib/cli/main.ts under tsx in a child Node process,
+// forwarding arguments, signals and the exit status. (The CLI stays TypeScript; no build step.)
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('../lib/cli/main.ts', import.meta.url));
+// Resolve tsx from this package, so the launcher works from any working directory.
+const tsx = import.meta.resolve('tsx');
+
+const child = spawn(process.execPath, ['--import', tsx, main, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
+
+const forward = (signal) => {
+  // A terminal Ctrl-C already reached the child (same process group); forwarding once more
+  // is harmless: the CLI ignores repeated signals while it shuts down.
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward);
+
+child.on('error', (err) => {
+  console.error(`sluice: cannot start node: ${err.message}`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => {
+  if (signal) {
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeAllListeners(s);
+    process.kill(process.pid, signal);
+  } else {
+    process.exit(code ?? 1);
+  }
+});

@@ -1,0 +1,189 @@
+/**
+ * `sluice dev`: the Hono app on @hono/node-server, against
+ *   local       DynamoDB Local + s3rver, data kept under the data dir across restarts (default)
+ *   localstack  LocalStack in a container (testcontainers; needs Docker)
+ *   aws         real AWS: region/credentials from the environment, names from
+ *               SLUICE_META_TABLE / SLUICE_LOG_TABLE / SLUICE_BUCKET, nothing created
+ *
+ * Shutdown (SIGINT/SIGTERM): close the HTTP server, stop every emulator, exit 0. The JVM is
+ * also reaped on any other exit (child-reaper.ts). Repeated signals during shutdown are
+ * ignored; a hard deadline bounds it.
+ */
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { createApp } from '../api/app.ts';
+import { randomIds, systemClock, type Backend, type SluiceDeps } from '../deps.ts';
+import { resourceNamesFromEnv } from '../env.ts';
+import { ensureResources } from '../storage/bootstrap.ts';
+import { createAwsClients, type AwsClients } from '../storage/clients.ts';
+import { resourceNames, type ResourceNames } from '../storage/tables.ts';
+import { DEFAULT_PREFIX, localstackClients, startLocalStack, startLocalstackContainer } from './local-stack.ts';
+
+export const DEV_DEFAULTS = { port: 8080, host: '127.0.0.1', dataDir: '.sluice' } as const;
+const SHUTDOWN_DEADLINE_MS = 15_000;
+
+export interface DevOptions {
+  readonly backend: Backend;
+  readonly port: number;
+  readonly host: string;
+  /** Used by the local backend only. */
+  readonly dataDir: string;
+  readonly authToken?: string | undefined;
+}
+
+/** Options from flags, falling back to PORT / SLUICE_DATA_DIR / SLUICE_AUTH_TOKEN. */
+export function devOptions(
+  flags: { backend?: string; port?: string; host?: string; dataDir?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): DevOptions {
+  const backend = flags.backend ?? 'local';
+  if (backend !== 'local' && backend !== 'localstack' && backend !== 'aws') {
+    throw new Error(`--backend must be local, localstack or aws (got ${backend})`);
+  }
+  const portText = flags.port ?? env.PORT ?? String(DEV_DEFAULTS.port);
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`invalid port: ${portText}`);
+  return {
+    backend,
+    port,
+    host: flags.host ?? DEV_DEFAULTS.host,
+    dataDir: resolve(flags.dataDir ?? env.SLUICE_DATA_DIR ?? DEV_DEFAULTS.dataDir),
+    authToken: env.SLUICE_AUTH_TOKEN || undefined,
+  };
+}
+
+interface Backing {
+  readonly clients: AwsClients;
+  readonly names: ResourceNames;
+  /** Lines describing what runs where (printed at start). */
+  readonly banner: readonly string[];
+  stop(): Promise<void>;
+}
+
+async function startBacking(opts: DevOptions): Promise<Backing> {
+  switch (opts.backend) {
+    case 'local': {
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+      const stack = await startLocalStack({ dataDir: opts.dataDir, prefix: DEFAULT_PREFIX });
+      return {
+        clients: stack.clients,
+        names: stack.names,
+        banner: [
+          `  DynamoDB Local  ${stack.dynamoEndpoint} (pid ${stack.dynamoPid})`,
+          `  S3 (s3rver)     ${stack.s3Endpoint}`,
+          `  data            ${opts.dataDir}`,
+        ],
+        stop: stack.stop,
+      };
+    }
+    case 'localstack': {
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+      const container = await startLocalstackContainer();
+      const clients = localstackClients(container.endpoint);
+      const names = resourceNames(DEFAULT_PREFIX);
+      try {
+        await ensureResources(clients, names);
+      } catch (err) {
+        await container.stop();
+        throw err;
+      }
+      return {
+        clients,
+        names,
+        banner: [`  LocalStack      ${container.endpoint} (data is discarded on exit)`],
+        stop: container.stop,
+      };
+    }
+    case 'aws': {
+      const names = resourceNamesFromEnv();
+      const clients = createAwsClients({});
+      return {
+        clients,
+        names,
+        banner: [
+          `  AWS             region ${await clients.dynamo.config.region()}`,
+          `  tables          ${names.tables.meta}, ${names.tables.log}; bucket ${names.bucket}`,
+        ],
+        stop: async () => undefined,
+      };
+    }
+  }
+}
+
+/** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
+export async function runDev(opts: DevOptions): Promise<number> {
+  const startedAt = Date.now();
+  const backing = await startBacking(opts);
+  const deps: SluiceDeps = {
+    clients: backing.clients,
+    names: backing.names,
+    clock: systemClock,
+    ids: randomIds,
+    backend: opts.backend,
+    ...(opts.authToken !== undefined ? { authToken: opts.authToken } : {}),
+  };
+  const app = createApp(deps);
+
+  let server: ReturnType<typeof serve>;
+  try {
+    server = await new Promise<ReturnType<typeof serve>>((resolveListen, rejectListen) => {
+      const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolveListen(s));
+      s.once('error', rejectListen);
+    });
+  } catch (err) {
+    await backing.stop();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${opts.port} on ${opts.host} is already in use: pick another with --port N or PORT=N`);
+    }
+    throw err;
+  }
+
+  const { port } = server.address() as AddressInfo;
+  const shownHost = opts.host === '127.0.0.1' || opts.host === '0.0.0.0' ? 'localhost' : opts.host;
+  const base = `http://${shownHost}:${port}`;
+  const curlBase = `${shownHost}:${port}`;
+  console.log(
+    [
+      `sluice dev (backend ${opts.backend}) ready in ${Date.now() - startedAt} ms: ${base}`,
+      ...backing.banner,
+      '',
+      'Try:',
+      `  curl -s ${curlBase}/healthz`,
+      `  curl -s -XPOST ${curlBase}/v1/topics -H 'content-type: application/json' -d '{"name":"demo","partitions":3}'`,
+      ...(deps.authToken !== undefined ? [`  (add -H 'authorization: Bearer $SLUICE_AUTH_TOKEN' on /v1 routes)`] : []),
+      '',
+      'Ctrl-C to stop.',
+    ].join('\n'),
+  );
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const shutdown = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping`);
+      const deadline = setTimeout(() => {
+        console.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting anyway`);
+        resolveExit(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      void (async () => {
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          // Idle keep-alive connections would hold close() open.
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        });
+        await backing.stop();
+        clearTimeout(deadline);
+        resolveExit(0);
+      })().catch((err: unknown) => {
+        console.error('error while stopping:', err);
+        clearTimeout(deadline);
+        resolveExit(1);
+      });
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+  });
+}
