@@ -1,0 +1,200 @@
+/**
+ * Compression codecs for RecordBatch v2, by Kafka's attribute id (bits 0..2 of attributes).
+ * Ids are on-disk and on-wire values: stable, never renumber.
+ *
+ *   0 none
+ *   1 gzip    RFC 1952 stream (node:zlib)
+ *   2 snappy  written in xerial framing, as Kafka's Java client does:
+ *               "\x82SNAPPY\x00" | version int32 BE (1) | min-compatible int32 BE (1)
+ *               then blocks: length int32 BE | raw snappy block (each ≤ 32 KiB uncompressed)
+ *             read: xerial-framed or a single raw snappy block (librdkafka/older clients)
+ *   3 lz4     LZ4 *frame* format (magic 04 22 4D 18), lz4-napi (lz4_flex)
+ *   4 zstd    zstd frame; node:zlib's zstd where present (Node >= 22.15), else zstd-napi
+ *
+ * Spec: apache/kafka CompressionType.java, SnappyFactory/KafkaLZ4BlockOutputStream; the sarama
+ * goldens in /work/shared/vectors use xerial snappy and frame lz4.
+ *
+ * Native modules are loaded lazily on first use, so a Lambda that never sees snappy never pays
+ * for loading it at cold start.
+ */
+
+import { createRequire } from 'node:module'
+import zlib from 'node:zlib'
+
+export const CompressionCodec = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const
+export type CompressionName = keyof typeof CompressionCodec
+export type CompressionCodecId = (typeof CompressionCodec)[CompressionName]
+
+const NAMES: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
+
+/** Refuse to inflate a batch past this (a corrupt or hostile length must not exhaust memory). */
+export const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+
+/** Snappy xerial framing constants (snappy-java SnappyCodec / SnappyOutputStream). */
+export const XERIAL_SNAPPY_MAGIC: Buffer = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
+const XERIAL_HEADER_BYTES = 16
+const XERIAL_BLOCK_BYTES = 32 * 1024
+
+export function isCompressionCodecId(id: number): id is CompressionCodecId {
+  return Number.isInteger(id) && id >= 0 && id <= 4
+}
+
+export function compressionFromName(name: string): CompressionCodecId {
+  const id = (CompressionCodec as Record<string, CompressionCodecId | undefined>)[name.toLowerCase()]
+  if (id === undefined) throw new RangeError(`unknown compression codec "${name}"`)
+  return id
+}
+
+export function compressionName(id: CompressionCodecId): CompressionName {
+  const name = NAMES[id]
+  if (name === undefined) throw new RangeError(`unknown compression codec id ${id}`)
+  return name
+}
+
+// ---------------------------------------------------------------------------------------
+// lazy native bindings
+
+interface SnappyLib {
+  compressSync(input: Uint8Array): Buffer
+  uncompressSync(input: Uint8Array, opts: { asBuffer: true }): Buffer | string
+}
+interface Lz4Lib {
+  compressFrameSync(input: Buffer): Buffer
+  decompressFrameSync(input: Buffer): Buffer
+}
+interface ZstdLib {
+  compress(input: Uint8Array, params?: { compressionLevel?: number }): Buffer
+  decompress(input: Uint8Array): Buffer
+}
+interface ZlibZstd {
+  zstdCompressSync(input: Uint8Array): Buffer
+  zstdDecompressSync(input: Uint8Array, opts?: { maxOutputLength?: number }): Buffer
+}
+
+const require = createRequire(import.meta.url)
+let snappyLib: SnappyLib | undefined
+let lz4Lib: Lz4Lib | undefined
+let zstdLib: ZstdLib | undefined
+const snappy = (): SnappyLib => (snappyLib ??= require('snappy') as SnappyLib)
+const lz4 = (): Lz4Lib => (lz4Lib ??= require('lz4-napi') as Lz4Lib)
+const zstd = (): ZstdLib => (zstdLib ??= require('zstd-napi') as ZstdLib)
+
+const zlibZstd: ZlibZstd | undefined =
+  typeof (zlib as unknown as Partial<ZlibZstd>).zstdCompressSync === 'function'
+    ? (zlib as unknown as ZlibZstd)
+    : undefined
+/** Which zstd implementation is in use (for BENCHMARKS.md and diagnostics). */
+export const zstdImplementation: 'node:zlib' | 'zstd-napi' = zlibZstd ? 'node:zlib' : 'zstd-napi'
+
+/** Kafka's default zstd level (compression.zstd.level = 3). */
+const ZSTD_LEVEL = 3
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+}
+
+// ---------------------------------------------------------------------------------------
+// snappy xerial framing
+
+function snappyXerialCompress(data: Uint8Array): Buffer {
+  const lib = snappy()
+  const blocks: Buffer[] = []
+  let total = XERIAL_HEADER_BYTES
+  for (let off = 0; off < data.length; off += XERIAL_BLOCK_BYTES) {
+    const block = lib.compressSync(data.subarray(off, Math.min(off + XERIAL_BLOCK_BYTES, data.length)))
+    blocks.push(block)
+    total += 4 + block.length
+  }
+  const out = Buffer.allocUnsafe(total)
+  XERIAL_SNAPPY_MAGIC.copy(out, 0)
+  out.writeInt32BE(1, 8) // version
+  out.writeInt32BE(1, 12) // minimum compatible version
+  let pos = XERIAL_HEADER_BYTES
+  for (const block of blocks) {
+    out.writeInt32BE(block.length, pos)
+    block.copy(out, pos + 4)
+    pos += 4 + block.length
+  }
+  return out
+}
+
+function isXerialFramed(data: Uint8Array): boolean {
+  if (data.length < XERIAL_HEADER_BYTES) return false
+  for (let i = 0; i < 8; i++) if (data[i] !== XERIAL_SNAPPY_MAGIC[i]) return false
+  return true
+}
+
+function snappyUncompressBlock(block: Uint8Array): Buffer {
+  const out = snappy().uncompressSync(block, { asBuffer: true })
+  return typeof out === 'string' ? Buffer.from(out) : out
+}
+
+function snappyDecompress(data: Uint8Array, maxOutput: number): Buffer {
+  if (!isXerialFramed(data)) return snappyUncompressBlock(data)
+  const buf = asBuffer(data)
+  const parts: Buffer[] = []
+  let total = 0
+  let pos = XERIAL_HEADER_BYTES
+  while (pos < buf.length) {
+    if (pos + 4 > buf.length) throw new Error('xerial snappy: truncated block length')
+    const len = buf.readInt32BE(pos)
+    pos += 4
+    if (len < 0 || pos + len > buf.length) throw new Error('xerial snappy: block exceeds input')
+    const part = snappyUncompressBlock(buf.subarray(pos, pos + len))
+    total += part.length
+    if (total > maxOutput) throw new Error(`snappy: output exceeds ${maxOutput} bytes`)
+    parts.push(part)
+    pos += len
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total)
+}
+
+// ---------------------------------------------------------------------------------------
+// public API
+
+/** Compress `data` with the codec. `none` returns the same bytes (as a Buffer view). */
+export function compress(codec: CompressionCodecId, data: Uint8Array): Buffer {
+  switch (codec) {
+    case CompressionCodec.none:
+      return asBuffer(data)
+    case CompressionCodec.gzip:
+      return zlib.gzipSync(data)
+    case CompressionCodec.snappy:
+      return snappyXerialCompress(data)
+    case CompressionCodec.lz4:
+      return lz4().compressFrameSync(asBuffer(data))
+    case CompressionCodec.zstd:
+      return zlibZstd ? zlibZstd.zstdCompressSync(data) : zstd().compress(data, { compressionLevel: ZSTD_LEVEL })
+    default:
+      throw new RangeError(`unknown compression codec id ${String(codec)}`)
+  }
+}
+
+/**
+ * Decompress `data`. Throws (a plain Error from the codec) on malformed input or when the
+ * output would exceed `maxOutput` bytes; the batch decoder turns that into CorruptBatchError.
+ */
+export function decompress(codec: CompressionCodecId, data: Uint8Array, maxOutput = MAX_DECOMPRESSED_BYTES): Buffer {
+  let out: Buffer
+  switch (codec) {
+    case CompressionCodec.none:
+      out = asBuffer(data)
+      break
+    case CompressionCodec.gzip:
+      out = zlib.gunzipSync(data, { maxOutputLength: maxOutput })
+      break
+    case CompressionCodec.snappy:
+      out = snappyDecompress(data, maxOutput)
+      break
+    case CompressionCodec.lz4:
+      out = lz4().decompressFrameSync(asBuffer(data))
+      break
+    case CompressionCodec.zstd:
+      out = zlibZstd ? zlibZstd.zstdDecompressSync(data, { maxOutputLength: maxOutput }) : zstd().decompress(data)
+      break
+    default:
+      throw new RangeError(`unknown compression codec id ${String(codec)}`)
+  }
+  if (out.length > maxOutput) throw new Error(`decompressed size ${out.length} exceeds ${maxOutput} bytes`)
+  return out
+}
