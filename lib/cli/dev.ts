@@ -5,9 +5,9 @@
  *   aws         real AWS: region/credentials from the environment, names from
  *               SLUICE_META_TABLE / SLUICE_LOG_TABLE / SLUICE_BUCKET, nothing created
  *
- * Shutdown (SIGINT/SIGTERM): close the HTTP server, stop every emulator, exit 0. The JVM is
- * also reaped on any other exit (child-reaper.ts). Repeated signals during shutdown are
- * ignored; a hard deadline bounds it.
+ * Shutdown (SIGINT/SIGTERM, or the `npm start` that ran us exiting): close the HTTP server,
+ * stop every emulator, exit 0. The JVM is also reaped on any other exit (child-reaper.ts).
+ * Repeated signals during shutdown are ignored; a hard deadline bounds it.
  */
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -19,6 +19,7 @@ import { ensureResources } from '../storage/bootstrap.ts';
 import { createAwsClients, type AwsClients } from '../storage/clients.ts';
 import { resourceNames, type ResourceNames } from '../storage/tables.ts';
 import { DEFAULT_PREFIX, localstackClients, startLocalStack, startLocalstackContainer } from './local-stack.ts';
+import { watchNpmAncestor } from './parent-watch.ts';
 
 export const DEV_DEFAULTS = { port: 8080, host: '127.0.0.1', dataDir: '.sluice' } as const;
 const SHUTDOWN_DEADLINE_MS = 15_000;
@@ -185,5 +186,7 @@ export async function runDev(opts: DevOptions): Promise<number> {
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
+    // `kill <npm pid>` after `npm start` never reaches us: see parent-watch.ts.
+    watchNpmAncestor(() => shutdown('SIGTERM'));
   });
 }
