@@ -1,0 +1,167 @@
+/**
+ * The real `sluice dev` process (bin/sluice.js → tsx → lib/cli/main.ts), as a user runs it:
+ * healthy quickly, data kept across restarts, SIGTERM leaves no JVM behind, instances with
+ * their own PORT + SLUICE_DATA_DIR coexist, and a missing Java is explained.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../lib/cli/dynamodb-local.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(REPO, 'bin', 'sluice.js');
+const HEALTHY_WITHIN_MS = 20_000;
+
+interface DevProcess {
+  readonly child: ChildProcess;
+  readonly base: string;
+  readonly output: () => string;
+  /** Time from spawn to the first 200 from /healthz. */
+  readonly healthyAfterMs: number;
+  /** The DynamoDB Local JVM's pid, from the startup banner. */
+  readonly javaPid: number;
+}
+
+const running = new Set<ChildProcess>();
+const tempDirs: string[] = [];
+
+afterEach(() => {
+  // A failed test must not leave a dev server running (its JVM follows via the watchdog).
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
+
+afterAll(async () => {
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-dev-test-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function spawnDev(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, 'dev'], {
+    cwd: REPO,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  return { child, output: () => output, exited };
+}
+
+async function startDev(dataDir: string): Promise<DevProcess & { exited: Promise<number | null> }> {
+  const port = await freePort();
+  const startedAt = Date.now();
+  const { child, output, exited } = spawnDev({ PORT: String(port), SLUICE_DATA_DIR: dataDir });
+  const base = `http://127.0.0.1:${port}`;
+  let healthyAfterMs: number | undefined;
+  while (healthyAfterMs === undefined) {
+    if (child.exitCode !== null) throw new Error(`sluice dev exited with ${child.exitCode}:\n${output()}`);
+    if (Date.now() - startedAt > HEALTHY_WITHIN_MS + 10_000) throw new Error(`sluice dev not healthy:\n${output()}`);
+    const res = await fetch(`${base}/healthz`).catch(() => undefined);
+    if (res?.status === 200) healthyAfterMs = Date.now() - startedAt;
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+  // The banner is printed right after the server starts listening.
+  await expect.poll(() => /\(pid (\d+)\)/.exec(output())?.[1], { timeout: 5_000 }).toBeDefined();
+  const javaPid = Number(/\(pid (\d+)\)/.exec(output())?.[1]);
+  return { child, base, output, healthyAfterMs, javaPid, exited };
+}
+
+/** Linux: is `pid` a live DynamoDB Local JVM? (Checks the cmdline, so a reused pid is not mistaken.) */
+function isDynamoDbLocal(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal.jar');
+  } catch {
+    return false;
+  }
+}
+
+/** Linux: pids of JVMs whose command line mentions `dataDir`. */
+function javaProcessesUsing(dataDir: string): number[] {
+  if (!existsSync('/proc')) return [];
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.includes('DynamoDBLocal.jar') && cmdline.includes(dataDir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function stopDev(dev: DevProcess & { exited: Promise<number | null> }): Promise<number | null> {
+  dev.child.kill('SIGTERM');
+  return dev.exited;
+}
+
+describe('sluice dev', () => {
+  it('is healthy quickly, keeps topics across restarts and leaves no JVM behind', async () => {
+    const dataDir = await tempDataDir();
+    const first = await startDev(dataDir);
+    console.log(`sluice dev healthy after ${first.healthyAfterMs} ms`);
+    expect(first.healthyAfterMs).toBeLessThan(HEALTHY_WITHIN_MS);
+    expect(isDynamoDbLocal(first.javaPid)).toBe(true);
+
+    const created = await fetch(`${first.base}/v1/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'demo', partitions: 3 }),
+    });
+    expect(created.status).toBe(201);
+    const { topicId } = (await created.json()) as { topicId: string };
+
+    expect(await stopDev(first)).toBe(0);
+    expect(first.output()).toContain('SIGTERM: stopping');
+    expect(isDynamoDbLocal(first.javaPid)).toBe(false);
+    expect(javaProcessesUsing(dataDir)).toEqual([]);
+
+    const second = await startDev(dataDir);
+    const res = await fetch(`${second.base}/v1/topics/demo`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ name: 'demo', topicId });
+    expect(await stopDev(second)).toBe(0);
+    expect(isDynamoDbLocal(second.javaPid)).toBe(false);
+  });
+
+  it('runs two instances side by side on their own PORT and SLUICE_DATA_DIR', async () => {
+    const [a, b] = await Promise.all([tempDataDir().then(startDev), tempDataDir().then(startDev)]);
+    expect(a.base).not.toBe(b.base);
+    expect(a.javaPid).not.toBe(b.javaPid);
+    for (const dev of [a, b]) {
+      expect((await fetch(`${dev.base}/healthz`)).status).toBe(200);
+    }
+    expect(await Promise.all([stopDev(a), stopDev(b)])).toEqual([0, 0]);
+    expect(isDynamoDbLocal(a.javaPid) || isDynamoDbLocal(b.javaPid)).toBe(false);
+  });
+
+  it.each([
+    ['SLUICE_JAVA_BIN points nowhere', { SLUICE_JAVA_BIN: '/nonexistent/bin/java' }],
+    ['PATH has no java', { PATH: '/nonexistent', JAVA_HOME: '', SLUICE_JAVA_BIN: '' }],
+  ])('exits non-zero with install instructions when %s', async (_, env) => {
+    const dataDir = await tempDataDir();
+    const port = await freePort();
+    const { output, exited } = spawnDev({ ...env, PORT: String(port), SLUICE_DATA_DIR: dataDir });
+    expect(await exited).toBe(1);
+    expect(output()).toContain('sudo apt-get install -y openjdk-17-jre-headless');
+    expect(output()).toContain('brew install openjdk@17');
+  });
+});
