@@ -1,0 +1,52 @@
+/**
+ * The shared integration scenarios (test/support/scenarios) against LocalStack in a container,
+ * started through testcontainers. Without a container runtime (Docker) the suite is skipped,
+ * and says so: detection takes about a millisecond when no runtime is present.
+ */
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import {
+  hasContainerRuntime,
+  localstackClients,
+  startLocalstackContainer,
+  type LocalstackContainerHandle,
+} from '../../lib/cli/local-stack.ts';
+import { randomIds, systemClock, type SluiceDeps } from '../../lib/deps.ts';
+import { ensureResources } from '../../lib/storage/bootstrap.ts';
+import { resourceNames } from '../../lib/storage/tables.ts';
+import { registerAllScenarios } from '../support/scenarios/index.ts';
+
+const SKIP_REASON = 'no container runtime (Docker) found — LocalStack suite skipped';
+const detectStart = performance.now();
+const runtime = await hasContainerRuntime();
+const detectMs = performance.now() - detectStart;
+
+if (!runtime) {
+  console.log(`${SKIP_REASON} (detected in ${detectMs.toFixed(1)} ms)`);
+  describe('LocalStack', () => {
+    it.skip(SKIP_REASON, () => undefined);
+  });
+} else {
+  describe('LocalStack', () => {
+    let container: LocalstackContainerHandle | undefined;
+    let deps: SluiceDeps | undefined;
+
+    beforeAll(async () => {
+      container = await startLocalstackContainer();
+      const clients = localstackClients(container.endpoint);
+      const names = resourceNames('sluice-localstack');
+      await ensureResources(clients, names, { timeoutMs: 120_000 });
+      deps = { clients, names, clock: systemClock, ids: randomIds, backend: 'localstack' };
+    });
+
+    afterAll(async () => {
+      deps?.clients.dynamo.destroy();
+      deps?.clients.s3.destroy();
+      await container?.stop();
+    });
+
+    registerAllScenarios(() => {
+      if (deps === undefined) throw new Error('LocalStack did not start (see beforeAll)');
+      return deps;
+    });
+  });
+}
