@@ -16,6 +16,8 @@ import { resourceNames } from '../../lib/storage/tables.ts';
 import { registerAllScenarios } from '../support/scenarios/index.ts';
 
 const SKIP_REASON = 'no container runtime (Docker) found — LocalStack suite skipped';
+// Load testcontainers first (a few hundred ms of module loading) so the probe itself is timed.
+await import('testcontainers');
 const detectStart = performance.now();
 const runtime = await hasContainerRuntime();
 const detectMs = performance.now() - detectStart;
