@@ -229,7 +229,7 @@ export function encodeRecordBatch(batch: RecordBatchInput): Buffer {
   // Pass 1: timestamps, offset deltas, sizes.
   const baseTimestamp = batch.baseTimestamp ?? (n > 0 ? records[0]!.timestamp : NO_TIMESTAMP)
   checkInt('baseTimestamp', baseTimestamp, -SAFE, SAFE)
-  let maxTs = NO_TIMESTAMP
+  let maxTs = -Infinity
   let prevDelta = -1
   if (scratch.length < n) scratch = new Int32Array(Math.max(n, scratch.length * 2))
   const sizes = scratch
@@ -266,7 +266,7 @@ export function encodeRecordBatch(batch: RecordBatchInput): Buffer {
     sizes[i] = size
     recordsSize += sizeOfVarint(size) + size
   }
-  const maxTimestamp = batch.maxTimestamp ?? maxTs
+  const maxTimestamp = batch.maxTimestamp ?? (n > 0 ? maxTs : NO_TIMESTAMP)
   checkInt('maxTimestamp', maxTimestamp, -SAFE, SAFE)
   const lastOffsetDelta = batch.lastOffsetDelta ?? (n > 0 ? prevDelta : 0)
   checkInt('lastOffsetDelta', lastOffsetDelta, Math.max(prevDelta, 0), INT32_MAX)
@@ -567,4 +567,40 @@ function readBytes(buf: Buffer, cur: Cursor, end: number, i: number): Buffer | n
   if (len < -1 || s + len > end) throw corrupt(CorruptBatchReason.badRecord, `record ${i}: byte length ${len} out of bounds`)
   cur.pos = s + len
   return buf.subarray(s, s + len)
+}
+
+// ---------------------------------------------------------------------------------------
+// control records (transaction markers), docs/implementation.html §5.3.1.1
+//   key   = version int16 (0) | type int16 (0 abort, 1 commit; other types are ignored)
+//   value = version int16 (0) | coordinatorEpoch int32   (EndTransactionMarker.java)
+
+export const ControlRecordType = { abort: 0, commit: 1 } as const
+export type ControlRecordTypeId = (typeof ControlRecordType)[keyof typeof ControlRecordType]
+
+export type ControlRecord =
+  | { type: 'abort' | 'commit'; typeId: ControlRecordTypeId; coordinatorEpoch: number }
+  | { type: 'unknown'; typeId: number }
+
+/** Interpret a control record's key/value. Unknown types are returned, not rejected (clients ignore them). */
+export function parseControlRecord(key: Uint8Array | null, value: Uint8Array | null): ControlRecord {
+  if (key === null || key.length < 4) throw corrupt(CorruptBatchReason.badRecord, 'control record key shorter than 4 bytes')
+  const k = toBuffer(key)
+  const typeId = k.readInt16BE(2)
+  if (typeId !== ControlRecordType.abort && typeId !== ControlRecordType.commit) return { type: 'unknown', typeId }
+  if (value === null || value.length < 6) throw corrupt(CorruptBatchReason.badRecord, 'transaction marker value shorter than 6 bytes')
+  return {
+    type: typeId === ControlRecordType.abort ? 'abort' : 'commit',
+    typeId,
+    coordinatorEpoch: toBuffer(value).readInt32BE(2),
+  }
+}
+
+/** Key and value of a transaction marker record (version 0). */
+export function encodeControlRecord(type: 'abort' | 'commit', coordinatorEpoch: number): { key: Buffer; value: Buffer } {
+  checkInt('coordinatorEpoch', coordinatorEpoch, INT32_MIN, INT32_MAX)
+  const key = Buffer.alloc(4)
+  key.writeInt16BE(ControlRecordType[type], 2)
+  const value = Buffer.alloc(6)
+  value.writeInt32BE(coordinatorEpoch, 2)
+  return { key, value }
 }

@@ -28,7 +28,7 @@
  *                         footerLength uint32
  *                         footerCrc    uint32 CRC-32C of the footer bytes
  *                         version      uint16 (= 1)
- *                         flags        uint16 (= 0, reserved)
+ *                         flags        uint16 (= 0; readers reject unknown flags)
  *                         magic        4 bytes "SLSG"
  *
  * Object size = dataLength + footerLength + 16. Each batch keeps its own CRC; the per-chunk CRC
@@ -206,6 +206,8 @@ export function decodeSegmentFooter(tail: Uint8Array): SegmentFooterResult {
   if (!buf.subarray(t + 12, len).equals(SEGMENT_MAGIC)) throw bad(CorruptSegmentReason.badMagic, 'trailer magic is not "SLSG"')
   const version = buf.readUInt16BE(t + 8)
   if (version !== SEGMENT_VERSION) throw bad(CorruptSegmentReason.unsupportedVersion, `segment version ${version}`)
+  const flags = buf.readUInt16BE(t + 10)
+  if (flags !== 0) throw bad(CorruptSegmentReason.unsupportedVersion, `unknown segment flags 0x${flags.toString(16)}`)
   const footerLength = buf.readUInt32BE(t)
   if (footerLength < FOOTER_HEADER_BYTES) throw bad(CorruptSegmentReason.badFooter, `footerLength ${footerLength}`)
   const need = footerLength + SEGMENT_TRAILER_BYTES

@@ -51,10 +51,11 @@ export function sizeOfUnsignedVarint(value: number): number {
 
 export function sizeOfVarlong(value: number): number {
   if (value >= -0x40000000 && value < 0x40000000) return sizeOfVarint(value)
-  let zz = value >= 0 ? value * 2 : -value * 2 - 1
+  // zigzag = 2a + sign with a = v or -v-1; 2a + 1 can exceed 2^53, so never form it.
+  let rest = Math.floor((value >= 0 ? value : -value - 1) / 64)
   let n = 1
-  while (zz >= 128) {
-    zz = Math.floor(zz / 128)
+  while (rest > 0) {
+    rest = Math.floor(rest / 128)
     n++
   }
   return n
@@ -96,13 +97,22 @@ export function writeVarlong(buf: Uint8Array, pos: number, value: number): numbe
   if (!Number.isSafeInteger(value)) {
     throw new RangeError(`varlong value ${value} is not a safe integer; use writeVarlongBig`)
   }
-  // Doubling a safe integer is exact in float64, and so is division by 128.
-  let zz = value >= 0 ? value * 2 : -value * 2 - 1
-  while (zz >= 128) {
-    buf[pos++] = (zz % 128) | 0x80
-    zz = Math.floor(zz / 128)
+  // zigzag(v) = 2a + s with a = v (s = 0) or -v - 1 (s = 1). 2a + 1 may not be exact in
+  // float64 (it can exceed 2^53), so emit the first 7 bits from a's low 6 bits and s, then a / 64.
+  const negative = value < 0
+  const a = negative ? -value - 1 : value
+  let rest = Math.floor(a / 64)
+  const first = (a % 64) * 2 + (negative ? 1 : 0)
+  if (rest === 0) {
+    buf[pos++] = first
+    return pos
   }
-  buf[pos++] = zz
+  buf[pos++] = first | 0x80
+  while (rest >= 128) {
+    buf[pos++] = (rest % 128) | 0x80
+    rest = Math.floor(rest / 128)
+  }
+  buf[pos++] = rest
   return pos
 }
 

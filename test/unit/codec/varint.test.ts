@@ -113,7 +113,7 @@ describe('varlong (zigzag int64)', () => {
 
 describe('invalid input', () => {
   it.each(vectors.invalid)('rejects overlong $kind $hex (Kafka ByteUtilsTest)', ({ kind, hex: h }) => {
-    const fn = kind === 'varint' ? readVarint : readVarlongBig
+    const fn: (b: Uint8Array, c: Cursor) => unknown = kind === 'varint' ? readVarint : readVarlongBig
     try {
       read(fn, hex(h))
       expect.fail('should throw')

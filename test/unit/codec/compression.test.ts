@@ -1,0 +1,80 @@
+import { gzipSync } from 'node:zlib'
+import fc from 'fast-check'
+import { createRequire } from 'node:module'
+import { describe, expect, it } from 'vitest'
+import {
+  CompressionCodec,
+  XERIAL_SNAPPY_MAGIC,
+  compress,
+  compressionFromName,
+  compressionName,
+  decompress,
+} from '../../../lib/codec/compression.ts'
+
+const require = createRequire(import.meta.url)
+const CODECS = Object.values(CompressionCodec)
+
+describe('compression codecs', () => {
+  it('maps names and ids (stable Kafka ids)', () => {
+    expect(CompressionCodec).toEqual({ none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 })
+    expect(compressionFromName('zstd')).toBe(4)
+    expect(compressionFromName('GZIP')).toBe(1)
+    expect(compressionName(2)).toBe('snappy')
+    expect(() => compressionFromName('brotli')).toThrow(RangeError)
+  })
+
+  it.each(CODECS)('round-trips random bytes with codec %i', (codec) => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 5000 }), (data) => {
+        expect(decompress(codec, compress(codec, data))).toEqual(Buffer.from(data))
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('writes snappy in xerial framing with 32 KiB blocks, like the Java client', () => {
+    const data = Buffer.alloc(100_000, 'abc')
+    const out = compress(CompressionCodec.snappy, data)
+    expect(out.subarray(0, 8)).toEqual(XERIAL_SNAPPY_MAGIC)
+    expect(out.readInt32BE(8)).toBe(1)
+    expect(out.readInt32BE(12)).toBe(1)
+    expect(decompress(CompressionCodec.snappy, out)).toEqual(data)
+  })
+
+  it('reads raw (unframed) snappy too', () => {
+    const data = Buffer.from('raw snappy block from a non-Java client '.repeat(20))
+    const raw = (require('snappy') as { compressSync(b: Uint8Array): Buffer }).compressSync(data)
+    expect(decompress(CompressionCodec.snappy, raw)).toEqual(data)
+  })
+
+  it('writes lz4 in the frame format Kafka expects (magic 04 22 4D 18)', () => {
+    expect(compress(CompressionCodec.lz4, Buffer.from('x')).subarray(0, 4).toString('hex')).toBe('04224d18')
+  })
+
+  it('reads a zstd frame without a content size (streaming writers such as zstd-jni)', async () => {
+    const zstd = require('zstd-napi') as { CompressStream: new () => NodeJS.ReadWriteStream }
+    const data = Buffer.from('streamed '.repeat(1000))
+    const stream = new zstd.CompressStream()
+    const chunks: Buffer[] = []
+    stream.on('data', (c: Buffer) => chunks.push(c))
+    const done = new Promise((resolve) => stream.on('end', resolve))
+    stream.end(data)
+    await done
+    expect(decompress(CompressionCodec.zstd, Buffer.concat(chunks))).toEqual(data)
+  })
+
+  it('refuses to inflate past the output limit', () => {
+    const bomb = gzipSync(Buffer.alloc(1_000_000))
+    expect(() => decompress(CompressionCodec.gzip, bomb, 1000)).toThrow()
+    for (const codec of [CompressionCodec.snappy, CompressionCodec.lz4, CompressionCodec.zstd]) {
+      expect(() => decompress(codec, compress(codec, Buffer.alloc(100_000)), 1000)).toThrow()
+    }
+  })
+
+  it('throws on garbage input for every codec', () => {
+    const junk = Buffer.from('definitely not compressed data')
+    for (const codec of [CompressionCodec.gzip, CompressionCodec.snappy, CompressionCodec.lz4, CompressionCodec.zstd]) {
+      expect(() => decompress(codec, junk)).toThrow()
+    }
+  })
+})
