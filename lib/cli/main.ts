@@ -3,7 +3,6 @@
  */
 import { Command, Option } from 'commander';
 import { DEV_DEFAULTS, devOptions, runDev } from './dev.ts';
-import { JavaUnavailableError } from './dynamodb-local.ts';
 
 export function buildProgram(): Command {
   const program = new Command('sluice').description('Sluice: a serverless log with Kafka semantics on AWS');
@@ -26,11 +25,11 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (err) {
-    if (err instanceof JavaUnavailableError) {
-      console.error(`sluice: ${err.message}`);
-    } else {
-      console.error('sluice:', err instanceof Error ? (err.stack ?? err.message) : err);
-    }
+    // Startup failures are usually configuration (Java, ports, env): the message says what to
+    // do, a stack trace would only bury it. SLUICE_DEBUG=1 shows the stack.
+    const detail = err instanceof Error && process.env.SLUICE_DEBUG ? err.stack : undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`sluice: ${detail ?? message}`);
     process.exitCode = 1;
   }
   // Exit explicitly: SDK sockets or timers must not keep a stopped dev server alive.
