@@ -9,7 +9,7 @@
  * stop every emulator, exit 0. The JVM is also reaped on any other exit (child-reaper.ts).
  * Repeated signals during shutdown are ignored; a hard deadline bounds it.
  */
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from '../api/app.ts';
@@ -112,9 +112,26 @@ async function startBacking(opts: DevOptions): Promise<Backing> {
   }
 }
 
+function portInUse(port: number, host: string): Error {
+  return new Error(`port ${port} on ${host} is already in use: pick another with --port N or PORT=N`);
+}
+
+/** Fails fast on a busy port, before spending seconds starting emulators. */
+async function assertPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolveProbe, rejectProbe) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      rejectProbe(err.code === 'EADDRINUSE' ? portInUse(port, host) : err),
+    );
+    probe.listen(port, host, () => probe.close(() => resolveProbe()));
+  });
+}
+
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
 export async function runDev(opts: DevOptions): Promise<number> {
   const startedAt = Date.now();
+  await assertPortFree(opts.port, opts.host);
   const backing = await startBacking(opts);
   const deps: SluiceDeps = {
     clients: backing.clients,
@@ -134,9 +151,7 @@ export async function runDev(opts: DevOptions): Promise<number> {
     });
   } catch (err) {
     await backing.stop();
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`port ${opts.port} on ${opts.host} is already in use: pick another with --port N or PORT=N`);
-    }
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(opts.port, opts.host);
     throw err;
   }
 
