@@ -2,11 +2,12 @@
 // Launcher for the `sluice` command: runs lib/cli/main.ts under tsx in a child Node process,
 // forwarding arguments, signals and the exit status. (The CLI stays TypeScript; no build step.)
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const main = fileURLToPath(new URL('../lib/cli/main.ts', import.meta.url));
 // Resolve tsx from this package, so the launcher works from any working directory.
-const tsx = import.meta.resolve('tsx');
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const child = spawn(process.execPath, ['--import', tsx, main, ...process.argv.slice(2)], {
   stdio: 'inherit',

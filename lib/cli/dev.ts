@@ -18,7 +18,13 @@ import { resourceNamesFromEnv } from '../env.ts';
 import { ensureResources } from '../storage/bootstrap.ts';
 import { createAwsClients, type AwsClients } from '../storage/clients.ts';
 import { resourceNames, type ResourceNames } from '../storage/tables.ts';
-import { DEFAULT_PREFIX, localstackClients, startLocalStack, startLocalstackContainer } from './local-stack.ts';
+import {
+  DEFAULT_PREFIX,
+  hasContainerRuntime,
+  localstackClients,
+  startLocalStack,
+  startLocalstackContainer,
+} from './local-stack.ts';
 import { watchNpmAncestor } from './parent-watch.ts';
 
 export const DEV_DEFAULTS = { port: 8080, host: '127.0.0.1', dataDir: '.sluice' } as const;
@@ -80,6 +86,9 @@ async function startBacking(opts: DevOptions): Promise<Backing> {
     }
     case 'localstack': {
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+      if (!(await hasContainerRuntime())) {
+        throw new Error('--backend localstack needs a container runtime (Docker), and none was found');
+      }
       const container = await startLocalstackContainer();
       const clients = localstackClients(container.endpoint);
       const names = resourceNames(DEFAULT_PREFIX);

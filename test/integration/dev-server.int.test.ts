@@ -83,8 +83,19 @@ async function startDev(dataDir: string): Promise<DevProcess & { exited: Promise
   return { child, base, output, healthyAfterMs, javaPid, exited };
 }
 
-/** Linux: is `pid` a live DynamoDB Local JVM? (Checks the cmdline, so a reused pid is not mistaken.) */
+/**
+ * Is `pid` a live DynamoDB Local JVM? On Linux the cmdline is checked, so a reused pid is not
+ * mistaken for it; elsewhere we can only ask whether the pid exists.
+ */
 function isDynamoDbLocal(pid: number): boolean {
+  if (!existsSync('/proc')) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal.jar');
   } catch {

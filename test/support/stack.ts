@@ -9,18 +9,30 @@ import type { Hono } from 'hono';
 import { inject } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { randomIds, systemClock, type SluiceDeps } from '../../lib/deps.ts';
-import { createAwsClients } from '../../lib/storage/clients.ts';
+import { createAwsClients, type AwsClients } from '../../lib/storage/clients.ts';
 import { resourceNames } from '../../lib/storage/tables.ts';
+
+let sharedClients: AwsClients | undefined;
+
+/**
+ * Clients for the shared stack, one pair per test worker (sockets are reused across tests).
+ * Do not `destroy()` them; pass your own `clients` override if a test needs to.
+ */
+export function stackClients(): AwsClients {
+  const stack = inject('sluiceStack');
+  sharedClients ??= createAwsClients({
+    dynamoEndpoint: stack.dynamoEndpoint,
+    s3Endpoint: stack.s3Endpoint,
+    region: 'us-east-1',
+    dummyCredentials: true,
+  });
+  return sharedClients;
+}
 
 export function stackDeps(overrides: Partial<SluiceDeps> = {}): SluiceDeps {
   const stack = inject('sluiceStack');
   return {
-    clients: createAwsClients({
-      dynamoEndpoint: stack.dynamoEndpoint,
-      s3Endpoint: stack.s3Endpoint,
-      region: 'us-east-1',
-      dummyCredentials: true,
-    }),
+    clients: stackClients(),
     names: resourceNames(stack.prefix, stack.bucket),
     clock: systemClock,
     ids: randomIds,
