@@ -60,7 +60,7 @@ interface SnappyLib {
 }
 interface Lz4Lib {
   compressFrameSync(input: Buffer): Buffer
-  decompressFrameSync(input: Buffer): Buffer
+  uncompressSync(input: Uint8Array): Buffer
 }
 interface ZstdLib {
   compress(input: Uint8Array, params?: { compressionLevel?: number }): Buffer
@@ -150,6 +150,78 @@ function snappyDecompress(data: Uint8Array, maxOutput: number): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------
+// lz4 frame reader (https://github.com/lz4/lz4/blob/dev/doc/lz4_Frame_format.md)
+//
+// Why not lz4-napi's decompressFrameSync: on the bench machine it inflates at ~350 MB/s while
+// its block decoder runs at ~1,200 MB/s, so we parse the frame here and hand each block to the
+// block decoder. Header, block and content checksums (xxHash32) are skipped, not verified:
+// the batch's CRC-32C already covered these exact compressed bytes before we got here.
+//
+//   frame: magic 04 22 4D 18 (LE 0x184D2204) | FLG | BD | [contentSize u64] | [dictId u32] | HC
+//          blocks: size u32 LE (high bit = stored uncompressed; 0 = end mark) | data | [checksum u32]
+//          [content checksum u32]
+//   skippable frames (magic 0x184D2A5?) are skipped; several frames may be concatenated.
+
+const LZ4_MAGIC = 0x184d2204
+const LZ4_BLOCK_MAX = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024] as const
+
+function lz4FrameDecompress(data: Uint8Array, maxOutput: number): Buffer {
+  const buf = asBuffer(data)
+  const len = buf.length
+  const parts: Buffer[] = []
+  let total = 0
+  let pos = 0
+  const need = (n: number) => {
+    if (pos + n > len) throw new Error('lz4 frame: truncated')
+  }
+  do {
+    need(4)
+    const magic = buf.readUInt32LE(pos)
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      need(8)
+      pos += 8 + buf.readUInt32LE(pos + 4)
+      continue
+    }
+    if (magic !== LZ4_MAGIC) throw new Error(`lz4 frame: bad magic 0x${magic.toString(16)}`)
+    need(7)
+    const flg = buf[pos + 4]!
+    const bd = buf[pos + 5]!
+    if (flg >> 6 !== 1) throw new Error(`lz4 frame: unsupported version ${flg >> 6}`)
+    if (flg & 0x01) throw new Error('lz4 frame: dictionary frames are not supported')
+    const blockMax = LZ4_BLOCK_MAX[(bd >> 4) & 7]!
+    if (blockMax === 0) throw new Error(`lz4 frame: bad block size code in BD 0x${bd.toString(16)}`)
+    const blockChecksum = (flg & 0x10) !== 0
+    pos += 6 + (flg & 0x08 ? 8 : 0) + 1
+    for (;;) {
+      need(4)
+      const word = buf.readUInt32LE(pos)
+      pos += 4
+      if (word === 0) break
+      const n = word & 0x7fffffff
+      if (n > blockMax) throw new Error('lz4 frame: block larger than the declared maximum')
+      need(n)
+      let out: Buffer
+      if (word & 0x80000000) {
+        out = buf.subarray(pos, pos + n)
+      } else {
+        // lz4-napi's block API expects the output size prepended (a bound is enough).
+        const tmp = Buffer.allocUnsafe(4 + n)
+        tmp.writeUInt32LE(blockMax, 0)
+        buf.copy(tmp, 4, pos, pos + n)
+        out = lz4().uncompressSync(tmp)
+      }
+      pos += n + (blockChecksum ? 4 : 0)
+      total += out.length
+      if (total > maxOutput) throw new Error(`lz4: output exceeds ${maxOutput} bytes`)
+      parts.push(out)
+    }
+    if (flg & 0x04) pos += 4 // content checksum
+    if (pos > len) throw new Error('lz4 frame: truncated')
+  } while (pos < len)
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total)
+}
+
+// ---------------------------------------------------------------------------------------
 // public API
 
 /** Compress `data` with the codec. `none` returns the same bytes (as a Buffer view). */
@@ -187,7 +259,7 @@ export function decompress(codec: CompressionCodecId, data: Uint8Array, maxOutpu
       out = snappyDecompress(data, maxOutput)
       break
     case CompressionCodec.lz4:
-      out = lz4().decompressFrameSync(asBuffer(data))
+      out = lz4FrameDecompress(data, maxOutput)
       break
     case CompressionCodec.zstd:
       out = zlibZstd ? zlibZstd.zstdDecompressSync(data, { maxOutputLength: maxOutput }) : zstd().decompress(data)

@@ -38,7 +38,7 @@ describe('compression codecs', () => {
     expect(out.subarray(0, 8)).toEqual(XERIAL_SNAPPY_MAGIC)
     expect(out.readInt32BE(8)).toBe(1)
     expect(out.readInt32BE(12)).toBe(1)
-    expect(decompress(CompressionCodec.snappy, out)).toEqual(data)
+    expect(decompress(CompressionCodec.snappy, out).equals(data)).toBe(true)
   })
 
   it('reads raw (unframed) snappy too', () => {
@@ -51,6 +51,26 @@ describe('compression codecs', () => {
     expect(compress(CompressionCodec.lz4, Buffer.from('x')).subarray(0, 4).toString('hex')).toBe('04224d18')
   })
 
+  it('reads lz4 frames from other writers: multi-block, checksummed, stored blocks, concatenated', () => {
+    const lz4 = require('lz4-napi') as { compressFrameSync(b: Buffer, o?: { contentChecksum?: boolean; blockChecksums?: boolean }): Buffer }
+    let s = 7
+    const noise = Buffer.alloc(300_000).map(() => (s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 24) // incompressible
+    const text = Buffer.from('kafka '.repeat(150_000))
+    for (const data of [noise, text, Buffer.alloc(0)]) {
+      for (const opts of [{}, { contentChecksum: true, blockChecksums: true }]) {
+        const frame = lz4.compressFrameSync(data, opts)
+        expect(decompress(CompressionCodec.lz4, frame).equals(data)).toBe(true)
+      }
+    }
+    const two = Buffer.concat([lz4.compressFrameSync(text), lz4.compressFrameSync(noise)])
+    expect(decompress(CompressionCodec.lz4, two).equals(Buffer.concat([text, noise]))).toBe(true)
+  })
+
+  it('rejects truncated lz4 frames', () => {
+    const frame = compress(CompressionCodec.lz4, Buffer.from('kafka '.repeat(1000)))
+    for (let k = 0; k < frame.length; k++) expect(() => decompress(CompressionCodec.lz4, frame.subarray(0, k))).toThrow()
+  })
+
   it('reads a zstd frame without a content size (streaming writers such as zstd-jni)', async () => {
     const zstd = require('zstd-napi') as { CompressStream: new () => NodeJS.ReadWriteStream }
     const data = Buffer.from('streamed '.repeat(1000))
@@ -60,7 +80,7 @@ describe('compression codecs', () => {
     const done = new Promise((resolve) => stream.on('end', resolve))
     stream.end(data)
     await done
-    expect(decompress(CompressionCodec.zstd, Buffer.concat(chunks))).toEqual(data)
+    expect(decompress(CompressionCodec.zstd, Buffer.concat(chunks)).equals(data)).toBe(true)
   })
 
   it('refuses to inflate past the output limit', () => {
