@@ -28,6 +28,19 @@ export interface SluiceDeps {
   readonly backend: Backend;
   /** Bearer token required on /v1 routes when set (locally open by default). */
   readonly authToken?: string;
+  /** Tunables of the log; defaults in lib/services.ts (env: see docs/CONFIG in README). */
+  readonly tuning?: Partial<LogTuning>;
+}
+
+export interface LogTuning {
+  /** A reserved slot unpublished for longer than this is filled with a hole by readers. */
+  readonly slotTimeoutMs: number;
+  /** Long-poll re-check interval when no in-process commit wakes the poll. */
+  readonly pollIntervalMs: number;
+  /** Byte budget of the in-memory segment cache. */
+  readonly segmentCacheBytes: number;
+  /** How long topic metadata is cached in memory. */
+  readonly topicCacheTtlMs: number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

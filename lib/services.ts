@@ -1,15 +1,72 @@
 /** Builds the log's services from injected deps: one place wires storage into the rules. */
-import type { SluiceDeps } from './deps.ts';
-import { TopicService } from './log/topics.ts';
+import type { LogTuning, SluiceDeps } from './deps.ts';
+import { CommitSignal } from './log/commit-signal.ts';
+import { FetchService } from './log/fetch.ts';
+import { OffsetsService } from './log/offsets.ts';
+import { PartitionIndex } from './log/partition-index.ts';
+import { ProduceService } from './log/produce.ts';
+import { TopicCache } from './log/topic-cache.ts';
+import { TopicService, type PartitionBoundsReader } from './log/topics.ts';
+import { IndexStore } from './storage/index-store.ts';
+import { partitionKey } from './storage/keys.ts';
+import { SegmentStore } from './storage/segment-store.ts';
 import { TopicStore } from './storage/topic-store.ts';
+
+export const DEFAULT_TUNING: LogTuning = {
+  slotTimeoutMs: 10_000,
+  pollIntervalMs: 250,
+  segmentCacheBytes: 64 * 1024 * 1024,
+  topicCacheTtlMs: 5_000,
+};
 
 export interface Services {
   readonly topics: TopicService;
+  readonly produce: ProduceService;
+  readonly fetch: FetchService;
+  readonly offsets: OffsetsService;
+  readonly partitions: PartitionIndex;
+  readonly index: IndexStore;
+  readonly segments: SegmentStore;
+}
+
+/** Describe reads the stable view of every partition (bounded parallelism). */
+function boundsFrom(partitions: PartitionIndex): PartitionBoundsReader {
+  return {
+    async bounds(topic) {
+      const out = new Array(topic.partitions);
+      const next = { i: 0 };
+      const worker = async () => {
+        for (let p = next.i++; p < topic.partitions; p = next.i++) {
+          const view = await partitions.view(partitionKey(topic.topicId, p));
+          out[p] = { partition: p, logStartOffset: view.logStartOffset, highWatermark: view.highWatermark };
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(16, topic.partitions) }, worker));
+      return out;
+    },
+  };
 }
 
 export function createServices(deps: SluiceDeps): Services {
+  const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
   const topicStore = new TopicStore(deps.clients, deps.names.tables.meta);
+  const index = new IndexStore(deps.clients, deps.names.tables.log);
+  const segments = new SegmentStore(deps.clients, deps.names.bucket, tuning.segmentCacheBytes);
+  const topicCache = new TopicCache(topicStore, deps.clock, tuning.topicCacheTtlMs);
+  const partitions = new PartitionIndex(index, deps.clock, {
+    slotTimeoutMs: tuning.slotTimeoutMs,
+    hintIntervalMs: 1_000,
+    cachedEntries: 4_096,
+  });
+  const signal = new CommitSignal();
+  const topics = new TopicService(topicStore, deps.clock, deps.ids, boundsFrom(partitions), topicCache);
   return {
-    topics: new TopicService(topicStore, deps.clock, deps.ids),
+    topics,
+    produce: new ProduceService(topicCache, index, segments, deps.clock, deps.ids, signal),
+    fetch: new FetchService(topicCache, index, partitions, segments, deps.clock, signal, { pollIntervalMs: tuning.pollIntervalMs }),
+    offsets: new OffsetsService(topicCache, index, partitions, segments),
+    partitions,
+    index,
+    segments,
   };
 }

@@ -59,6 +59,8 @@ export class TopicService {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly boundsReader: PartitionBoundsReader = emptyBounds,
+    /** Invalidated on every change made through this process. */
+    private readonly cache?: { invalidate(name: string): void },
   ) {}
 
   /** Validates everything before the one conditional write: a 4xx never writes. */
@@ -76,6 +78,7 @@ export class TopicService {
       version: 0,
     };
     await this.store.create(topic);
+    this.cache?.invalidate(name);
     return topic;
   }
 
@@ -102,7 +105,9 @@ export class TopicService {
           ? current.partitions
           : validatePartitionGrowth(current.partitions, input.partitions);
       const config = applyConfigChanges(current.config, input.config);
-      return this.store.update(current, { partitions, config });
+      const updated = await this.store.update(current, { partitions, config });
+      this.cache?.invalidate(name);
+      return updated;
     });
   }
 
@@ -110,6 +115,7 @@ export class TopicService {
     await this.retryRaces(name, async () => {
       const current = await this.get(name);
       await this.store.delete(current, this.clock.now());
+      this.cache?.invalidate(name);
     });
   }
 

@@ -10,8 +10,13 @@
  *                  Left by DELETE for maintenance, which removes the topic's index and objects.
  *
  * log table (pk S, sk N):
- *   partition      pk "<topicId>#<partition>"       sk -1 (head), sk slot >= 0 (entries)
+ *   partition      pk "<topicId>#<partition>"       sk -2 (hint), -1 (head), slot >= 0 (entries)
  *                  Keyed by topicId, never by name: a re-created topic starts empty.
+ *
+ * S3 segment objects:
+ *   "seg/<shard>/<yyyymmddHH>/<id>.seg"  shard = the first two hex digits of the random id, so
+ *   writes spread over 256 prefixes (S3 scales request rates per prefix); the hour lets
+ *   garbage collection list old objects of a shard with StartAfter without reading new ones.
  *
  * Stable: these layouts are persisted. Never change a prefix without a migration.
  */
@@ -47,6 +52,8 @@ export function parseDeletedTopicKey(pk: string): string | undefined {
 
 /** Sort key of a partition's head item; entries use their slot number (>= 0). */
 export const HEAD_SLOT = -1;
+/** Sort key of a partition's hint item (lazily kept summary of the stable prefix). */
+export const HINT_SLOT = -2;
 
 export function partitionKey(topicId: string, partition: number): string {
   return `${topicId}#${partition}`;
@@ -59,4 +66,21 @@ export function parsePartitionKey(pk: string): { topicId: string; partition: num
     throw new Error(`not a partition key: ${pk}`);
   }
   return { topicId: pk.slice(0, hash), partition };
+}
+
+// ---- S3 -----------------------------------------------------------------------------------
+
+export const SEGMENT_PREFIX = 'seg/';
+
+/** `id` must start with two hex digits (a random UUID does). */
+export function segmentObjectKey(id: string, now: number): string {
+  const shard = id.slice(0, 2).toLowerCase();
+  if (!/^[0-9a-f]{2}$/.test(shard)) throw new Error(`segment id must start with two hex digits: ${id}`);
+  const hour = new Date(now).toISOString().slice(0, 13).replace(/[-T]/g, '');
+  return `${SEGMENT_PREFIX}${shard}/${hour}/${id}.seg`;
+}
+
+export function parseSegmentObjectKey(key: string): { shard: string; hour: string; id: string } | undefined {
+  const m = /^seg\/([0-9a-f]{2})\/(\d{10})\/(.+)\.seg$/.exec(key);
+  return m ? { shard: m[1]!, hour: m[2]!, id: m[3]! } : undefined;
 }

@@ -54,11 +54,15 @@ export const META_TABLE = {
 
 /**
  * `log`: the offset index. One item collection per (topicId, partition):
- *   sk = -1            the head item (slot and offset counters, reserve target)
+ *   sk = -2            the hint item (stable prefix, high watermark, log start offset)
+ *   sk = -1            the head item (slot and offset counters, the reserve target)
  *   sk = slot >= 0     one slot entry per commit (or hole)
  * Index `byOffset` (sparse: only entries have `base`) finds the slot holding an offset.
- * Index `byTime` (sparse: only stable entries have `maxTs`) finds the first entry whose
- * monotone max timestamp is >= T.
+ * Index `byTime` (sparse: only stamped stable entries have `tsKey`) finds the first entry
+ * whose running max timestamp is >= T; `tsKey` is "<maxTs padded>#<slot padded>" so ties
+ * order by slot (a numeric key would leave equal timestamps in undefined order).
+ * Index `byObject` (sparse: only data entries have `obj`) tells garbage collection whether
+ * any entry references a segment object.
  */
 export const LOG_TABLE = {
   id: 'log',
@@ -69,13 +73,18 @@ export const LOG_TABLE = {
       indexName: 'byOffset',
       partitionKey: { name: 'pk', type: 'S' },
       sortKey: { name: 'base', type: 'N' },
-      nonKeyAttributes: ['sk', 'end'],
+      nonKeyAttributes: ['end'],
     },
     {
       indexName: 'byTime',
       partitionKey: { name: 'pk', type: 'S' },
-      sortKey: { name: 'maxTs', type: 'N' },
-      nonKeyAttributes: ['sk', 'base', 'end'],
+      sortKey: { name: 'tsKey', type: 'S' },
+      nonKeyAttributes: ['base', 'end'],
+    },
+    {
+      indexName: 'byObject',
+      partitionKey: { name: 'obj', type: 'S' },
+      nonKeyAttributes: ['base'],
     },
   ],
 } as const satisfies TableDefinition;

@@ -1,0 +1,116 @@
+/**
+ * Produce, fetch and offsets routes (API.md "Produce", "Fetch"): parse, call lib/log, serialise.
+ * Query numbers are parsed strictly: "1e3", "-1", "1.5", "" are refused, never coerced.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { LIMITS } from '../../limits.ts';
+import type { FetchService, OffsetSpec } from '../../log/fetch.ts';
+import type { OffsetQuery, OffsetsService } from '../../log/offsets.ts';
+import type { ProduceService } from '../../log/produce.ts';
+import { ENCODINGS } from '../../log/record-encoding.ts';
+import { InvalidRequestError } from '../../errors.ts';
+import { parseWith, readJsonBody } from '../validation.ts';
+
+const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const encoding = z.enum(ENCODINGS);
+
+const produceBody = z.strictObject({
+  encoding: encoding.optional(),
+  records: z
+    .array(
+      z.strictObject({
+        key: z.string().nullable().optional(),
+        value: z.unknown().optional(),
+        headers: z
+          .array(z.strictObject({ key: z.string(), value: z.string().nullable().optional() }))
+          .optional(),
+        partition: nonNegativeInt.optional(),
+        timestamp: nonNegativeInt.optional(),
+      }),
+    )
+    .min(1, 'at least one record is required'),
+});
+
+const offsetSpec = z.union([nonNegativeInt, z.literal('earliest'), z.literal('latest')]);
+
+const multiFetchBody = z.strictObject({
+  partitions: z
+    .array(z.strictObject({ topic: z.string(), partition: nonNegativeInt, offset: offsetSpec }))
+    .min(1)
+    .max(1000),
+  maxBytes: z.number().int().positive().optional(),
+  maxRecords: z.number().int().positive().max(LIMITS.maxRecordsPerFetch).optional(),
+  waitMs: z.number().int().nonnegative().optional(),
+  encoding: encoding.optional(),
+});
+
+const DIGITS = /^\d{1,16}$/;
+
+function intParam(name: string, raw: string | undefined, fallback?: number): number {
+  if (raw === undefined && fallback !== undefined) return fallback;
+  if (raw === undefined || !DIGITS.test(raw) || !Number.isSafeInteger(Number(raw))) {
+    throw new InvalidRequestError(`${name} must be a non-negative integer, got ${JSON.stringify(raw ?? null)}`);
+  }
+  return Number(raw);
+}
+
+function offsetParam(raw: string | undefined): OffsetSpec {
+  if (raw === undefined || raw === 'earliest') return 'earliest';
+  if (raw === 'latest') return 'latest';
+  return intParam('offset', raw);
+}
+
+function encodingParam(raw: string | undefined) {
+  return parseWith(encoding, raw ?? 'json', {}) as (typeof ENCODINGS)[number];
+}
+
+export function recordRoutes(produce: ProduceService, fetch: FetchService, offsets: OffsetsService): Hono {
+  const app = new Hono();
+
+  app.post('/topics/:topic/records', async (c) => {
+    const body = parseWith(produceBody, await readJsonBody(c, LIMITS.maxRequestBytes));
+    const result = await produce.produce(c.req.param('topic'), body);
+    return c.json({ offsets: result });
+  });
+
+  app.get('/topics/:topic/partitions/:partition/records', async (c) => {
+    const q = c.req.query();
+    const maxRecords = intParam('maxRecords', q.maxRecords, 500);
+    if (maxRecords < 1 || maxRecords > LIMITS.maxRecordsPerFetch) {
+      throw new InvalidRequestError(`maxRecords must be between 1 and ${LIMITS.maxRecordsPerFetch}`);
+    }
+    const maxBytes = intParam('maxBytes', q.maxBytes, 1024 * 1024);
+    if (maxBytes < 1) throw new InvalidRequestError('maxBytes must be at least 1');
+    const result = await fetch.fetch(c.req.param('topic'), intParam('partition', c.req.param('partition')), {
+      offset: offsetParam(q.offset),
+      maxRecords,
+      maxBytes,
+      waitMs: Math.min(intParam('waitMs', q.waitMs, 0), LIMITS.maxWaitMs),
+      encoding: encodingParam(q.encoding),
+    });
+    return c.json(result);
+  });
+
+  app.get('/topics/:topic/partitions/:partition/offsets', async (c) => {
+    const raw = c.req.query('at') ?? 'latest';
+    let at: OffsetQuery;
+    if (raw === 'earliest' || raw === 'latest') at = raw;
+    else at = { timestamp: intParam('at', raw) };
+    const answer = await offsets.lookup(c.req.param('topic'), intParam('partition', c.req.param('partition')), at);
+    return c.json(answer);
+  });
+
+  app.post('/fetch', async (c) => {
+    const body = parseWith(multiFetchBody, await readJsonBody(c, LIMITS.maxRequestBytes));
+    const partitions = await fetch.fetchMany(body.partitions, {
+      maxRecords: body.maxRecords ?? 500,
+      maxBytes: body.maxBytes ?? 1024 * 1024,
+      waitMs: Math.min(body.waitMs ?? 0, LIMITS.maxWaitMs),
+      encoding: body.encoding ?? 'json',
+    });
+    return c.json({ partitions });
+  });
+
+  return app;
+}

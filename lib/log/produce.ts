@@ -1,0 +1,224 @@
+/**
+ * Produce (DESIGN.md §2): validate → choose partitions → encode one RecordBatch per partition →
+ * ONE segment object PUT → reserve a slot per partition (parallel, conflict-free) → publish
+ * (one conditional put, or one transaction for several partitions) → answer offsets in request
+ * order.
+ *
+ * Failure rules
+ *  - Everything that can be refused is checked before the PUT: a 4xx writes nothing.
+ *  - PUT fails → nothing reserved, nothing visible; the error is retriable.
+ *  - Reserve or publish fails → every slot we reserved is filled with a hole (best effort; if
+ *    that fails too, readers fill it after the slot timeout). Nothing of the request is visible:
+ *    the request is all or nothing (W2).
+ *  - The object of a failed request stays in S3 unreferenced; GC finds it through the byObject
+ *    index (no entry references it) after a grace period (W3).
+ */
+import { encodeRecordBatch, type RecordInput } from '../codec/record-batch.ts';
+import { CompressionCodec, compressionFromName, type CompressionCodecId } from '../codec/compression.ts';
+import { encodeSegment } from '../codec/segment.ts';
+import { StickyPartitioner, choosePartition } from '../partition/partitioner.ts';
+import type { Clock, IdGenerator } from '../deps.ts';
+import {
+  InvalidRecordError,
+  InvalidRequestError,
+  RecordTooLargeError,
+  UnknownTopicOrPartitionError,
+} from '../errors.ts';
+import { LIMITS } from '../limits.ts';
+import type { IndexStore, PublishItem, Reservation } from '../storage/index-store.ts';
+import { partitionKey, segmentObjectKey } from '../storage/keys.ts';
+import type { SegmentStore } from '../storage/segment-store.ts';
+import type { TopicRecord } from '../storage/topic-store.ts';
+import type { CommitSignal } from './commit-signal.ts';
+import { encodeText, encodeValue, type Encoding } from './record-encoding.ts';
+import type { TopicCache } from './topic-cache.ts';
+
+export interface ProduceRecordInput {
+  readonly key?: string | null | undefined;
+  readonly value?: unknown;
+  readonly headers?: readonly { readonly key: string; readonly value?: string | null | undefined }[] | undefined;
+  readonly partition?: number | undefined;
+  readonly timestamp?: number | undefined;
+}
+
+export interface ProduceInput {
+  readonly encoding?: Encoding | undefined;
+  readonly records: readonly ProduceRecordInput[];
+}
+
+export interface ProducedOffset {
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/** Codec for `compression.type: producer` (the REST producer sends no compressed batches). */
+export const DEFAULT_COMPRESSION: CompressionCodecId = CompressionCodec.none;
+
+interface PreparedRecord {
+  readonly partition: number;
+  readonly record: RecordInput;
+}
+
+export class ProduceService {
+  private readonly sticky: StickyPartitioner;
+
+  constructor(
+    private readonly topics: TopicCache,
+    private readonly index: IndexStore,
+    private readonly segments: SegmentStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly signal: CommitSignal,
+    stickySeed = 0,
+  ) {
+    this.sticky = new StickyPartitioner({ seed: stickySeed });
+  }
+
+  async produce(topicName: string, input: ProduceInput): Promise<ProducedOffset[]> {
+    if (input.records.length === 0) throw new InvalidRequestError('records must hold at least one record');
+    const maxExplicit = Math.max(-1, ...input.records.map((r) => r.partition ?? -1));
+    const topic = maxExplicit >= 0 ? await this.topics.withPartition(topicName, maxExplicit) : await this.topics.get(topicName);
+    const now = this.clock.now();
+    const prepared = this.prepare(topic, input, now);
+
+    // Group by partition, keeping request order inside each partition.
+    const byPartition = new Map<number, number[]>();
+    prepared.forEach((p, i) => {
+      const list = byPartition.get(p.partition);
+      if (list) list.push(i);
+      else byPartition.set(p.partition, [i]);
+    });
+    if (byPartition.size > LIMITS.maxPartitionsPerRequest) {
+      throw new InvalidRequestError(
+        `a request may touch at most maxPartitionsPerRequest = ${LIMITS.maxPartitionsPerRequest} partitions; this one touches ${byPartition.size}`,
+        { maxPartitionsPerRequest: LIMITS.maxPartitionsPerRequest },
+      );
+    }
+
+    const compression = topic.config['compression.type'] === 'producer'
+      ? DEFAULT_COMPRESSION
+      : compressionFromName(topic.config['compression.type']);
+    const logAppendTime = topic.config['message.timestamp.type'] === 'LogAppendTime';
+    const partitions = [...byPartition.keys()];
+    const chunks = partitions.map((partition) => {
+      const records = byPartition.get(partition)!.map((i) => prepared[i]!.record);
+      let minTs = Infinity;
+      let maxTs = -Infinity;
+      for (const r of records) {
+        if (r.timestamp < minTs) minTs = r.timestamp;
+        if (r.timestamp > maxTs) maxTs = r.timestamp;
+      }
+      const batches = encodeRecordBatch({
+        compression,
+        timestampType: logAppendTime ? 'LogAppendTime' : 'CreateTime',
+        records,
+        ...(logAppendTime ? { maxTimestamp: now } : {}),
+      });
+      return { topicId: topic.topicId, partition, batches, recordCount: records.length, minTimestamp: minTs, maxTimestamp: maxTs };
+    });
+
+    const segment = encodeSegment(chunks);
+    const segmentId = this.ids.newId();
+    const object = segmentObjectKey(segmentId, now);
+    await this.segments.put(object, segment.bytes);
+
+    const reservations = await this.reserveAll(partitions, chunks.map((c) => c.recordCount), topic, now);
+    const items: PublishItem[] = partitions.map((_, i) => {
+      const loc = segment.chunks[i]!;
+      return {
+        reservation: reservations[i]!,
+        object,
+        position: loc.byteOffset,
+        length: loc.byteLength,
+        recordCount: loc.recordCount,
+        minTimestamp: loc.minTimestamp,
+        maxTimestamp: loc.maxTimestamp,
+      };
+    });
+    try {
+      await this.index.publish(items, this.clock.now(), [], segmentId);
+    } catch (err) {
+      await this.fillHoles(reservations);
+      throw err;
+    }
+
+    for (const item of items) {
+      this.segments.remember(
+        { object, position: item.position, length: item.length },
+        segment.bytes.subarray(item.position, item.position + item.length),
+      );
+      this.signal.notify(item.reservation.pk);
+    }
+
+    // Offsets in request order: each partition's records are consecutive from its base.
+    const nextInPartition = new Map(partitions.map((p, i) => [p, reservations[i]!.base]));
+    return prepared.map((p) => {
+      const offset = nextInPartition.get(p.partition)!;
+      nextInPartition.set(p.partition, offset + 1);
+      return { partition: p.partition, offset };
+    });
+  }
+
+  /** Encodes and checks every record; throws before anything is written. */
+  private prepare(topic: TopicRecord, input: ProduceInput, now: number): PreparedRecord[] {
+    const encoding = input.encoding ?? 'json';
+    const maxRecordBytes = topic.config['max.message.bytes'];
+    const compacted = topic.config['cleanup.policy'].includes('compact');
+    const logAppendTime = topic.config['message.timestamp.type'] === 'LogAppendTime';
+    const sticky = input.records.some((r) => r.partition === undefined && (r.key ?? null) === null)
+      ? this.sticky.partitionForRequest(topic.topicId, topic.partitions)
+      : 0;
+    return input.records.map((r, i) => {
+      const key = encodeText(r.key, encoding, `records[${i}].key`);
+      const value = encodeValue(r.value, encoding, `records[${i}].value`);
+      const headers = (r.headers ?? []).map((h, j) => ({
+        key: h.key,
+        value: encodeText(h.value, encoding, `records[${i}].headers[${j}].value`),
+      }));
+      if (compacted && key === null) {
+        throw new InvalidRecordError(
+          `records[${i}]: compacted topic '${topic.name}' cannot accept a record without a key`,
+        );
+      }
+      const size =
+        (key?.byteLength ?? 0) +
+        (value?.byteLength ?? 0) +
+        headers.reduce((n, h) => n + Buffer.byteLength(h.key) + (h.value?.byteLength ?? 0), 0);
+      if (size > maxRecordBytes) {
+        throw new RecordTooLargeError(
+          `records[${i}] is ${size} bytes, more than max.message.bytes = ${maxRecordBytes}`,
+          { index: i, maxMessageBytes: maxRecordBytes },
+        );
+      }
+      if (r.partition !== undefined && r.partition >= topic.partitions) {
+        throw UnknownTopicOrPartitionError.partition(topic.name, r.partition, topic.partitions);
+      }
+      const partition = choosePartition({ partition: r.partition, key }, topic.partitions, sticky);
+      const timestamp = logAppendTime ? now : (r.timestamp ?? now);
+      return { partition, record: { timestamp, key, value, headers } };
+    });
+  }
+
+  private async reserveAll(
+    partitions: readonly number[],
+    counts: readonly number[],
+    topic: TopicRecord,
+    now: number,
+  ): Promise<Reservation[]> {
+    const settled = await Promise.allSettled(
+      partitions.map((p, i) => this.index.reserve(partitionKey(topic.topicId, p), counts[i]!, now)),
+    );
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) {
+      await this.fillHoles(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])));
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return settled.map((s) => (s as PromiseFulfilledResult<Reservation>).value);
+  }
+
+  /** Best effort: a slot we cannot fill here is filled by readers after the slot timeout. */
+  private async fillHoles(reservations: readonly Reservation[]): Promise<void> {
+    const now = this.clock.now();
+    await Promise.allSettled(reservations.map((r) => this.index.fillHole(r.pk, r.slot, r.base, r.end, now)));
+  }
+}

@@ -1,0 +1,432 @@
+/**
+ * The offset index in the `log` table: the conflict-free slot sequencer of DESIGN.md §2.5.
+ *
+ * Items of one partition (pk = partitionKey(topicId, partition), layouts in keys.ts):
+ *   head  (sk -1)  slots N, next N, at N        reserve target: ADD slots 1, next n; SET at
+ *   hint  (sk -2)  stable N, hwm N, lso N, ...  lazily advanced summary of the stable prefix
+ *   entry (sk s)   st 'd'|'h', base, end, obj, pos, len, cnt, minTs, maxTs, at
+ *
+ * Invariants
+ *  - Slot s's offsets are [base, end) with base = end of slot s-1: one atomic ADD on the head
+ *    hands out the slot number and the offsets together, so offsets increase with slots (W1).
+ *  - An entry is written exactly once, with attribute_not_exists(sk): the publishing writer
+ *    and a reader filling a stale slot with a hole race on that one condition, and exactly one
+ *    wins. Entries are never deleted while a writer could still be alive.
+ *  - The stable prefix is slots [0, k) all present; the high watermark is end(k-1). Nothing at
+ *    or after the first missing slot is visible (Kafka's last stable offset).
+ */
+import {
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type QueryCommandOutput,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import { UnavailableError } from '../errors.ts';
+import { N, S, isConditionFailure, num, optNum, optStr, type Item } from './attributes.ts';
+import type { AwsClients } from './clients.ts';
+import { HEAD_SLOT, HINT_SLOT } from './keys.ts';
+import { withRetries } from './retry.ts';
+import { isTransactionConditionFailure } from './topic-store.ts';
+import { LOG_TABLE } from './tables.ts';
+
+/** One published slot: data (a byte range of a segment object) or a hole. */
+export interface IndexEntry {
+  readonly slot: number;
+  readonly base: number;
+  /** Exclusive. */
+  readonly end: number;
+  readonly hole: boolean;
+  /** Data entries only. */
+  readonly object?: string;
+  readonly position?: number;
+  readonly length?: number;
+  readonly recordCount?: number;
+  readonly minTimestamp?: number;
+  readonly maxTimestamp?: number;
+  /** Publish time (ms): bounds the reservation time of every earlier slot. */
+  readonly publishedAt: number;
+}
+
+export interface Reservation {
+  readonly pk: string;
+  readonly slot: number;
+  readonly base: number;
+  readonly end: number;
+}
+
+export interface HeadState {
+  /** Slots reserved so far (next slot number). */
+  readonly slots: number;
+  /** Next offset to hand out. */
+  readonly next: number;
+  /** Time of the latest reservation (ms): every reserved slot was reserved at or before it. */
+  readonly reservedAt: number;
+}
+
+export interface HintState {
+  /** Slots [0, stable) are known published. */
+  readonly stable: number;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+  /** Slots [0, stamped) carry a tsKey; runningMaxTs is the max timestamp over them. */
+  readonly stamped: number;
+  readonly runningMaxTs: number;
+}
+
+export interface PublishItem {
+  readonly reservation: Reservation;
+  readonly object: string;
+  readonly position: number;
+  readonly length: number;
+  readonly recordCount: number;
+  readonly minTimestamp: number;
+  readonly maxTimestamp: number;
+}
+
+/** Our publish lost its slot to a hole filler (we were too slow): nothing of ours is visible. */
+export class SlotTakenError extends UnavailableError {
+  constructor(pk: string, slot: number) {
+    super(`slot ${slot} of ${pk} was declared abandoned before this write published; retry the request`);
+  }
+}
+
+const EMPTY_HINT: HintState = { stable: 0, highWatermark: 0, logStartOffset: 0, stamped: 0, runningMaxTs: -1 };
+const TS_PAD = 16;
+const SLOT_PAD = 12;
+
+/** "<maxTs>#<slot>", zero-padded so string order is (maxTs, slot) order. */
+export function timeIndexKey(maxTs: number, slot: number): string {
+  return `${String(Math.max(0, maxTs)).padStart(TS_PAD, '0')}#${String(slot).padStart(SLOT_PAD, '0')}`;
+}
+
+export function timeIndexLowerBound(timestamp: number): string {
+  return String(Math.max(0, timestamp)).padStart(TS_PAD, '0');
+}
+
+function entryFromItem(item: Item): IndexEntry {
+  const hole = optStr(item, 'st') === 'h';
+  return {
+    slot: num(item, 'sk'),
+    base: num(item, 'base'),
+    end: num(item, 'end'),
+    hole,
+    object: optStr(item, 'obj'),
+    position: optNum(item, 'pos'),
+    length: optNum(item, 'len'),
+    recordCount: optNum(item, 'cnt'),
+    minTimestamp: optNum(item, 'minTs'),
+    maxTimestamp: optNum(item, 'maxTs'),
+    publishedAt: optNum(item, 'at') ?? 0,
+  };
+}
+
+function entryItem(p: PublishItem, publishedAt: number): Item {
+  const r = p.reservation;
+  return {
+    pk: S(r.pk),
+    sk: N(r.slot),
+    st: S('d'),
+    base: N(r.base),
+    end: N(r.end),
+    obj: S(p.object),
+    pos: N(p.position),
+    len: N(p.length),
+    cnt: N(p.recordCount),
+    minTs: N(p.minTimestamp),
+    maxTs: N(p.maxTimestamp),
+    at: N(publishedAt),
+  };
+}
+
+export class IndexStore {
+  readonly table: string;
+
+  constructor(private readonly clients: AwsClients, tableName: string) {
+    this.table = tableName;
+  }
+
+  // ---- write path ----------------------------------------------------------------------
+
+  /**
+   * Reserves one slot and `count` offsets. Never conflicts (an unconditional ADD). Not
+   * idempotent: if a response is lost and the SDK retries, the first slot stays unpublished and
+   * readers fill it with a hole after the timeout; no offset is ever handed out twice.
+   */
+  async reserve(pk: string, count: number, now: number): Promise<Reservation> {
+    const out = await withRetries('reserve slot', () =>
+      this.clients.dynamo.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: S(pk), sk: N(HEAD_SLOT) },
+          UpdateExpression: 'ADD slots :one, #next :n SET #at = :now',
+          ExpressionAttributeNames: { '#next': 'next', '#at': 'at' },
+          ExpressionAttributeValues: { ':one': N(1), ':n': N(count), ':now': N(now) },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    const slots = num(out.Attributes, 'slots');
+    const next = num(out.Attributes, 'next');
+    return { pk, slot: slots - 1, base: next - count, end: next };
+  }
+
+  /**
+   * Publishes entries: one conditional PutItem for one partition, else ONE TransactWriteItems
+   * (all or nothing) which may carry `extra` items (producer state, offset commits).
+   * A retry after a lost response is recognised (the entry already there is ours); `token`
+   * (<= 36 chars, e.g. the segment's UUID) makes a retried transaction idempotent for 10 min.
+   */
+  async publish(items: readonly PublishItem[], now: number, extra: readonly TransactWriteItem[] = [], token?: string): Promise<void> {
+    if (items.length === 1 && extra.length === 0) {
+      const item = items[0]!;
+      try {
+        await withRetries('publish entry', () =>
+          this.clients.dynamo.send(
+            new PutItemCommand({
+              TableName: this.table,
+              Item: entryItem(item, now),
+              ConditionExpression: 'attribute_not_exists(sk)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          ),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        const existing = (err as { Item?: Item }).Item;
+        if (existing && optStr(existing, 'obj') === item.object) return; // our own earlier attempt
+        throw new SlotTakenError(item.reservation.pk, item.reservation.slot);
+      }
+      return;
+    }
+    const transactItems: TransactWriteItem[] = [
+      ...items.map((item) => ({
+        Put: {
+          TableName: this.table,
+          Item: entryItem(item, now),
+          ConditionExpression: 'attribute_not_exists(sk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+        },
+      })),
+      ...extra,
+    ];
+    try {
+      await withRetries('publish entries', () =>
+        this.clients.dynamo.send(
+          new TransactWriteItemsCommand({ TransactItems: transactItems, ClientRequestToken: token }),
+        ),
+      );
+    } catch (err) {
+      if (!isTransactionConditionFailure(err)) throw err;
+      const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
+      // Entry conditions come first; a failure there is a lost slot unless the entry is ours.
+      for (let i = 0; i < items.length; i++) {
+        const reason = reasons[i];
+        if (reason?.Code !== 'ConditionalCheckFailed') continue;
+        if (reason.Item && optStr(reason.Item, 'obj') === items[i]!.object) continue;
+        throw new SlotTakenError(items[i]!.reservation.pk, items[i]!.reservation.slot);
+      }
+      throw new PublishConditionError(reasons.slice(items.length).map((r) => r?.Code ?? 'None'), err);
+    }
+  }
+
+  /**
+   * Writes a hole into a slot unless something is already there. Returns true when the hole
+   * was written. `base`/`end` are the offsets the hole covers (possibly empty).
+   */
+  async fillHole(pk: string, slot: number, base: number, end: number, now: number): Promise<boolean> {
+    try {
+      await withRetries('fill hole', () =>
+        this.clients.dynamo.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: { pk: S(pk), sk: N(slot), st: S('h'), base: N(base), end: N(end), at: N(now) },
+            ConditionExpression: 'attribute_not_exists(sk)',
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  // ---- read path ------------------------------------------------------------------------
+
+  /** Head and hint in one strongly consistent Query (sk -2..-1). */
+  async readState(pk: string): Promise<{ head: HeadState; hint: HintState }> {
+    const out = await withRetries('read partition head', () =>
+      this.clients.dynamo.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+          ExpressionAttributeValues: { ':pk': S(pk), ':lo': N(HINT_SLOT), ':hi': N(HEAD_SLOT) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    let head: HeadState = { slots: 0, next: 0, reservedAt: 0 };
+    let hint: HintState = EMPTY_HINT;
+    for (const item of out.Items ?? []) {
+      if (num(item, 'sk') === HEAD_SLOT) {
+        head = { slots: num(item, 'slots'), next: num(item, 'next'), reservedAt: optNum(item, 'at') ?? 0 };
+      } else {
+        hint = {
+          stable: optNum(item, 'stable') ?? 0,
+          highWatermark: optNum(item, 'hwm') ?? 0,
+          logStartOffset: optNum(item, 'lso') ?? 0,
+          stamped: optNum(item, 'stamped') ?? 0,
+          runningMaxTs: optNum(item, 'runMax') ?? -1,
+        };
+      }
+    }
+    return { head, hint };
+  }
+
+  /**
+   * Entries with slot in [fromSlot, toSlot), strongly consistent, in slot order; stops after
+   * `limit` entries. Missing slots are simply absent from the answer.
+   */
+  async entries(pk: string, fromSlot: number, toSlot: number, limit = 500): Promise<IndexEntry[]> {
+    const result: IndexEntry[] = [];
+    if (toSlot <= fromSlot) return result;
+    let startKey: Item | undefined;
+    do {
+      const page: QueryCommandOutput = await withRetries('read index entries', () =>
+        this.clients.dynamo.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+            ExpressionAttributeValues: { ':pk': S(pk), ':lo': N(fromSlot), ':hi': N(toSlot - 1) },
+            ConsistentRead: true,
+            Limit: Math.min(limit - result.length, 1000),
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) result.push(entryFromItem(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && result.length < limit);
+    return result;
+  }
+
+  /**
+   * The slot of the last entry whose base <= offset, from the byOffset index. The index is
+   * eventually consistent, so the answer may be an EARLIER slot than the true one (never a
+   * later one): callers walk forward from it.
+   */
+  async slotAtOrBefore(pk: string, offset: number): Promise<number | undefined> {
+    const out = await withRetries('find offset', () =>
+      this.clients.dynamo.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: LOG_TABLE.globalIndexes[0].indexName,
+          KeyConditionExpression: 'pk = :pk AND #base <= :o',
+          ExpressionAttributeNames: { '#base': 'base' },
+          ExpressionAttributeValues: { ':pk': S(pk), ':o': N(offset) },
+          ScanIndexForward: false,
+          Limit: 1,
+        }),
+      ),
+    );
+    const item = out.Items?.[0];
+    return item ? num(item, 'sk') : undefined;
+  }
+
+  /** First stamped entry whose running max timestamp >= ts (byTime index), if any. */
+  async firstSlotWithMaxTsAtLeast(pk: string, ts: number): Promise<number | undefined> {
+    const out = await withRetries('find timestamp', () =>
+      this.clients.dynamo.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: LOG_TABLE.globalIndexes[1].indexName,
+          KeyConditionExpression: 'pk = :pk AND tsKey >= :t',
+          ExpressionAttributeValues: { ':pk': S(pk), ':t': S(timeIndexLowerBound(ts)) },
+          Limit: 1,
+        }),
+      ),
+    );
+    const item = out.Items?.[0];
+    return item ? num(item, 'sk') : undefined;
+  }
+
+  /** Sets the monotone time-index key on a stable data entry (idempotent). */
+  async stamp(pk: string, slot: number, runningMaxTs: number): Promise<void> {
+    await withRetries('stamp entry', () =>
+      this.clients.dynamo.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: S(pk), sk: N(slot) },
+          UpdateExpression: 'SET tsKey = :k',
+          ConditionExpression: 'attribute_exists(sk)',
+          ExpressionAttributeValues: { ':k': S(timeIndexKey(runningMaxTs, slot)) },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Advances the hint monotonically (never backwards: the condition keeps the larger value when
+   * several readers race). Losing the race is fine: someone else advanced it at least as far.
+   */
+  async advanceHint(pk: string, stable: number, highWatermark: number): Promise<void> {
+    try {
+      await withRetries('advance hint', () =>
+        this.clients.dynamo.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { pk: S(pk), sk: N(HINT_SLOT) },
+            UpdateExpression: 'SET stable = :s, hwm = :h',
+            ConditionExpression: 'attribute_not_exists(stable) OR stable < :s',
+            ExpressionAttributeValues: { ':s': N(stable), ':h': N(highWatermark) },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  async advanceStamp(pk: string, stamped: number, runningMaxTs: number): Promise<void> {
+    try {
+      await withRetries('advance stamp', () =>
+        this.clients.dynamo.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { pk: S(pk), sk: N(HINT_SLOT) },
+            UpdateExpression: 'SET stamped = :s, runMax = :m',
+            ConditionExpression: 'attribute_not_exists(stamped) OR stamped < :s',
+            ExpressionAttributeValues: { ':s': N(stamped), ':m': N(runningMaxTs) },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  /** Does any index entry reference this segment object? (byObject index; for GC.) */
+  async isObjectReferenced(objectKey: string): Promise<boolean> {
+    const out = await withRetries('check object references', () =>
+      this.clients.dynamo.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: LOG_TABLE.globalIndexes[2].indexName,
+          KeyConditionExpression: 'obj = :o',
+          ExpressionAttributeValues: { ':o': S(objectKey) },
+          Limit: 1,
+        }),
+      ),
+    );
+    return (out.Items?.length ?? 0) > 0;
+  }
+}
+
+/** A non-entry condition in the publish transaction failed (producer state, offset commit). */
+export class PublishConditionError extends Error {
+  constructor(readonly codes: readonly string[], cause: unknown) {
+    super(`publish transaction condition failed: ${codes.join(', ')}`, { cause });
+  }
+}

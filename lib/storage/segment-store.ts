@@ -1,0 +1,108 @@
+/**
+ * Segment objects in S3: one PUT per produce request, ranged GETs on fetch.
+ *
+ * Reads go through an LRU of immutable byte ranges keyed by (object, position, length): the
+ * writer puts the chunks it just wrote (write-through), so a warm function serves tail reads of
+ * what it produced with no GET, and a reader caches what it fetched. Adjacent ranges of one
+ * object are merged into one GET (DESIGN.md §3.2).
+ */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ByteLru } from './byte-cache.ts';
+import type { AwsClients } from './clients.ts';
+import { withRetries } from './retry.ts';
+
+export interface ByteRange {
+  readonly object: string;
+  readonly position: number;
+  readonly length: number;
+}
+
+export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
+
+function cacheKey(r: ByteRange): string {
+  return `${r.object}\u0000${r.position}\u0000${r.length}`;
+}
+
+export class SegmentStore {
+  private readonly cache: ByteLru;
+
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly bucket: string,
+    cacheBytes = DEFAULT_SEGMENT_CACHE_BYTES,
+  ) {
+    this.cache = new ByteLru(cacheBytes);
+  }
+
+  async put(object: string, bytes: Buffer): Promise<void> {
+    await withRetries('write segment', () =>
+      this.clients.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: object,
+          Body: bytes,
+          ContentType: 'application/vnd.sluice.segment',
+        }),
+      ),
+    );
+  }
+
+  /** Remember bytes we wrote so tail reads in this process need no GET. */
+  remember(range: ByteRange, bytes: Uint8Array): void {
+    this.cache.set(cacheKey(range), bytes);
+  }
+
+  /** Reads every range (cache first; the rest merged per object and fetched in parallel). */
+  async read(ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+    const result: (Uint8Array | undefined)[] = ranges.map((r) => this.cache.get(cacheKey(r)));
+    const missing = ranges.map((r, i) => ({ r, i })).filter(({ i }) => result[i] === undefined);
+    await Promise.all(
+      mergeAdjacent(missing).map(async (run) => {
+        const first = run[0]!.r;
+        const last = run[run.length - 1]!.r;
+        const start = first.position;
+        const endExclusive = last.position + last.length;
+        const bytes = await this.getRange(first.object, start, endExclusive);
+        for (const { r, i } of run) {
+          const slice = bytes.subarray(r.position - start, r.position - start + r.length);
+          this.cache.set(cacheKey(r), slice);
+          result[i] = slice;
+        }
+      }),
+    );
+    return result as Uint8Array[];
+  }
+
+  async getRange(object: string, start: number, endExclusive: number): Promise<Uint8Array> {
+    return withRetries('read segment', async () => {
+      const out = await this.clients.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: object, Range: `bytes=${start}-${endExclusive - 1}` }),
+      );
+      const bytes = await out.Body!.transformToByteArray();
+      if (bytes.byteLength !== endExclusive - start) {
+        throw Object.assign(new Error(`short read of ${object}: ${bytes.byteLength} of ${endExclusive - start} bytes`), {
+          name: 'InternalError',
+        });
+      }
+      return bytes;
+    });
+  }
+}
+
+/** Groups ranges of the same object that touch end-to-start into runs (input order kept inside a run). */
+export function mergeAdjacent<T extends { r: ByteRange }>(items: readonly T[]): T[][] {
+  const sorted = [...items].sort((a, b) =>
+    a.r.object === b.r.object ? a.r.position - b.r.position : a.r.object < b.r.object ? -1 : 1,
+  );
+  const runs: T[][] = [];
+  for (const item of sorted) {
+    const run = runs[runs.length - 1];
+    const prev = run?.[run.length - 1];
+    if (run && prev && prev.r.object === item.r.object && prev.r.position + prev.r.length === item.r.position) {
+      run.push(item);
+    } else {
+      runs.push([item]);
+    }
+  }
+  return runs;
+}
