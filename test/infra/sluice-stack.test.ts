@@ -9,6 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -91,8 +93,8 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
   beforeAll(() => {
     ({ template, stack } = synth());
     tableIds = {
-      meta: stack.getLogicalId(stack.tables.meta.node.defaultChild as never),
-      log: stack.getLogicalId(stack.tables.log.node.defaultChild as never),
+      meta: stack.getLogicalId(stack.tables.meta.node.defaultChild as CfnTable),
+      log: stack.getLogicalId(stack.tables.log.node.defaultChild as CfnTable),
     };
     functionId = stack.getLogicalId(stack.apiFunction.node.defaultChild as CfnFunction);
   }, TIMEOUT);
@@ -277,7 +279,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       let statements: Statement[];
 
       beforeAll(() => {
-        const roleId = stack.getLogicalId(stack.apiFunction.role?.node.defaultChild as never);
+        const roleId = stack.getLogicalId(stack.apiFunction.role?.node.defaultChild as CfnRole);
         const policies = Object.values(
           template.findResources('AWS::IAM::Policy', {
             Properties: { Roles: [{ Ref: roleId }] },
