@@ -5,9 +5,11 @@
  *
  * Idempotent and convergent: a missing table is created with all its indexes; an existing
  * table gets the indexes it lacks (one UpdateTable per index, which is all DynamoDB allows at
- * a time) and TTL when it is off; an existing bucket is left alone. Returns when every table
- * and index is ACTIVE. Never deletes or changes anything that exists (a changed key schema is
- * a migration, not a bootstrap).
+ * a time), indexes whose keys or projection changed are dropped and re-created (an index is
+ * derived data: nothing is lost), and TTL is turned on when off; an existing bucket is left
+ * alone. Returns when every table and index is ACTIVE. Items are never touched, and a changed
+ * TABLE key schema is refused (that is a migration, not a bootstrap). Extra indexes that are
+ * no longer declared are left in place.
  */
 import {
   CreateTableCommand,
@@ -20,6 +22,7 @@ import {
   type AttributeDefinition,
   type DynamoDBClient,
   type GlobalSecondaryIndex,
+  type GlobalSecondaryIndexDescription,
   type KeySchemaElement,
   type Projection,
   type TableDescription,
@@ -120,8 +123,25 @@ async function ensureTable(
     // Exists (or is being created by a concurrent bootstrap): converge below.
   }
   let description = await waitUntilActive(dynamo, tableName, deadline);
+  if (!sameKeys(description.KeySchema, keySchema(table.partitionKey, table.sortKey))) {
+    throw new Error(
+      `table ${tableName} exists with key schema ${JSON.stringify(description.KeySchema)}, which is not the ` +
+        `declared one; that needs a migration (locally: delete the data directory)`,
+    );
+  }
   for (const index of table.globalIndexes) {
-    if (description.GlobalSecondaryIndexes?.some((gsi) => gsi.IndexName === index.indexName)) continue;
+    const existing = description.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === index.indexName);
+    if (existing !== undefined && indexMatches(existing, index)) continue;
+    if (existing !== undefined) {
+      // Declared differently now (keys or projection): drop it, then create it below.
+      await dynamo.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: index.indexName } }],
+        }),
+      );
+      description = await waitUntilIndexGone(dynamo, tableName, index.indexName, deadline);
+    }
     try {
       await dynamo.send(
         new UpdateTableCommand({
@@ -141,19 +161,61 @@ async function ensureTable(
   }
 }
 
+function sameKeys(actual: readonly KeySchemaElement[] | undefined, expected: readonly KeySchemaElement[]): boolean {
+  return (
+    actual?.length === expected.length &&
+    expected.every((key, i) => actual[i]?.AttributeName === key.AttributeName && actual[i]?.KeyType === key.KeyType)
+  );
+}
+
+/** Same keys and projection as declared (attribute types are checked by DynamoDB itself). */
+export function indexMatches(actual: GlobalSecondaryIndexDescription, index: GlobalIndexDefinition): boolean {
+  const expected = projection(index);
+  const actualNonKey = [...(actual.Projection?.NonKeyAttributes ?? [])].sort();
+  const expectedNonKey = [...(expected.NonKeyAttributes ?? [])].sort();
+  return (
+    sameKeys(actual.KeySchema, keySchema(index.partitionKey, index.sortKey)) &&
+    actual.Projection?.ProjectionType === expected.ProjectionType &&
+    actualNonKey.length === expectedNonKey.length &&
+    actualNonKey.every((name, i) => name === expectedNonKey[i])
+  );
+}
+
+async function waitUntilIndexGone(
+  dynamo: DynamoDBClient,
+  tableName: string,
+  indexName: string,
+  deadline: number,
+): Promise<TableDescription> {
+  for (;;) {
+    const description = await waitUntilActive(dynamo, tableName, deadline, indexName);
+    if (!description.GlobalSecondaryIndexes?.some((gsi) => gsi.IndexName === indexName)) return description;
+    if (Date.now() > deadline) throw new Error(`index ${indexName} of ${tableName} was not deleted in time`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function isIndexExists(err: unknown): boolean {
   return err instanceof Error && err.name === 'ValidationException' && /already exists/i.test(err.message);
 }
 
 /** Polls until the table and all its indexes are ACTIVE; DynamoDB Local is ACTIVE at once. */
-async function waitUntilActive(dynamo: DynamoDBClient, tableName: string, deadline: number): Promise<TableDescription> {
+async function waitUntilActive(
+  dynamo: DynamoDBClient,
+  tableName: string,
+  deadline: number,
+  /** An index being deleted: its DELETING status does not count as "not ready". */
+  ignoreIndex?: string,
+): Promise<TableDescription> {
   let delay = 50;
   for (;;) {
     try {
       const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
       const ready =
         Table?.TableStatus === 'ACTIVE' &&
-        (Table.GlobalSecondaryIndexes ?? []).every((gsi) => gsi.IndexStatus === 'ACTIVE');
+        (Table.GlobalSecondaryIndexes ?? []).every(
+          (gsi) => gsi.IndexStatus === 'ACTIVE' || gsi.IndexName === ignoreIndex,
+        );
       if (ready && Table) return Table;
     } catch (err) {
       // Right after CreateTable, some implementations briefly answer "not found".

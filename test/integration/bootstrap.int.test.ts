@@ -95,4 +95,45 @@ describe('ensureResources', () => {
     const gsi = table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === missing);
     expect(gsi?.IndexStatus).toBe('ACTIVE');
   });
+
+  it('re-creates an index whose declared keys or projection changed', async () => {
+    const index = LOG_TABLE.globalIndexes[0];
+    // Simulate an older declaration: same name, ALL projection instead of INCLUDE.
+    await clients.dynamo.send(
+      new UpdateTableCommand({
+        TableName: names.tables.log,
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: index.indexName } }],
+      }),
+    );
+    await expect
+      .poll(async () => (await describeTable(names.tables.log))?.GlobalSecondaryIndexes?.some((i) => i.IndexName === index.indexName))
+      .toBe(false);
+    await clients.dynamo.send(
+      new UpdateTableCommand({
+        TableName: names.tables.log,
+        AttributeDefinitions: [
+          { AttributeName: index.partitionKey.name, AttributeType: index.partitionKey.type },
+          { AttributeName: index.sortKey.name, AttributeType: index.sortKey.type },
+        ],
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.indexName,
+              KeySchema: [
+                { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+                { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          },
+        ],
+      }),
+    );
+    await ensureResources(clients, names);
+    const gsi = (await describeTable(names.tables.log))?.GlobalSecondaryIndexes?.find(
+      (i) => i.IndexName === index.indexName,
+    );
+    expect(gsi?.IndexStatus).toBe('ACTIVE');
+    expect(gsi?.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.nonKeyAttributes] });
+  });
 });
