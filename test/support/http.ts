@@ -1,6 +1,6 @@
 /** Small helpers for driving a Hono app in tests with JSON in and out. */
 import { randomUUID } from 'node:crypto';
-import type { Hono } from 'hono';
+import type { RequestTarget } from './lambda-app.ts';
 
 export interface JsonResponse<T = any> {
   readonly status: number;
@@ -8,7 +8,7 @@ export interface JsonResponse<T = any> {
 }
 
 export async function call<T = any>(
-  app: Hono,
+  app: RequestTarget,
   method: string,
   path: string,
   body?: unknown,

@@ -4,11 +4,17 @@
  * (test/integration) or LocalStack (test/localstack). Same scenarios, same assertions.
  */
 import { describe } from 'vitest';
+import { createApp } from '../../../lib/api/app.ts';
 import type { SluiceDeps } from '../../../lib/deps.ts';
+import type { RequestTarget } from '../lambda-app.ts';
+import { registerLogScenarios } from './log.ts';
 import { registerTopicScenarios } from './topics.ts';
 
 export type DepsProvider = () => SluiceDeps;
+/** How the scenarios reach the app: in process (`createApp`) or through the Lambda adapter. */
+export type AppFactory = (deps: SluiceDeps) => RequestTarget;
 
-export function registerAllScenarios(getDeps: DepsProvider): void {
-  describe('topics', () => registerTopicScenarios(getDeps));
+export function registerAllScenarios(getDeps: DepsProvider, makeApp: AppFactory = createApp): void {
+  describe('topics', () => registerTopicScenarios(getDeps, makeApp));
+  describe('log', () => registerLogScenarios(getDeps, makeApp));
 }

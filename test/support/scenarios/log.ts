@@ -2,17 +2,17 @@
  * Produce / fetch / offsets scenarios (API.md "Produce", "Fetch"), against a real stack.
  * Every refused request asserts that no high watermark moved.
  */
-import type { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../../lib/api/app.ts';
 import { partitionForKey } from '../../../lib/partition/partitioner.ts';
 import { call, uniqueName } from '../http.ts';
-import type { DepsProvider } from './index.ts';
+import type { RequestTarget } from '../lambda-app.ts';
+import type { AppFactory, DepsProvider } from './index.ts';
 
-export function registerLogScenarios(getDeps: DepsProvider): void {
-  let app: Hono;
+export function registerLogScenarios(getDeps: DepsProvider, makeApp: AppFactory = createApp): void {
+  let app: RequestTarget;
   beforeAll(() => {
-    app = createApp(getDeps());
+    app = makeApp(getDeps());
   });
 
   async function topic(partitions = 1, config: Record<string, unknown> = {}): Promise<string> {

@@ -2,19 +2,19 @@
  * Topic API scenarios (API.md "Topics", "Service"), run against a real stack.
  * "Nothing is written on a 4xx" is checked on the exact keys a write would have touched.
  */
-import type { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../../lib/api/app.ts';
 import { TopicStore } from '../../../lib/storage/topic-store.ts';
 import { call, uniqueName } from '../http.ts';
-import type { DepsProvider } from './index.ts';
+import type { RequestTarget } from '../lambda-app.ts';
+import type { AppFactory, DepsProvider } from './index.ts';
 
-export function registerTopicScenarios(getDeps: DepsProvider): void {
-  let app: Hono;
+export function registerTopicScenarios(getDeps: DepsProvider, makeApp: AppFactory = createApp): void {
+  let app: RequestTarget;
   let store: TopicStore;
   beforeAll(() => {
     const deps = getDeps();
-    app = createApp(deps);
+    app = makeApp(deps);
     store = new TopicStore(deps.clients, deps.names.tables.meta);
   });
 
@@ -253,7 +253,7 @@ export function registerTopicScenarios(getDeps: DepsProvider): void {
 
   describe('authentication', () => {
     it('requires the bearer token on /v1 when one is configured, never on /healthz', async () => {
-      const secured = createApp({ ...getDeps(), authToken: 's3cret' });
+      const secured = makeApp({ ...getDeps(), authToken: 's3cret' });
       expect((await call(secured, 'GET', '/healthz')).status).toBe(200);
       const denied = await call(secured, 'GET', '/v1/topics');
       expect(denied.status).toBe(401);
