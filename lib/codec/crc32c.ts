@@ -10,39 +10,39 @@
  * `initial` continues a running CRC: crc32c(b, crc32c(a)) === crc32c(a ++ b).
  */
 
-import { createRequire } from 'node:module'
+import { createRequire } from 'node:module';
 
-type Crc32cFn = (bytes: Uint8Array, initial?: number) => number
+type Crc32cFn = (bytes: Uint8Array, initial?: number) => number;
 
 // ---------------------------------------------------------------------------------------
 // pure-JS fallback: slicing-by-8 (8 table lookups per 8 input bytes)
 
-const POLY = 0x82f63b78
+const POLY = 0x82f63b78;
 const TABLES: Int32Array = (() => {
-  const t = new Int32Array(8 * 256)
+  const t = new Int32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
-    let c = n
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1
-    t[n] = c
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
+    t[n] = c;
   }
   for (let n = 0; n < 256; n++) {
-    let c = t[n]!
+    let c = t[n]!;
     for (let k = 1; k < 8; k++) {
-      c = t[c & 0xff]! ^ (c >>> 8)
-      t[k * 256 + n] = c
+      c = t[c & 0xff]! ^ (c >>> 8);
+      t[k * 256 + n] = c;
     }
   }
-  return t
-})()
+  return t;
+})();
 
 export function crc32cJs(bytes: Uint8Array, initial = 0): number {
-  const t = TABLES
-  let crc = ~initial
-  let i = 0
-  const len = bytes.length
-  const end8 = len - (len & 7)
+  const t = TABLES;
+  let crc = ~initial;
+  let i = 0;
+  const len = bytes.length;
+  const end8 = len - (len & 7);
   while (i < end8) {
-    const a = (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) ^ crc
+    const a = (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) ^ crc;
     crc =
       t[0x700 + (a & 0xff)]! ^
       t[0x600 + ((a >>> 8) & 0xff)]! ^
@@ -51,11 +51,11 @@ export function crc32cJs(bytes: Uint8Array, initial = 0): number {
       t[0x300 + bytes[i + 4]!]! ^
       t[0x200 + bytes[i + 5]!]! ^
       t[0x100 + bytes[i + 6]!]! ^
-      t[bytes[i + 7]!]!
-    i += 8
+      t[bytes[i + 7]!]!;
+    i += 8;
   }
-  while (i < len) crc = t[(crc ^ bytes[i++]!) & 0xff]! ^ (crc >>> 8)
-  return ~crc >>> 0
+  while (i < len) crc = t[(crc ^ bytes[i++]!) & 0xff]! ^ (crc >>> 8);
+  return ~crc >>> 0;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -63,20 +63,20 @@ export function crc32cJs(bytes: Uint8Array, initial = 0): number {
 
 function loadNative(): Crc32cFn | undefined {
   try {
-    const require = createRequire(import.meta.url)
-    const mod = require('@node-rs/crc32') as { crc32c: (b: Uint8Array, i?: number | null) => number }
-    const fn = mod.crc32c
+    const require = createRequire(import.meta.url);
+    const mod = require('@node-rs/crc32') as { crc32c: (b: Uint8Array, i?: number | null) => number; };
+    const fn = mod.crc32c;
     // Sanity check against the catalogue check value before trusting the binding.
-    if (fn(Buffer.from('123456789')) !== 0xe3069283) return undefined
-    return (bytes, initial) => fn(bytes, initial ?? 0)
+    if (fn(Buffer.from('123456789')) !== 0xe3069283) return undefined;
+    return (bytes, initial) => fn(bytes, initial ?? 0);
   } catch {
-    return undefined
+    return undefined;
   }
 }
 
 /** The native implementation, or undefined where the binding does not load. */
-export const crc32cNative: Crc32cFn | undefined = loadNative()
-export const crc32cNativeAvailable: boolean = crc32cNative !== undefined
+export const crc32cNative: Crc32cFn | undefined = loadNative();
+export const crc32cNativeAvailable: boolean = crc32cNative !== undefined;
 
 /** CRC-32C of `bytes`, continuing from `initial` (a previous result; 0 to start). */
-export const crc32c: Crc32cFn = crc32cNative ?? crc32cJs
+export const crc32c: Crc32cFn = crc32cNative ?? crc32cJs;

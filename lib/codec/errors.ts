@@ -17,16 +17,16 @@ export const CorruptBatchReason = {
   trailingBytes: 'trailing-bytes',
   unsupportedCompression: 'unsupported-compression',
   decompressionFailed: 'decompression-failed',
-} as const
-export type CorruptBatchReason = (typeof CorruptBatchReason)[keyof typeof CorruptBatchReason]
+} as const;
+export type CorruptBatchReason = (typeof CorruptBatchReason)[keyof typeof CorruptBatchReason];
 
 /** A RecordBatch (or a chunk of them) failed validation. Never a partial result. */
 export class CorruptBatchError extends Error {
-  override readonly name = 'CorruptBatchError'
-  readonly reason: CorruptBatchReason
-  constructor(reason: CorruptBatchReason, message: string, options?: { cause?: unknown }) {
-    super(`${reason}: ${message}`, options)
-    this.reason = reason
+  override readonly name = 'CorruptBatchError';
+  readonly reason: CorruptBatchReason;
+  constructor(reason: CorruptBatchReason, message: string, options?: { cause?: unknown; }) {
+    super(`${reason}: ${message}`, options);
+    this.reason = reason;
   }
 }
 
@@ -34,16 +34,16 @@ export const VarintErrorReason = {
   truncated: 'truncated',
   overlong: 'overlong',
   unsafeInteger: 'unsafe-integer',
-} as const
-export type VarintErrorReason = (typeof VarintErrorReason)[keyof typeof VarintErrorReason]
+} as const;
+export type VarintErrorReason = (typeof VarintErrorReason)[keyof typeof VarintErrorReason];
 
 /** A varint could not be read (standalone use; the batch decoder wraps it in CorruptBatchError). */
 export class VarintError extends Error {
-  override readonly name = 'VarintError'
-  readonly reason: VarintErrorReason
+  override readonly name = 'VarintError';
+  readonly reason: VarintErrorReason;
   constructor(reason: VarintErrorReason, message: string) {
-    super(`${reason}: ${message}`)
-    this.reason = reason
+    super(`${reason}: ${message}`);
+    this.reason = reason;
   }
 }
 
@@ -53,15 +53,15 @@ export const CorruptSegmentReason = {
   unsupportedVersion: 'unsupported-version',
   footerCrcMismatch: 'footer-crc-mismatch',
   badFooter: 'bad-footer',
-} as const
-export type CorruptSegmentReason = (typeof CorruptSegmentReason)[keyof typeof CorruptSegmentReason]
+} as const;
+export type CorruptSegmentReason = (typeof CorruptSegmentReason)[keyof typeof CorruptSegmentReason];
 
 /** A segment object's trailer or footer failed validation. */
 export class CorruptSegmentError extends Error {
-  override readonly name = 'CorruptSegmentError'
-  readonly reason: CorruptSegmentReason
+  override readonly name = 'CorruptSegmentError';
+  readonly reason: CorruptSegmentReason;
   constructor(reason: CorruptSegmentReason, message: string) {
-    super(`${reason}: ${message}`)
-    this.reason = reason
+    super(`${reason}: ${message}`);
+    this.reason = reason;
   }
 }

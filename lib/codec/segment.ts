@@ -36,88 +36,88 @@
  * outside the batch CRC) without trusting DynamoDB.
  */
 
-import { crc32c } from './crc32c.ts'
-import { CorruptSegmentError, CorruptSegmentReason } from './errors.ts'
-import { readRecordBatchHeader } from './record-batch.ts'
+import { crc32c } from './crc32c.ts';
+import { CorruptSegmentError, CorruptSegmentReason } from './errors.ts';
+import { readRecordBatchHeader } from './record-batch.ts';
 
-export const SEGMENT_MAGIC: Buffer = Buffer.from('SLSG', 'ascii')
-export const SEGMENT_VERSION = 1
-export const SEGMENT_TRAILER_BYTES = 16
+export const SEGMENT_MAGIC: Buffer = Buffer.from('SLSG', 'ascii');
+export const SEGMENT_VERSION = 1;
+export const SEGMENT_TRAILER_BYTES = 16;
 /** Max UTF-8 bytes of a topic id in the footer. */
-export const MAX_TOPIC_ID_BYTES = 255
+export const MAX_TOPIC_ID_BYTES = 255;
 /** A first suffix-GET this large reads the whole footer of any segment up to ~1,000 chunks. */
-export const SEGMENT_TAIL_READ_HINT = 64 * 1024
+export const SEGMENT_TAIL_READ_HINT = 64 * 1024;
 
-const FOOTER_HEADER_BYTES = 12 // dataLength + chunkCount
-const CHUNK_FIXED_BYTES = 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4
+const FOOTER_HEADER_BYTES = 12; // dataLength + chunkCount
+const CHUNK_FIXED_BYTES = 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4;
 
 export interface SegmentChunkInput {
-  topicId: string
-  partition: number
+  topicId: string;
+  partition: number;
   /** Already-encoded RecordBatch bytes (one or more whole batches). */
-  batches: Uint8Array
-  recordCount: number
-  minTimestamp: number
-  maxTimestamp: number
+  batches: Uint8Array;
+  recordCount: number;
+  minTimestamp: number;
+  maxTimestamp: number;
 }
 
 export interface ChunkLocation {
-  topicId: string
-  partition: number
-  byteOffset: number
-  byteLength: number
-  recordCount: number
-  minTimestamp: number
-  maxTimestamp: number
+  topicId: string;
+  partition: number;
+  byteOffset: number;
+  byteLength: number;
+  recordCount: number;
+  minTimestamp: number;
+  maxTimestamp: number;
   /** CRC-32C of the chunk bytes. */
-  crc: number
+  crc: number;
 }
 
 export interface SegmentFooter {
-  version: number
-  dataLength: number
-  footerLength: number
-  objectSize: number
-  chunks: ChunkLocation[]
+  version: number;
+  dataLength: number;
+  footerLength: number;
+  objectSize: number;
+  chunks: ChunkLocation[];
 }
 
 export type SegmentFooterResult =
-  | { complete: true; footer: SegmentFooter }
+  | { complete: true; footer: SegmentFooter; }
   /** Read at least this many bytes from the end of the object and call again. */
-  | { complete: false; bytesNeeded: number }
+  | { complete: false; bytesNeeded: number; };
 
-const TWO_POW_32 = 4294967296
+const TWO_POW_32 = 4294967296;
 
 function writeInt64(buf: Buffer, pos: number, value: number): void {
-  const high = Math.floor(value / TWO_POW_32)
-  buf.writeInt32BE(high, pos)
-  buf.writeUInt32BE(value - high * TWO_POW_32, pos + 4)
+  const high = Math.floor(value / TWO_POW_32);
+  buf.writeInt32BE(high, pos);
+  buf.writeUInt32BE(value - high * TWO_POW_32, pos + 4);
 }
 
 function readInt64(buf: Buffer, pos: number): number {
-  return buf.readInt32BE(pos) * TWO_POW_32 + buf.readUInt32BE(pos + 4)
+  return buf.readInt32BE(pos) * TWO_POW_32 + buf.readUInt32BE(pos + 4);
 }
 
 function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Sum of record counts of the whole batches in `chunk`; throws RangeError if it is not exactly whole batches. */
 function countRecords(chunk: Uint8Array, index: number): number {
-  let pos = 0
-  let count = 0
+  let pos = 0;
+  let count = 0;
   while (pos < chunk.length) {
-    let size: number
+    let size: number;
     try {
-      const h = readRecordBatchHeader(chunk, pos)
-      size = h.sizeInBytes
-      count += h.recordCount
+      const h = readRecordBatchHeader(chunk, pos);
+      size = h.sizeInBytes;
+      count += h.recordCount;
     } catch (err) {
-      throw new RangeError(`chunk ${index}: not a sequence of whole record batches at byte ${pos}`, { cause: err })
+      throw new RangeError(`chunk ${index}: not a sequence of whole record batches at byte ${pos}`, { cause: err });
     }
-    pos += size
+    pos += size;
   }
-  return count
+  return count;
 }
 
 /**
@@ -125,29 +125,29 @@ function countRecords(chunk: Uint8Array, index: number): number {
  * is a sequence of whole batches whose record counts add up to `recordCount` (structure only;
  * batch CRCs were computed by the encoder a moment ago).
  */
-export function encodeSegment(chunks: readonly SegmentChunkInput[]): { bytes: Buffer; chunks: ChunkLocation[] } {
-  const topicIds: Buffer[] = []
-  let dataLength = 0
-  let footerLength = FOOTER_HEADER_BYTES
+export function encodeSegment(chunks: readonly SegmentChunkInput[]): { bytes: Buffer; chunks: ChunkLocation[]; } {
+  const topicIds: Buffer[] = [];
+  let dataLength = 0;
+  let footerLength = FOOTER_HEADER_BYTES;
   for (let i = 0; i < chunks.length; i++) {
-    const c = chunks[i]!
-    const id = Buffer.from(c.topicId, 'utf8')
-    if (id.length < 1 || id.length > MAX_TOPIC_ID_BYTES) throw new RangeError(`chunk ${i}: topicId must be 1..${MAX_TOPIC_ID_BYTES} UTF-8 bytes`)
-    if (!Number.isInteger(c.partition) || c.partition < 0 || c.partition > 0x7fffffff) throw new RangeError(`chunk ${i}: bad partition ${c.partition}`)
-    if (c.batches.length === 0 || c.batches.length > 0xffffffff) throw new RangeError(`chunk ${i}: batches must be 1..2^32-1 bytes`)
-    if (!Number.isSafeInteger(c.minTimestamp) || !Number.isSafeInteger(c.maxTimestamp)) throw new RangeError(`chunk ${i}: timestamps must be safe integers`)
-    const counted = countRecords(c.batches, i)
-    if (counted !== c.recordCount) throw new RangeError(`chunk ${i}: recordCount ${c.recordCount} but batches hold ${counted}`)
-    topicIds.push(id)
-    dataLength += c.batches.length
-    footerLength += CHUNK_FIXED_BYTES + id.length
+    const c = chunks[i]!;
+    const id = Buffer.from(c.topicId, 'utf8');
+    if (id.length < 1 || id.length > MAX_TOPIC_ID_BYTES) throw new RangeError(`chunk ${i}: topicId must be 1..${MAX_TOPIC_ID_BYTES} UTF-8 bytes`);
+    if (!Number.isInteger(c.partition) || c.partition < 0 || c.partition > 0x7fffffff) throw new RangeError(`chunk ${i}: bad partition ${c.partition}`);
+    if (c.batches.length === 0 || c.batches.length > 0xffffffff) throw new RangeError(`chunk ${i}: batches must be 1..2^32-1 bytes`);
+    if (!Number.isSafeInteger(c.minTimestamp) || !Number.isSafeInteger(c.maxTimestamp)) throw new RangeError(`chunk ${i}: timestamps must be safe integers`);
+    const counted = countRecords(c.batches, i);
+    if (counted !== c.recordCount) throw new RangeError(`chunk ${i}: recordCount ${c.recordCount} but batches hold ${counted}`);
+    topicIds.push(id);
+    dataLength += c.batches.length;
+    footerLength += CHUNK_FIXED_BYTES + id.length;
   }
-  const bytes = Buffer.allocUnsafe(dataLength + footerLength + SEGMENT_TRAILER_BYTES)
-  const locations: ChunkLocation[] = []
-  let pos = 0
+  const bytes = Buffer.allocUnsafe(dataLength + footerLength + SEGMENT_TRAILER_BYTES);
+  const locations: ChunkLocation[] = [];
+  let pos = 0;
   for (let i = 0; i < chunks.length; i++) {
-    const c = chunks[i]!
-    bytes.set(c.batches, pos)
+    const c = chunks[i]!;
+    bytes.set(c.batches, pos);
     locations.push({
       topicId: c.topicId,
       partition: c.partition,
@@ -157,40 +157,40 @@ export function encodeSegment(chunks: readonly SegmentChunkInput[]): { bytes: Bu
       minTimestamp: c.minTimestamp,
       maxTimestamp: c.maxTimestamp,
       crc: crc32c(c.batches),
-    })
-    pos += c.batches.length
+    });
+    pos += c.batches.length;
   }
   // footer
-  const footerStart = pos
-  writeInt64(bytes, pos, dataLength)
-  bytes.writeUInt32BE(chunks.length, pos + 8)
-  pos += FOOTER_HEADER_BYTES
+  const footerStart = pos;
+  writeInt64(bytes, pos, dataLength);
+  bytes.writeUInt32BE(chunks.length, pos + 8);
+  pos += FOOTER_HEADER_BYTES;
   for (let i = 0; i < locations.length; i++) {
-    const loc = locations[i]!
-    const id = topicIds[i]!
-    bytes[pos++] = id.length
-    id.copy(bytes, pos)
-    pos += id.length
-    bytes.writeInt32BE(loc.partition, pos)
-    writeInt64(bytes, pos + 4, loc.byteOffset)
-    bytes.writeUInt32BE(loc.byteLength, pos + 12)
-    bytes.writeInt32BE(loc.recordCount, pos + 16)
-    writeInt64(bytes, pos + 20, loc.minTimestamp)
-    writeInt64(bytes, pos + 28, loc.maxTimestamp)
-    bytes.writeUInt32BE(loc.crc, pos + 36)
-    pos += CHUNK_FIXED_BYTES - 1
+    const loc = locations[i]!;
+    const id = topicIds[i]!;
+    bytes[pos++] = id.length;
+    id.copy(bytes, pos);
+    pos += id.length;
+    bytes.writeInt32BE(loc.partition, pos);
+    writeInt64(bytes, pos + 4, loc.byteOffset);
+    bytes.writeUInt32BE(loc.byteLength, pos + 12);
+    bytes.writeInt32BE(loc.recordCount, pos + 16);
+    writeInt64(bytes, pos + 20, loc.minTimestamp);
+    writeInt64(bytes, pos + 28, loc.maxTimestamp);
+    bytes.writeUInt32BE(loc.crc, pos + 36);
+    pos += CHUNK_FIXED_BYTES - 1;
   }
   // trailer
-  bytes.writeUInt32BE(footerLength, pos)
-  bytes.writeUInt32BE(crc32c(bytes.subarray(footerStart, pos)), pos + 4)
-  bytes.writeUInt16BE(SEGMENT_VERSION, pos + 8)
-  bytes.writeUInt16BE(0, pos + 10)
-  SEGMENT_MAGIC.copy(bytes, pos + 12)
-  return { bytes, chunks: locations }
+  bytes.writeUInt32BE(footerLength, pos);
+  bytes.writeUInt32BE(crc32c(bytes.subarray(footerStart, pos)), pos + 4);
+  bytes.writeUInt16BE(SEGMENT_VERSION, pos + 8);
+  bytes.writeUInt16BE(0, pos + 10);
+  SEGMENT_MAGIC.copy(bytes, pos + 12);
+  return { bytes, chunks: locations };
 }
 
 function bad(reason: CorruptSegmentReason, message: string): CorruptSegmentError {
-  return new CorruptSegmentError(reason, message)
+  return new CorruptSegmentError(reason, message);
 }
 
 /**
@@ -199,38 +199,38 @@ function bad(reason: CorruptSegmentReason, message: string): CorruptSegmentError
  * Throws CorruptSegmentError on a bad trailer, footer CRC or footer structure.
  */
 export function decodeSegmentFooter(tail: Uint8Array): SegmentFooterResult {
-  const buf = toBuffer(tail)
-  const len = buf.length
-  if (len < SEGMENT_TRAILER_BYTES) return { complete: false, bytesNeeded: SEGMENT_TRAILER_BYTES }
-  const t = len - SEGMENT_TRAILER_BYTES
-  if (!buf.subarray(t + 12, len).equals(SEGMENT_MAGIC)) throw bad(CorruptSegmentReason.badMagic, 'trailer magic is not "SLSG"')
-  const version = buf.readUInt16BE(t + 8)
-  if (version !== SEGMENT_VERSION) throw bad(CorruptSegmentReason.unsupportedVersion, `segment version ${version}`)
-  const flags = buf.readUInt16BE(t + 10)
-  if (flags !== 0) throw bad(CorruptSegmentReason.unsupportedVersion, `unknown segment flags 0x${flags.toString(16)}`)
-  const footerLength = buf.readUInt32BE(t)
-  if (footerLength < FOOTER_HEADER_BYTES) throw bad(CorruptSegmentReason.badFooter, `footerLength ${footerLength}`)
-  const need = footerLength + SEGMENT_TRAILER_BYTES
-  if (len < need) return { complete: false, bytesNeeded: need }
-  const fs = t - footerLength
-  const footerBytes = buf.subarray(fs, t)
-  const storedCrc = buf.readUInt32BE(t + 4)
-  if (crc32c(footerBytes) !== storedCrc) throw bad(CorruptSegmentReason.footerCrcMismatch, 'footer CRC-32C mismatch')
+  const buf = toBuffer(tail);
+  const len = buf.length;
+  if (len < SEGMENT_TRAILER_BYTES) return { complete: false, bytesNeeded: SEGMENT_TRAILER_BYTES };
+  const t = len - SEGMENT_TRAILER_BYTES;
+  if (!buf.subarray(t + 12, len).equals(SEGMENT_MAGIC)) throw bad(CorruptSegmentReason.badMagic, 'trailer magic is not "SLSG"');
+  const version = buf.readUInt16BE(t + 8);
+  if (version !== SEGMENT_VERSION) throw bad(CorruptSegmentReason.unsupportedVersion, `segment version ${version}`);
+  const flags = buf.readUInt16BE(t + 10);
+  if (flags !== 0) throw bad(CorruptSegmentReason.unsupportedVersion, `unknown segment flags 0x${flags.toString(16)}`);
+  const footerLength = buf.readUInt32BE(t);
+  if (footerLength < FOOTER_HEADER_BYTES) throw bad(CorruptSegmentReason.badFooter, `footerLength ${footerLength}`);
+  const need = footerLength + SEGMENT_TRAILER_BYTES;
+  if (len < need) return { complete: false, bytesNeeded: need };
+  const fs = t - footerLength;
+  const footerBytes = buf.subarray(fs, t);
+  const storedCrc = buf.readUInt32BE(t + 4);
+  if (crc32c(footerBytes) !== storedCrc) throw bad(CorruptSegmentReason.footerCrcMismatch, 'footer CRC-32C mismatch');
 
   // The CRC matched, so a structural problem below means a writer bug, not bit rot; still typed.
-  const dataLength = readInt64(buf, fs)
-  const count = buf.readUInt32BE(fs + 8)
+  const dataLength = readInt64(buf, fs);
+  const count = buf.readUInt32BE(fs + 8);
   if (dataLength < 0 || count * (CHUNK_FIXED_BYTES + 1) > footerLength - FOOTER_HEADER_BYTES) {
-    throw bad(CorruptSegmentReason.badFooter, `dataLength ${dataLength}, chunkCount ${count}`)
+    throw bad(CorruptSegmentReason.badFooter, `dataLength ${dataLength}, chunkCount ${count}`);
   }
-  const chunks: ChunkLocation[] = []
-  let pos = fs + FOOTER_HEADER_BYTES
-  let expectedOffset = 0
+  const chunks: ChunkLocation[] = [];
+  let pos = fs + FOOTER_HEADER_BYTES;
+  let expectedOffset = 0;
   for (let i = 0; i < count; i++) {
-    const idLen = buf[pos]!
-    if (idLen === 0 || pos + 1 + idLen + CHUNK_FIXED_BYTES - 1 > t) throw bad(CorruptSegmentReason.badFooter, `chunk ${i}: entry overruns footer`)
-    const topicId = buf.toString('utf8', pos + 1, pos + 1 + idLen)
-    pos += 1 + idLen
+    const idLen = buf[pos]!;
+    if (idLen === 0 || pos + 1 + idLen + CHUNK_FIXED_BYTES - 1 > t) throw bad(CorruptSegmentReason.badFooter, `chunk ${i}: entry overruns footer`);
+    const topicId = buf.toString('utf8', pos + 1, pos + 1 + idLen);
+    pos += 1 + idLen;
     const loc: ChunkLocation = {
       topicId,
       partition: buf.readInt32BE(pos),
@@ -240,26 +240,26 @@ export function decodeSegmentFooter(tail: Uint8Array): SegmentFooterResult {
       minTimestamp: readInt64(buf, pos + 20),
       maxTimestamp: readInt64(buf, pos + 28),
       crc: buf.readUInt32BE(pos + 36),
-    }
-    pos += CHUNK_FIXED_BYTES - 1
-    if (loc.byteOffset !== expectedOffset || loc.byteLength === 0) throw bad(CorruptSegmentReason.badFooter, `chunk ${i}: not contiguous`)
-    expectedOffset += loc.byteLength
-    chunks.push(loc)
+    };
+    pos += CHUNK_FIXED_BYTES - 1;
+    if (loc.byteOffset !== expectedOffset || loc.byteLength === 0) throw bad(CorruptSegmentReason.badFooter, `chunk ${i}: not contiguous`);
+    expectedOffset += loc.byteLength;
+    chunks.push(loc);
   }
-  if (pos !== t || expectedOffset !== dataLength) throw bad(CorruptSegmentReason.badFooter, 'footer length or data length mismatch')
+  if (pos !== t || expectedOffset !== dataLength) throw bad(CorruptSegmentReason.badFooter, 'footer length or data length mismatch');
   return {
     complete: true,
     footer: { version, dataLength, footerLength, objectSize: dataLength + footerLength + SEGMENT_TRAILER_BYTES, chunks },
-  }
+  };
 }
 
 /** The bytes of one chunk from a whole segment object (views, no copy). */
 export function sliceChunk(segment: Uint8Array, loc: Pick<ChunkLocation, 'byteOffset' | 'byteLength'>): Uint8Array {
-  if (loc.byteOffset < 0 || loc.byteOffset + loc.byteLength > segment.length) throw new RangeError('chunk outside the segment')
-  return segment.subarray(loc.byteOffset, loc.byteOffset + loc.byteLength)
+  if (loc.byteOffset < 0 || loc.byteOffset + loc.byteLength > segment.length) throw new RangeError('chunk outside the segment');
+  return segment.subarray(loc.byteOffset, loc.byteOffset + loc.byteLength);
 }
 
 /** True when `chunk`'s bytes match the CRC-32C recorded in the footer. */
 export function verifyChunk(chunk: Uint8Array, loc: Pick<ChunkLocation, 'crc' | 'byteLength'>): boolean {
-  return chunk.length === loc.byteLength && crc32c(chunk) === loc.crc
+  return chunk.length === loc.byteLength && crc32c(chunk) === loc.crc;
 }

@@ -10,22 +10,22 @@
  * instances spread over different partitions while tests stay deterministic.
  */
 
-import { murmur2, toPositive } from './murmur2.ts'
+import { murmur2, toPositive } from './murmur2.ts';
 
 function checkPartitions(numPartitions: number): void {
   if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-    throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`)
+    throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`);
   }
 }
 
 export function partitionForKey(keyBytes: Uint8Array, numPartitions: number): number {
-  checkPartitions(numPartitions)
-  return toPositive(murmur2(keyBytes)) % numPartitions
+  checkPartitions(numPartitions);
+  return toPositive(murmur2(keyBytes)) % numPartitions;
 }
 
 export interface StickyPartitionerOptions {
   /** Starting counter (any int32). Give each instance a different one. Default 0. */
-  seed?: number
+  seed?: number;
 }
 
 /**
@@ -34,19 +34,19 @@ export interface StickyPartitionerOptions {
  * of that request's null-key records for the topic.
  */
 export class StickyPartitioner {
-  readonly #seed: number
-  readonly #counters = new Map<string, number>()
+  readonly #seed: number;
+  readonly #counters = new Map<string, number>();
 
   constructor(opts: StickyPartitionerOptions = {}) {
-    this.#seed = (opts.seed ?? 0) | 0
+    this.#seed = (opts.seed ?? 0) | 0;
   }
 
   partitionForRequest(topic: string, numPartitions: number): number {
-    checkPartitions(numPartitions)
+    checkPartitions(numPartitions);
     // Offset each topic by its name's hash so topics do not all start on partition `seed`.
-    const current = this.#counters.get(topic) ?? (this.#seed + murmur2(Buffer.from(topic, 'utf8'))) | 0
-    this.#counters.set(topic, (current + 1) | 0)
-    return toPositive(current) % numPartitions
+    const current = this.#counters.get(topic) ?? (this.#seed + murmur2(Buffer.from(topic, 'utf8'))) | 0;
+    this.#counters.set(topic, (current + 1) | 0);
+    return toPositive(current) % numPartitions;
   }
 }
 
@@ -55,11 +55,11 @@ export class StickyPartitioner {
  * request's sticky partition.
  */
 export function choosePartition(
-  record: { partition?: number | undefined; key: Uint8Array | null },
+  record: { partition?: number | undefined; key: Uint8Array | null; },
   numPartitions: number,
   stickyPartition: number,
 ): number {
-  if (record.partition !== undefined) return record.partition
-  if (record.key !== null) return partitionForKey(record.key, numPartitions)
-  return stickyPartition
+  if (record.partition !== undefined) return record.partition;
+  if (record.key !== null) return partitionForKey(record.key, numPartitions);
+  return stickyPartition;
 }

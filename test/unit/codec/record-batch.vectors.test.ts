@@ -11,8 +11,8 @@
  *    (a) every header field byte outside batchLength/crc, (b) the DECOMPRESSED record bytes,
  *    which must be identical, and (c) the decoded form of our re-encoding.
  */
-import { describe, expect, it } from 'vitest'
-import { CompressionCodec, decompress } from '../../../lib/codec/compression.ts'
+import { describe, expect, it } from 'vitest';
+import { CompressionCodec, decompress } from '../../../lib/codec/compression.ts';
 import {
   BatchField,
   type RecordBatch,
@@ -20,33 +20,33 @@ import {
   encodeRecordBatch,
   encodeControlRecord,
   parseControlRecord,
-} from '../../../lib/codec/record-batch.ts'
-import { allBatchVectors, hex, loadVectors } from './vectors.ts'
+} from '../../../lib/codec/record-batch.ts';
+import { allBatchVectors, hex, loadVectors } from './vectors.ts';
 
-const vectors = allBatchVectors()
+const vectors = allBatchVectors();
 
 interface SaramaExpected {
-  Records: { TimestampDelta_ms: number; Key: number[]; Value: number[]; Headers: { Key: number[]; Value: number[] }[] }[]
+  Records: { TimestampDelta_ms: number; Key: number[]; Value: number[]; Headers: { Key: number[]; Value: number[]; }[]; }[];
 }
 
 function reencode(b: RecordBatch): Buffer {
-  return encodeRecordBatch({ ...b, records: b.records })
+  return encodeRecordBatch({ ...b, records: b.records });
 }
 
-const withoutFraming = ({ crc: _c, batchLength: _l, sizeInBytes: _s, ...rest }: RecordBatch) => rest
+const withoutFraming = ({ crc: _c, batchLength: _l, sizeInBytes: _s, ...rest }: RecordBatch) => rest;
 
 describe('RecordBatch v2 vectors', () => {
   it('covers every golden in the vector files', () => {
-    expect(vectors.length).toBe(18)
-  })
+    expect(vectors.length).toBe(18);
+  });
 
   describe.each(vectors.map((v) => [v.name, v] as const))('%s', (_name, v) => {
-    const bytes = hex(v.hex)
-    const e = v.expected_decoded
+    const bytes = hex(v.hex);
+    const e = v.expected_decoded;
 
     it('decodes every header field', () => {
-      const b = decodeRecordBatch(bytes)
-      expect(bytes.length).toBe(v.byte_length)
+      const b = decodeRecordBatch(bytes);
+      expect(bytes.length).toBe(v.byte_length);
       expect(b).toMatchObject({
         baseOffset: e.baseOffset,
         batchLength: e.batchLength,
@@ -67,12 +67,12 @@ describe('RecordBatch v2 vectors', () => {
         baseSequence: e.baseSequence,
         recordCount: e.recordsCount,
         sizeInBytes: e.total_size,
-      })
-      expect(b.records).toHaveLength(e.recordsCount)
-    })
+      });
+      expect(b.records).toHaveLength(e.recordsCount);
+    });
 
     it('decodes every record (key/value/headers/offset/timestamp)', () => {
-      const b = decodeRecordBatch(bytes)
+      const b = decodeRecordBatch(bytes);
       if (e.records) {
         expect(b.records.map((r) => ({
           offsetDelta: r.offsetDelta,
@@ -88,14 +88,14 @@ describe('RecordBatch v2 vectors', () => {
           key_hex: r.key_hex,
           value_hex: r.value_hex,
           headers: r.headers.map((h) => ({ key: h.key, value_hex: h.value_hex })),
-        })))
+        })));
         // LogAppendTime: records report the batch's append time (Kafka DefaultRecordBatch,
         // kafkajs record decoder); the vector's per-record timestamp is the raw base + delta.
-        const logAppend = e.attributes_decoded.timestampType === 1
-        expect(b.records.map((r) => r.timestamp)).toEqual(e.records.map((r) => (logAppend ? e.maxTimestamp : r.timestamp)))
+        const logAppend = e.attributes_decoded.timestampType === 1;
+        expect(b.records.map((r) => r.timestamp)).toEqual(e.records.map((r) => (logAppend ? e.maxTimestamp : r.timestamp)));
       } else {
         // snappy / lz4 goldens: the JSON has no independent decode, so check sarama's own test struct.
-        const src = v.expected_from_source_test as SaramaExpected
+        const src = v.expected_from_source_test as SaramaExpected;
         expect(b.records.map((r) => ({
           timestampDelta: r.timestampDelta,
           key: [...r.key!],
@@ -106,58 +106,58 @@ describe('RecordBatch v2 vectors', () => {
           key: r.Key,
           value: r.Value,
           headers: r.Headers.map((h) => ({ key: h.Key, value: h.Value })),
-        })))
+        })));
       }
-    })
+    });
 
-    const compressed = e.attributes_decoded.compression !== CompressionCodec.none
-    const deterministic = !compressed || e.attributes_decoded.compression === CompressionCodec.snappy
+    const compressed = e.attributes_decoded.compression !== CompressionCodec.none;
+    const deterministic = !compressed || e.attributes_decoded.compression === CompressionCodec.snappy;
 
     it.runIf(deterministic)('re-encodes the decoded form byte-for-byte', () => {
-      expect(reencode(decodeRecordBatch(bytes)).toString('hex')).toBe(v.hex)
-    })
+      expect(reencode(decodeRecordBatch(bytes)).toString('hex')).toBe(v.hex);
+    });
 
     it.runIf(!deterministic)('re-encodes to the same header fields and identical decompressed records', () => {
-      const original = decodeRecordBatch(bytes)
-      const ours = reencode(original)
-      const codec = original.compression
-      expect(ours.subarray(0, BatchField.batchLength)).toEqual(bytes.subarray(0, BatchField.batchLength))
-      expect(ours.subarray(BatchField.partitionLeaderEpoch, BatchField.crc)).toEqual(bytes.subarray(BatchField.partitionLeaderEpoch, BatchField.crc))
-      expect(ours.subarray(BatchField.attributes, BatchField.records)).toEqual(bytes.subarray(BatchField.attributes, BatchField.records))
-      expect(decompress(codec, ours.subarray(BatchField.records))).toEqual(decompress(codec, bytes.subarray(BatchField.records)))
-      if (e.records_compressed_hex) expect(bytes.subarray(BatchField.records).toString('hex')).toBe(e.records_compressed_hex)
-      expect(withoutFraming(decodeRecordBatch(ours))).toEqual(withoutFraming(original))
-    })
+      const original = decodeRecordBatch(bytes);
+      const ours = reencode(original);
+      const codec = original.compression;
+      expect(ours.subarray(0, BatchField.batchLength)).toEqual(bytes.subarray(0, BatchField.batchLength));
+      expect(ours.subarray(BatchField.partitionLeaderEpoch, BatchField.crc)).toEqual(bytes.subarray(BatchField.partitionLeaderEpoch, BatchField.crc));
+      expect(ours.subarray(BatchField.attributes, BatchField.records)).toEqual(bytes.subarray(BatchField.attributes, BatchField.records));
+      expect(decompress(codec, ours.subarray(BatchField.records))).toEqual(decompress(codec, bytes.subarray(BatchField.records)));
+      if (e.records_compressed_hex) expect(bytes.subarray(BatchField.records).toString('hex')).toBe(e.records_compressed_hex);
+      expect(withoutFraming(decodeRecordBatch(ours))).toEqual(withoutFraming(original));
+    });
 
     it('patches the base offset on read without touching the stored bytes', () => {
-      const b = decodeRecordBatch(bytes, { baseOffset: 1000 })
-      expect(b.baseOffset).toBe(1000)
-      expect(b.records.map((r) => r.offset)).toEqual(b.records.map((r) => 1000 + r.offsetDelta))
-      expect(bytes.toString('hex')).toBe(v.hex)
-    })
-  })
-})
+      const b = decodeRecordBatch(bytes, { baseOffset: 1000 });
+      expect(b.baseOffset).toBe(1000);
+      expect(b.records.map((r) => r.offset)).toEqual(b.records.map((r) => 1000 + r.offsetDelta));
+      expect(bytes.toString('hex')).toBe(v.hex);
+    });
+  });
+});
 
 describe('control records (sarama control_record_test.go)', () => {
-  const { vectors: ctl } = loadVectors<{ control_records: { vectors: { name: string; key_hex: string; value_hex: string; expected: { type: string; coordinatorEpoch?: number } }[] } }>('recordbatch-sarama.json').control_records
+  const { vectors: ctl } = loadVectors<{ control_records: { vectors: { name: string; key_hex: string; value_hex: string; expected: { type: string; coordinatorEpoch?: number; }; }[]; }; }>('recordbatch-sarama.json').control_records;
 
   it.each(ctl)('parses $name', ({ key_hex, value_hex, expected }) => {
-    const parsed = parseControlRecord(hex(key_hex), hex(value_hex))
+    const parsed = parseControlRecord(hex(key_hex), hex(value_hex));
     if (expected.type.startsWith('UNKNOWN')) {
-      expect(parsed.type).toBe('unknown')
+      expect(parsed.type).toBe('unknown');
     } else {
-      expect(parsed).toMatchObject({ type: expected.type.startsWith('ABORT') ? 'abort' : 'commit', coordinatorEpoch: expected.coordinatorEpoch })
+      expect(parsed).toMatchObject({ type: expected.type.startsWith('ABORT') ? 'abort' : 'commit', coordinatorEpoch: expected.coordinatorEpoch });
     }
-  })
+  });
 
   it.each(ctl.filter((c) => !c.expected.type.startsWith('UNKNOWN')))('encodes $name byte-for-byte', ({ key_hex, value_hex, expected }) => {
-    const { key, value } = encodeControlRecord(expected.type.startsWith('ABORT') ? 'abort' : 'commit', expected.coordinatorEpoch!)
-    expect(key.toString('hex')).toBe(key_hex)
-    expect(value.toString('hex')).toBe(value_hex)
-  })
+    const { key, value } = encodeControlRecord(expected.type.startsWith('ABORT') ? 'abort' : 'commit', expected.coordinatorEpoch!);
+    expect(key.toString('hex')).toBe(key_hex);
+    expect(value.toString('hex')).toBe(value_hex);
+  });
 
   it('round-trips a transactional control batch with a commit marker', () => {
-    const marker = encodeControlRecord('commit', 7)
+    const marker = encodeControlRecord('commit', 7);
     const bytes = encodeRecordBatch({
       timestampType: 'CreateTime',
       isTransactional: true,
@@ -165,9 +165,9 @@ describe('control records (sarama control_record_test.go)', () => {
       producerId: 4004,
       producerEpoch: 3,
       records: [{ timestamp: 1_700_000_000_000, ...marker, headers: [] }],
-    })
-    const b = decodeRecordBatch(bytes)
-    expect(b).toMatchObject({ isControl: true, isTransactional: true, producerId: 4004, producerEpoch: 3, attributes: 0x30 })
-    expect(parseControlRecord(b.records[0]!.key, b.records[0]!.value)).toEqual({ type: 'commit', typeId: 1, coordinatorEpoch: 7 })
-  })
-})
+    });
+    const b = decodeRecordBatch(bytes);
+    expect(b).toMatchObject({ isControl: true, isTransactional: true, producerId: 4004, producerEpoch: 3, attributes: 0x30 });
+    expect(parseControlRecord(b.records[0]!.key, b.records[0]!.value)).toEqual({ type: 'commit', typeId: 1, coordinatorEpoch: 7 });
+  });
+});
