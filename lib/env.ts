@@ -16,7 +16,7 @@
  *   AWS_REGION / AWS_DEFAULT_REGION   region (Lambda always sets AWS_REGION)
  *   AWS_ACCESS_KEY_ID          in emulator mode, real credentials are used when set, else dummy ones
  */
-import { BACKENDS, randomIds, systemClock, type Backend, type SluiceDeps } from './deps.ts';
+import { BACKENDS, randomIds, systemClock, type Backend, type LogTuning, type SluiceDeps } from './deps.ts';
 import { createAwsClients } from './storage/clients.ts';
 import { RESOURCE_ENV, type ResourceNames } from './storage/tables.ts';
 
@@ -28,6 +28,14 @@ export const SLUICE_ENV = {
   s3Endpoint: 'SLUICE_S3_ENDPOINT',
   authToken: 'SLUICE_AUTH_TOKEN',
 } as const;
+
+/** Tunables of the log (defaults in lib/services.ts DEFAULT_TUNING). */
+export const TUNING_ENV = {
+  slotTimeoutMs: 'SLUICE_SLOT_TIMEOUT_MS',
+  pollIntervalMs: 'SLUICE_POLL_INTERVAL_MS',
+  segmentCacheBytes: 'SLUICE_SEGMENT_CACHE_BYTES',
+  topicCacheTtlMs: 'SLUICE_TOPIC_CACHE_TTL_MS',
+} as const satisfies Record<keyof LogTuning, string>;
 
 /** Empty strings count as unset: `FOO= node ...` and a blank CloudFormation value mean "none". */
 function read(env: Env, name: string): string | undefined {
@@ -59,6 +67,20 @@ export function backendFromEnv(env: Env = process.env): Backend {
   return value as Backend;
 }
 
+export function tuningFromEnv(env: Env = process.env): Partial<LogTuning> {
+  const tuning: Partial<Record<keyof LogTuning, number>> = {};
+  for (const [field, name] of Object.entries(TUNING_ENV) as [keyof LogTuning, string][]) {
+    const raw = read(env, name);
+    if (raw === undefined) continue;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
+      throw new Error(`${name}='${raw}' must be a non-negative integer`);
+    }
+    tuning[field] = value;
+  }
+  return tuning;
+}
+
 export function depsFromEnv(env: Env = process.env): SluiceDeps {
   const names = resourceNamesFromEnv(env);
   const backend = backendFromEnv(env);
@@ -80,6 +102,7 @@ export function depsFromEnv(env: Env = process.env): SluiceDeps {
     clock: systemClock,
     ids: randomIds,
     backend,
+    tuning: tuningFromEnv(env),
     ...(authToken !== undefined ? { authToken } : {}),
   };
 }

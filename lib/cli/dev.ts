@@ -12,6 +12,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import { tuningFromEnv } from '../env.ts';
 import { createApp } from '../api/app.ts';
 import { randomIds, systemClock, type Backend, type SluiceDeps } from '../deps.ts';
 import { resourceNamesFromEnv } from '../env.ts';
@@ -148,6 +149,7 @@ export async function runDev(opts: DevOptions): Promise<number> {
     clock: systemClock,
     ids: randomIds,
     backend: opts.backend,
+    tuning: tuningFromEnv(process.env),
     ...(opts.authToken !== undefined ? { authToken: opts.authToken } : {}),
   };
   const app = createApp(deps);

@@ -12,21 +12,18 @@ import { randomIds, systemClock, type SluiceDeps } from '../../lib/deps.ts';
 import { createAwsClients, type AwsClients } from '../../lib/storage/clients.ts';
 import { resourceNames } from '../../lib/storage/tables.ts';
 
-let sharedClients: AwsClients | undefined;
-
 /**
- * Clients for the shared stack, one pair per test worker (sockets are reused across tests).
- * Do not `destroy()` them; pass your own `clients` override if a test needs to.
+ * A NEW client pair for the shared stack on every call: fault-injection tests add middleware
+ * to `deps.clients`, and that must never leak into another test. Clients are cheap to make.
  */
 export function stackClients(): AwsClients {
   const stack = inject('sluiceStack');
-  sharedClients ??= createAwsClients({
+  return createAwsClients({
     dynamoEndpoint: stack.dynamoEndpoint,
     s3Endpoint: stack.s3Endpoint,
     region: 'us-east-1',
     dummyCredentials: true,
   });
-  return sharedClients;
 }
 
 export function stackDeps(overrides: Partial<SluiceDeps> = {}): SluiceDeps {

@@ -106,3 +106,16 @@ describe('depsFromEnv', () => {
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 });
+
+describe('tuningFromEnv', () => {
+  it('reads the log tunables and leaves unset ones to the defaults', async () => {
+    const { tuningFromEnv } = await import('../../lib/env.ts');
+    expect(tuningFromEnv({ SLUICE_SLOT_TIMEOUT_MS: '1500', SLUICE_POLL_INTERVAL_MS: '100' })).toEqual({ slotTimeoutMs: 1500, pollIntervalMs: 100 });
+    expect(tuningFromEnv({})).toEqual({});
+  });
+
+  it('refuses a non-integer value, naming the variable', async () => {
+    const { tuningFromEnv } = await import('../../lib/env.ts');
+    expect(() => tuningFromEnv({ SLUICE_SEGMENT_CACHE_BYTES: '64MB' })).toThrow(/SLUICE_SEGMENT_CACHE_BYTES/);
+  });
+});
