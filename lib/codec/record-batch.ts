@@ -124,7 +124,8 @@ export interface RecordBatchInput {
   records: readonly RecordInput[];
 }
 
-export interface Record {
+/** A decoded record. Named DecodedRecord so it never shadows TypeScript's global `Record<K, V>`. */
+export interface DecodedRecord {
   offset: number;
   offsetDelta: number;
   /** Raw delta from the batch; `timestamp` already accounts for it (or for LogAppendTime). */
@@ -159,7 +160,7 @@ export interface RecordBatchHeader {
 }
 
 export interface RecordBatch extends RecordBatchHeader {
-  records: Record[];
+  records: DecodedRecord[];
 }
 
 export interface DecodeOptions {
@@ -518,8 +519,8 @@ function decodeAt(buf: Buffer, at: number, baseOffsetOverride: number | undefine
   return { ...h, records };
 }
 
-function decodeRecords(buf: Buffer, start: number, end: number, count: number, h: RecordBatchHeader): Record[] {
-  const records = new Array<Record>(count);
+function decodeRecords(buf: Buffer, start: number, end: number, count: number, h: RecordBatchHeader): DecodedRecord[] {
+  const records = new Array<DecodedRecord>(count);
   const cur: Cursor = { pos: start };
   const logAppend = h.timestampType === TimestampType.LogAppendTime;
   const baseTimestamp = h.baseTimestamp;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CompressionCodec, type CompressionCodecId } from '../../../lib/codec/compression.ts';
+import { crc32c } from '../../../lib/codec/crc32c.ts';
 import { CorruptBatchError } from '../../../lib/codec/errors.ts';
 import {
   type RecordBatch,
@@ -237,5 +238,34 @@ describe('RecordBatch v2 edge cases', () => {
     const bytes = encodeRecordBatch({ timestampType: 'CreateTime', records: [rec({ key: Buffer.from('k'), value: Buffer.from('value') })] });
     const r = decodeRecordBatch(bytes).records[0]!;
     expect(r.value!.buffer).toBe(bytes.buffer);
+  });
+});
+
+describe('RecordBatch v2 decoder robustness', () => {
+  /** Never any error but CorruptBatchError, whatever the bytes. */
+  const decodesOrRejects = (bytes: Uint8Array) => {
+    try {
+      decodeRecordBatches(bytes);
+    } catch (err) {
+      expect(err).toBeInstanceOf(CorruptBatchError);
+    }
+  };
+
+  it('rejects random bytes with the typed error only', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), decodesOrRejects), { numRuns: 1000 });
+  });
+
+  it('rejects garbage records behind a valid header and a recomputed CRC (so only structure can catch it)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...CODECS), fc.integer({ min: 0, max: 20 }), fc.uint8Array({ maxLength: 200 }), (codec, count, body) => {
+        const header = encodeRecordBatch({ timestampType: 'CreateTime', compression: codec, records: [] }).subarray(0, 61);
+        const bytes = Buffer.concat([header, body]);
+        bytes.writeInt32BE(bytes.length - 12, 8);
+        bytes.writeInt32BE(count, 57);
+        bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17);
+        decodesOrRejects(bytes);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
