@@ -45,7 +45,7 @@ export const SEGMENT_VERSION = 1;
 export const SEGMENT_TRAILER_BYTES = 16;
 /** Max UTF-8 bytes of a topic id in the footer. */
 export const MAX_TOPIC_ID_BYTES = 255;
-/** A first suffix-GET this large reads the whole footer of any segment up to ~1,000 chunks. */
+/** A first suffix GET this large holds the whole footer of a segment with up to ~800 chunks (uuid topic ids). */
 export const SEGMENT_TAIL_READ_HINT = 64 * 1024;
 
 const FOOTER_HEADER_BYTES = 12; // dataLength + chunkCount
