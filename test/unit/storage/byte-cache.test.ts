@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { ByteLru } from '../../../lib/storage/byte-cache.ts';
+
+const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
+
+describe('ByteLru', () => {
+  it('returns what was set and counts its bytes', () => {
+    const lru = new ByteLru(100);
+    const v = bytes(10);
+    lru.set('a', v);
+    expect(lru.get('a')).toBe(v);
+    expect(lru.get('missing')).toBeUndefined();
+    expect(lru.size).toBe(10);
+  });
+
+  it('evicts least recently used entries until the byte budget holds again', () => {
+    const lru = new ByteLru(100);
+    lru.set('a', bytes(40));
+    lru.set('b', bytes(40));
+    lru.set('c', bytes(40)); // 120 > 100: 'a' goes
+    expect(lru.get('a')).toBeUndefined();
+    expect(lru.get('b')).toBeDefined();
+    expect(lru.get('c')).toBeDefined();
+    expect(lru.size).toBe(80);
+  });
+
+  it('evicts by bytes, not by count: one large entry can push out several small ones', () => {
+    const lru = new ByteLru(100);
+    for (const k of ['a', 'b', 'c', 'd', 'e']) lru.set(k, bytes(20));
+    lru.set('big', bytes(70)); // must drop a, b, c, d (80 bytes) to fit: 20 + 70 = 90
+    expect(['a', 'b', 'c', 'd'].map((k) => lru.get(k))).toEqual([undefined, undefined, undefined, undefined]);
+    expect(lru.get('e')).toBeDefined();
+    expect(lru.get('big')).toBeDefined();
+    expect(lru.size).toBe(90);
+  });
+
+  it('a get makes an entry most recently used', () => {
+    const lru = new ByteLru(100);
+    lru.set('a', bytes(40));
+    lru.set('b', bytes(40));
+    lru.get('a'); // now b is the least recently used
+    lru.set('c', bytes(40));
+    expect(lru.get('b')).toBeUndefined();
+    expect(lru.get('a')).toBeDefined();
+    expect(lru.get('c')).toBeDefined();
+  });
+
+  it('re-setting a key replaces its bytes (no double counting) and refreshes its recency', () => {
+    const lru = new ByteLru(100);
+    lru.set('a', bytes(40));
+    lru.set('b', bytes(40));
+    lru.set('a', bytes(30, 2));
+    expect(lru.size).toBe(70);
+    expect(lru.get('a')![0]).toBe(2);
+    lru.set('c', bytes(40)); // 110: b is the LRU now
+    expect(lru.get('b')).toBeUndefined();
+    expect(lru.get('a')).toBeDefined();
+    expect(lru.size).toBe(70);
+  });
+
+  it('never caches a value larger than the whole budget, and keeps what it had', () => {
+    const lru = new ByteLru(100);
+    lru.set('a', bytes(50));
+    lru.set('huge', bytes(101));
+    expect(lru.get('huge')).toBeUndefined();
+    expect(lru.get('a')).toBeDefined();
+    expect(lru.size).toBe(50);
+    lru.set('exact', bytes(100)); // exactly the budget fits, alone
+    expect(lru.get('exact')).toBeDefined();
+    expect(lru.get('a')).toBeUndefined();
+    expect(lru.size).toBe(100);
+  });
+
+  it('caches empty values', () => {
+    const lru = new ByteLru(10);
+    lru.set('empty', bytes(0));
+    expect(lru.get('empty')).toEqual(new Uint8Array(0));
+    expect(lru.size).toBe(0);
+  });
+});
