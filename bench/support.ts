@@ -1,0 +1,418 @@
+/**
+ * Shared helpers of the log benches (produce-fetch, contention): a local stack with counting
+ * AWS clients, a timed loop runner, percentiles, CPU accounting (this process and the DynamoDB
+ * Local JVM), an in-process CPU profile attributed to code areas, and markdown tables.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { arch, cpus, platform } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Hono } from 'hono';
+import { startLocalStack, type LocalStack } from '../lib/cli/local-stack.ts';
+import { randomIds, systemClock, type SluiceDeps } from '../lib/deps.ts';
+import type { AwsClients } from '../lib/storage/clients.ts';
+
+// ---- stack ----------------------------------------------------------------------------------
+
+/** Counts AWS SDK commands (`sends`, once per `client.send`) and HTTP attempts (SDK retries included). */
+export class RequestCounter {
+  readonly sends = new Map<string, number>();
+  readonly attempts = new Map<string, number>();
+
+  attach(client: DynamoDBClient | S3Client, service: string): void {
+    const bump = (map: Map<string, number>, command: string | undefined) => {
+      const name = `${service} ${command?.replace(/Command$/, '') ?? '?'}`;
+      map.set(name, (map.get(name) ?? 0) + 1);
+    };
+    // The middleware stack's overloads do not accept a union receiver; both stacks are the same shape.
+    const stack = client.middlewareStack as DynamoDBClient['middlewareStack'];
+    stack.add(
+      (next, context) => async (args) => {
+        bump(this.sends, context.commandName);
+        return next(args);
+      },
+      { step: 'initialize', name: 'benchCountSends' },
+    );
+    // deserialize runs inside the SDK's retry loop (finalizeRequest), so once per HTTP attempt.
+    stack.add(
+      (next, context) => async (args) => {
+        bump(this.attempts, context.commandName);
+        return next(args);
+      },
+      { step: 'deserialize', name: 'benchCountAttempts' },
+    );
+  }
+
+  snapshot(): CounterSnapshot {
+    return { sends: new Map(this.sends), attempts: new Map(this.attempts) };
+  }
+
+  /** Commands sent since `before`, per command name, divided by `per`. */
+  since(before: CounterSnapshot, per = 1): RequestCounts {
+    const diff = (now: Map<string, number>, then: Map<string, number>) => {
+      const out: Record<string, number> = {};
+      for (const [k, v] of now) {
+        const d = v - (then.get(k) ?? 0);
+        if (d > 0) out[k] = d / per;
+      }
+      return out;
+    };
+    const sends = diff(this.sends, before.sends);
+    const attempts = diff(this.attempts, before.attempts);
+    const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    return { sends, attempts, totalSends: sum(sends), totalAttempts: sum(attempts) };
+  }
+}
+
+export interface CounterSnapshot {
+  readonly sends: Map<string, number>;
+  readonly attempts: Map<string, number>;
+}
+
+export interface RequestCounts {
+  readonly sends: Record<string, number>;
+  readonly attempts: Record<string, number>;
+  readonly totalSends: number;
+  readonly totalAttempts: number;
+}
+
+/** "UpdateItem 1 · PutItem 1 · PutObject 1" */
+export function formatCounts(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k.replace(/^\S+ /, '')} ${fmtNum(v, 2)}`)
+    .join(' · ');
+}
+
+export interface BenchStack {
+  readonly stack: LocalStack;
+  readonly clients: AwsClients;
+  readonly deps: SluiceDeps;
+  readonly counter: RequestCounter;
+  stop(): Promise<void>;
+}
+
+/**
+ * DynamoDB Local (in memory) + s3rver (temp dir, in this process) with tables created, and our
+ * own clients against them: the same options as lib/storage/clients.ts, plus counting
+ * middleware, plus a socket pool big enough for every bench worker (the SDK's default of 50
+ * sockets would queue 64 producers inside this process, which a Lambda fleet never does).
+ */
+export async function startBenchStack(opts: { maxSockets?: number } = {}): Promise<BenchStack> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const stack = await startLocalStack({ prefix: `sluice-bench-${randomBytes(3).toString('hex')}` });
+  const maxSockets = opts.maxSockets ?? 256;
+  const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+  const requestHandler = { httpAgent: { keepAlive: true, maxSockets } };
+  const dynamo = new DynamoDBClient({ region: 'us-east-1', credentials, endpoint: stack.dynamoEndpoint, maxAttempts: 3, requestHandler });
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    credentials,
+    endpoint: stack.s3Endpoint,
+    forcePathStyle: true,
+    maxAttempts: 3,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler,
+  });
+  const counter = new RequestCounter();
+  counter.attach(dynamo, 'dynamodb');
+  counter.attach(s3, 's3');
+  const clients: AwsClients = { dynamo, s3 };
+  const deps: SluiceDeps = { clients, names: stack.names, clock: systemClock, ids: randomIds, backend: 'local' };
+  return {
+    stack,
+    clients,
+    deps,
+    counter,
+    async stop() {
+      dynamo.destroy();
+      s3.destroy();
+      await stack.stop();
+    },
+  };
+}
+
+// ---- app calls ------------------------------------------------------------------------------
+
+/** One HTTP exchange with the app: in process (`app.request`) or over the network (`fetch`). */
+export type Requester = (path: string, init?: RequestInit) => Promise<Response>;
+
+export function inProcess(app: Hono): Requester {
+  return async (path, init) => app.request(path, init);
+}
+
+export function overHttp(baseUrl: string): Requester {
+  return (path, init) => fetch(baseUrl + path, init);
+}
+
+/** Calls the app and returns the body text; throws with the body on a non-2xx answer. */
+export async function call(req: Requester, path: string, init?: RequestInit): Promise<string> {
+  const res = await req(path, init);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+  return text;
+}
+
+export function postJson(body: string): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/json' }, body };
+}
+
+export async function createTopic(req: Requester, name: string, partitions: number): Promise<void> {
+  await call(req, '/v1/topics', postJson(JSON.stringify({ name, partitions })));
+}
+
+/** High watermark of every partition, from describe (the stable prefix, read strongly consistent). */
+export async function highWatermarks(req: Requester, topic: string): Promise<number[]> {
+  const body = JSON.parse(await call(req, `/v1/topics/${topic}`)) as { partitions: { partition: number; highWatermark: number }[] };
+  const out: number[] = [];
+  for (const p of body.partitions) out[p.partition] = p.highWatermark;
+  return out;
+}
+
+/**
+ * Reads the high watermarks until two reads agree (at most `maxReads`). One read should do;
+ * lib/log/partition-index.ts extends a cold view by at most one 500-entry page per read, so a
+ * reader that has not followed the partition sees a lower HWM at first (reported by the benches,
+ * see BENCHMARKS.md). `reads` says how many it took.
+ */
+export async function settledHighWatermarks(read: () => Promise<number[]>, maxReads = 200): Promise<{ hwm: number[]; reads: number }> {
+  let hwm = await read();
+  for (let reads = 2; reads <= maxReads; reads++) {
+    const again = await read();
+    if (again.every((h, i) => h === hwm[i])) return { hwm, reads: reads - 1 };
+    hwm = again;
+  }
+  throw new Error(`high watermarks still moving after ${maxReads} reads`);
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+// ---- timed loop -----------------------------------------------------------------------------
+
+export interface LoopResult {
+  /** Operations that completed without throwing. */
+  readonly ops: number;
+  readonly errors: number;
+  readonly firstError?: unknown;
+  /** From start until the last worker returned (in-flight operations finish past the deadline). */
+  readonly elapsedMs: number;
+  /** Latency of every successful operation, ms, unsorted. */
+  readonly latenciesMs: number[];
+}
+
+/**
+ * `workers` concurrent loops, each calling `op(worker, iteration)` back to back until
+ * `durationMs` has passed (an operation started before the deadline runs to its end). `op` may
+ * return false to stop its worker early (e.g. a consumer that has nothing left to read). A
+ * throwing operation counts as an error; its worker goes on.
+ */
+export async function timedLoop(
+  workers: number,
+  durationMs: number,
+  op: (worker: number, iteration: number) => Promise<boolean | void>,
+): Promise<LoopResult> {
+  const latenciesMs: number[] = [];
+  let ops = 0;
+  let errors = 0;
+  let firstError: unknown;
+  const start = performance.now();
+  const deadline = start + durationMs;
+  const worker = async (w: number) => {
+    for (let i = 0; performance.now() < deadline; i++) {
+      const t0 = performance.now();
+      try {
+        const more = await op(w, i);
+        latenciesMs.push(performance.now() - t0);
+        ops++;
+        if (more === false) return;
+      } catch (err) {
+        errors++;
+        firstError ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
+  return { ops, errors, ...(firstError === undefined ? {} : { firstError }), elapsedMs: performance.now() - start, latenciesMs };
+}
+
+// ---- statistics -----------------------------------------------------------------------------
+
+/** Nearest-rank percentile (p in 0..100) of an ascending array. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+export function summarize(latenciesMs: readonly number[]): LatencySummary {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    mean: sorted.length ? sum / sorted.length : NaN,
+  };
+}
+
+export function fmtNum(n: number, digits = 0): string {
+  if (!Number.isFinite(n)) return '–';
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** 3 significant-ish digits for latencies: 0.84, 12.3, 412. */
+export function fmtMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0);
+}
+
+// ---- CPU ------------------------------------------------------------------------------------
+
+const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ (getconf CLK_TCK)
+
+/** CPU time (ms) of another process (all its threads) from /proc; NaN where there is no /proc. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return NaN;
+  }
+}
+
+export interface CpuMeter {
+  /** CPU ms used since start by this Node process (our code, SDK, hono, AND the in-process s3rver) and by the JVM. */
+  read(): { nodeMs: number; jvmMs: number };
+}
+
+export function startCpuMeter(jvmPid: number): CpuMeter {
+  const node0 = process.cpuUsage();
+  const jvm0 = processCpuMs(jvmPid);
+  return {
+    read() {
+      const d = process.cpuUsage(node0);
+      return { nodeMs: (d.user + d.system) / 1000, jvmMs: processCpuMs(jvmPid) - jvm0 };
+    },
+  };
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+
+/**
+ * Runs `fn` under the V8 sampling profiler and attributes on-CPU time of this process to code
+ * areas: the area of the nearest JavaScript frame on the stack that belongs to a file of ours
+ * (lib/<dir>, bench/) or to a package (node_modules/<pkg>); Node internals and native builtins
+ * (JSON, Buffer, crypto, zlib) count for the area that called them. Idle time is excluded.
+ */
+export async function profileAreas<T>(fn: () => Promise<T>, area: (url: string) => string | undefined = defaultArea): Promise<{ result: T; msByArea: Map<string, number> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  let result: T;
+  let profile: { nodes: ProfileNode[]; samples?: number[]; timeDeltas?: number[] };
+  try {
+    result = await fn();
+  } finally {
+    profile = ((await session.post('Profiler.stop')) as unknown as { profile: typeof profile }).profile;
+    session.disconnect();
+  }
+  const parent = new Map<number, number>();
+  const byId = new Map<number, ProfileNode>();
+  for (const n of profile.nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
+  const areaOf = new Map<number, string>();
+  const resolve = (id: number): string => {
+    const known = areaOf.get(id);
+    if (known !== undefined) return known;
+    const node = byId.get(id)!;
+    const fnName = node.callFrame.functionName;
+    let a: string | undefined;
+    if (fnName === '(idle)') a = '(idle)';
+    else if (fnName === '(garbage collector)') a = 'GC';
+    else if (fnName === '(program)') a = 'V8/Node native (no JS frame)';
+    else a = area(node.callFrame.url);
+    if (a === undefined) {
+      const up = parent.get(id);
+      a = up === undefined ? 'Node internals (no caller of ours)' : resolve(up);
+    }
+    areaOf.set(id, a);
+    return a;
+  };
+  const msByArea = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    const a = resolve(samples[i]!);
+    if (a === '(idle)') continue;
+    msByArea.set(a, (msByArea.get(a) ?? 0) + (deltas[i] ?? 0) / 1000);
+  }
+  return { result: result!, msByArea };
+}
+
+const S3RVER_PACKAGES = new Set(['s3rver', 'koa', '@koa/router', 'koa-compose', 'koa-logger', 'busboy', 'dicer', 'fast-xml-parser', 'fs-extra', 'graceful-fs', 'he', 'lodash', 'statuses', 'winston', 'logform', 'readable-stream', 'co-body', 'raw-body', 'iconv-lite', 'http-errors', 'on-finished', 'koa-convert', 'cookies', 'accepts', 'content-disposition', 'type-is', 'mime-types', 'negotiator', 'path-to-regexp', 'methods', 'vary', 'delegates', 'depd', 'destroy', 'encodeurl', 'escape-html', 'fresh', 'only', 'parseurl', 'content-type', 'ee-first', 'debug', 'ms', 'xmlbuilder', 'xml2js', 'sax']);
+
+/** lib/<dir> → "ours: lib/<dir>"; packages grouped (AWS SDK, hono, zod, s3rver + its deps, tsx). */
+export function defaultArea(url: string): string | undefined {
+  if (url === '' || url.startsWith('node:')) return undefined;
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + '/node_modules/'.length).split('/');
+    const pkg = rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+    if (pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/') || pkg.startsWith('@aws-crypto/') || pkg === 'tslib') return 'AWS SDK v3 (client side)';
+    if (pkg === 'hono' || pkg.startsWith('@hono/')) return 'hono';
+    if (pkg === 'zod') return 'zod (request validation)';
+    if (S3RVER_PACKAGES.has(pkg) || url.includes('/node_modules/s3rver/')) return 's3rver (emulator, in this process)';
+    if (pkg === 'tsx' || pkg === 'esbuild' || pkg === 'get-tsconfig') return 'tsx loader';
+    return `pkg: ${pkg}`;
+  }
+  const m = /\/(lib|bench)\/([^/]+)\//.exec(url) ?? /\/(lib|bench)\/([^/]+)$/.exec(url);
+  if (m) return m[1] === 'bench' ? 'bench driver' : `ours: lib/${m[2]!.replace(/\.ts$/, '')}`;
+  return undefined;
+}
+
+// ---- output ---------------------------------------------------------------------------------
+
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} cores (${c[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${platform()}/${arch()}`;
+}
+
+/** A markdown table; columns whose header ends in ':' are right-aligned (the ':' is dropped). */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const right = headers.map((h) => h.endsWith(':'));
+  const head = headers.map((h) => (h.endsWith(':') ? h.slice(0, -1) : h));
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${right.map((r) => (r ? '---:' : '---')).join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+export function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
