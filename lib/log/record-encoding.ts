@@ -13,7 +13,8 @@ import { InvalidRecordError } from '../errors.ts';
 export const ENCODINGS = ['json', 'string', 'base64'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a value that starts with U+FEFF must come back with it (the default strips it).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function decodeBase64(text: string, what: string): Buffer {
