@@ -9,7 +9,8 @@ import { call, uniqueName } from '../support/http.ts';
 
 const stacks: IsolatedStack[] = [];
 function stack(): IsolatedStack {
-  const s = isolatedStack({ slotTimeoutMs: 1500 });
+  // A long topic-cache TTL: "warm metadata" must stay warm however slow a loaded CI box is.
+  const s = isolatedStack({ slotTimeoutMs: 1500, topicCacheTtlMs: 60_000 });
   stacks.push(s);
   return s;
 }
