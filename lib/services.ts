@@ -5,6 +5,8 @@ import { FetchService } from './log/fetch.ts';
 import { OffsetsService } from './log/offsets.ts';
 import { PartitionIndex } from './log/partition-index.ts';
 import { ProduceService } from './log/produce.ts';
+import { GroupService } from './groups/groups.ts';
+import { GroupStore } from './storage/group-store.ts';
 import { TopicCache } from './log/topic-cache.ts';
 import { TopicService, type PartitionBoundsReader } from './log/topics.ts';
 import { IndexStore } from './storage/index-store.ts';
@@ -24,6 +26,7 @@ export interface Services {
   readonly produce: ProduceService;
   readonly fetch: FetchService;
   readonly offsets: OffsetsService;
+  readonly groups: GroupService;
   readonly partitions: PartitionIndex;
   readonly index: IndexStore;
   readonly segments: SegmentStore;
@@ -60,11 +63,21 @@ export function createServices(deps: SluiceDeps): Services {
   });
   const signal = new CommitSignal();
   const topics = new TopicService(topicStore, deps.clock, deps.ids, boundsFrom(partitions), topicCache);
+  const offsets = new OffsetsService(topicCache, index, partitions, segments);
+  const groups = new GroupService(
+    new GroupStore(deps.clients, deps.names.tables.meta),
+    topicCache,
+    partitions,
+    offsets,
+    deps.clock,
+    deps.ids,
+  );
   return {
     topics,
+    groups,
     produce: new ProduceService(topicCache, index, segments, deps.clock, deps.ids, signal),
     fetch: new FetchService(topicCache, index, partitions, segments, deps.clock, signal, { pollIntervalMs: tuning.pollIntervalMs }),
-    offsets: new OffsetsService(topicCache, index, partitions, segments),
+    offsets,
     partitions,
     index,
     segments,

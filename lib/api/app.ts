@@ -9,6 +9,7 @@ import { InvalidRequestError, UnauthenticatedError } from '../errors.ts';
 import { createServices, type Services } from '../services.ts';
 import { toHttpError } from './error-mapping.ts';
 import { clusterRoutes } from './routes/cluster.ts';
+import { groupRoutes } from './routes/groups.ts';
 import { recordRoutes } from './routes/records.ts';
 import { topicRoutes } from './routes/topics.ts';
 
@@ -38,5 +39,6 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
   app.route('/v1/cluster', clusterRoutes(deps.backend));
   app.route('/v1/topics', topicRoutes(services.topics));
   app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets));
+  app.route('/v1/groups', groupRoutes(services.groups));
   return app;
 }

@@ -8,6 +8,11 @@
  *                  fails the same attribute_not_exists condition as an exact duplicate.
  *   deleted topic  pk "deleted-topic#<topicId>"     sk "topic"      kind "deleted-topic"
  *                  Left by DELETE for maintenance, which removes the topic's index and objects.
+ *   group          pk "group#<group>"               sk "group"      kind "group"
+ *                  The whole membership state (JSON) + a version: every change is one
+ *                  conditional write on the version (the coordinator is DynamoDB itself).
+ *   group offset   pk "group#<group>"               sk "offset#<topicId>#<partition>"
+ *                  Keyed by topicId: a re-created topic never inherits old commits.
  *
  * log table (pk S, sk N):
  *   partition      pk "<topicId>#<partition>"       sk -2 (hint), -1 (head), slot >= 0 (entries)
@@ -25,6 +30,7 @@ import { collisionName } from '../log/topic-rules.ts';
 export const ITEM_KIND = {
   topic: 'topic',
   deletedTopic: 'deleted-topic',
+  group: 'group',
 } as const;
 
 export interface MetaKey {
@@ -46,6 +52,25 @@ export function deletedTopicKey(topicId: string): MetaKey {
 
 export function parseDeletedTopicKey(pk: string): string | undefined {
   return pk.startsWith(DELETED_TOPIC_PREFIX) ? pk.slice(DELETED_TOPIC_PREFIX.length) : undefined;
+}
+
+const GROUP_PREFIX = 'group#';
+const GROUP_SK = 'group';
+const OFFSET_SK_PREFIX = 'offset#';
+
+export function groupKey(group: string): MetaKey {
+  return { pk: `${GROUP_PREFIX}${group}`, sk: GROUP_SK };
+}
+
+export function groupOffsetKey(group: string, topicId: string, partition: number): MetaKey {
+  return { pk: `${GROUP_PREFIX}${group}`, sk: `${OFFSET_SK_PREFIX}${topicId}#${partition}` };
+}
+
+export const GROUP_OFFSET_SK_PREFIX = OFFSET_SK_PREFIX;
+
+export function parseGroupOffsetSk(sk: string): { topicId: string; partition: number } | undefined {
+  if (!sk.startsWith(OFFSET_SK_PREFIX)) return undefined;
+  return parsePartitionKey(sk.slice(OFFSET_SK_PREFIX.length));
 }
 
 // ---- log table ----------------------------------------------------------------------------

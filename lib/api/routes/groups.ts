@@ -1,0 +1,89 @@
+/** Consumer group routes (API.md "Consumer groups"): parse, call lib/groups, serialise. */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { GroupService } from '../../groups/groups.ts';
+import { LIMITS } from '../../limits.ts';
+import { parseWith, readJsonBody } from '../validation.ts';
+
+const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+const heartbeatBody = z.strictObject({
+  memberId: z.string().min(1).nullable().optional(),
+  memberEpoch: z.number().int().min(-1),
+  // Kafka's "null = unchanged" for these fields.
+  topics: z.array(z.string().min(1)).max(10_000).nullable().optional(),
+  sessionTimeoutMs: z.number().int().nullable().optional(),
+  ownedPartitions: z
+    .array(z.strictObject({ topic: z.string(), partitions: z.array(nonNegativeInt) }))
+    .nullable()
+    .optional(),
+});
+
+const commitBody = z.strictObject({
+  memberId: z.string().min(1).nullable().optional(),
+  memberEpoch: z.number().int().nonnegative().optional(),
+  offsets: z
+    .array(
+      z.strictObject({
+        topic: z.string(),
+        partition: nonNegativeInt,
+        offset: nonNegativeInt,
+        metadata: z.string().max(4096).nullable().optional(),
+      }),
+    )
+    .min(1),
+});
+
+const resetBody = z.strictObject({
+  topic: z.string(),
+  to: z.union([
+    z.literal('earliest'),
+    z.literal('latest'),
+    z.strictObject({ timestamp: nonNegativeInt }),
+    z.strictObject({ offset: nonNegativeInt }),
+  ]),
+});
+
+export function groupRoutes(groups: GroupService): Hono {
+  const app = new Hono();
+
+  app.get('/', async (c) => c.json(await groups.list()));
+
+  app.get('/:group', async (c) => c.json(await groups.describe(c.req.param('group'))));
+
+  app.delete('/:group', async (c) => {
+    await groups.delete(c.req.param('group'));
+    return c.body(null, 204);
+  });
+
+  app.post('/:group/heartbeat', async (c) => {
+    const body = parseWith(heartbeatBody, await readJsonBody(c, LIMITS.maxRequestBytes));
+    const answer = await groups.heartbeat(c.req.param('group'), {
+      memberId: body.memberId ?? null,
+      memberEpoch: body.memberEpoch,
+      topics: body.topics ?? undefined,
+      sessionTimeoutMs: body.sessionTimeoutMs ?? undefined,
+      ownedPartitions: body.ownedPartitions ?? undefined,
+    });
+    return c.json(answer);
+  });
+
+  app.post('/:group/offsets', async (c) => {
+    const body = parseWith(commitBody, await readJsonBody(c, LIMITS.maxRequestBytes));
+    await groups.commitOffsets(c.req.param('group'), {
+      memberId: body.memberId ?? null,
+      memberEpoch: body.memberEpoch,
+      offsets: body.offsets.map((o) => ({ ...o, metadata: o.metadata ?? undefined })),
+    });
+    return c.json({});
+  });
+
+  app.get('/:group/offsets', async (c) => c.json(await groups.fetchOffsets(c.req.param('group'))));
+
+  app.post('/:group/offsets/reset', async (c) => {
+    const body = parseWith(resetBody, await readJsonBody(c, LIMITS.maxRequestBytes));
+    return c.json(await groups.resetOffsets(c.req.param('group'), body.topic, body.to));
+  });
+
+  return app;
+}
