@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { arch, cpus, platform } from 'node:os';
+import { arch, cpus, loadavg, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -355,10 +355,14 @@ export async function profileAreas<T>(fn: () => Promise<T>, area: (url: string) 
     if (fnName === '(idle)') a = '(idle)';
     else if (fnName === '(garbage collector)') a = 'GC';
     else if (fnName === '(program)') a = 'V8/Node native (no JS frame)';
+    else if (node.callFrame.url === '' && (fnName === 'stringify' || fnName === 'parse')) {
+      const up = parent.get(id);
+      a = `JSON.${fnName} ← ${up === undefined ? '?' : resolve(up)}`;
+    }
     else a = area(node.callFrame.url);
     if (a === undefined) {
       const up = parent.get(id);
-      a = up === undefined ? 'Node internals (no caller of ours)' : resolve(up);
+      a = up === undefined ? 'Node internals (I/O callbacks: HTTP parse, sockets, fs)' : resolve(up);
     }
     areaOf.set(id, a);
     return a;
@@ -374,7 +378,7 @@ export async function profileAreas<T>(fn: () => Promise<T>, area: (url: string) 
   return { result: result!, msByArea };
 }
 
-const S3RVER_PACKAGES = new Set(['s3rver', 'koa', '@koa/router', 'koa-compose', 'koa-logger', 'busboy', 'dicer', 'fast-xml-parser', 'fs-extra', 'graceful-fs', 'he', 'lodash', 'statuses', 'winston', 'logform', 'readable-stream', 'co-body', 'raw-body', 'iconv-lite', 'http-errors', 'on-finished', 'koa-convert', 'cookies', 'accepts', 'content-disposition', 'type-is', 'mime-types', 'negotiator', 'path-to-regexp', 'methods', 'vary', 'delegates', 'depd', 'destroy', 'encodeurl', 'escape-html', 'fresh', 'only', 'parseurl', 'content-type', 'ee-first', 'debug', 'ms', 'xmlbuilder', 'xml2js', 'sax']);
+const S3RVER_PACKAGES = new Set(['s3rver', 'koa', '@koa/router', 'koa-compose', 'koa-logger', 'busboy', 'dicer', 'fast-xml-parser', 'fs-extra', 'graceful-fs', 'he', 'lodash', 'statuses', 'winston', 'logform', 'readable-stream', 'co-body', 'raw-body', 'iconv-lite', 'http-errors', 'on-finished', 'koa-convert', 'cookies', 'accepts', 'content-disposition', 'type-is', 'mime-types', 'negotiator', 'path-to-regexp', 'methods', 'vary', 'delegates', 'depd', 'destroy', 'encodeurl', 'escape-html', 'fresh', 'only', 'parseurl', 'content-type', 'ee-first', 'debug', 'ms', 'xmlbuilder', 'xml2js', 'sax', 'chalk', 'ansi-styles', 'supports-color', 'humanize-number', 'bytes', 'passthrough-counter', 'universalify', 'jsonfile', 'safe-stable-stringify', 'triple-beam', 'one-time', 'stack-trace', 'fecha', 'colors', '@colors/colors', 'async', 'is-stream', 'text-hex', 'color', 'kuler', 'fn.name', 'enabled', '@dabh/diagnostics', 'winston-transport']);
 
 /** lib/<dir> → "ours: lib/<dir>"; packages grouped (AWS SDK, hono, zod, s3rver + its deps, tsx). */
 export function defaultArea(url: string): string | undefined {
@@ -383,7 +387,7 @@ export function defaultArea(url: string): string | undefined {
   if (nm >= 0) {
     const rest = url.slice(nm + '/node_modules/'.length).split('/');
     const pkg = rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
-    if (pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/') || pkg.startsWith('@aws-crypto/') || pkg === 'tslib') return 'AWS SDK v3 (client side)';
+    if (pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/') || pkg.startsWith('@aws-crypto/') || pkg.startsWith('@aws/') || pkg === 'tslib') return 'AWS SDK v3 (client side)';
     if (pkg === 'hono' || pkg.startsWith('@hono/')) return 'hono';
     if (pkg === 'zod') return 'zod (request validation)';
     if (S3RVER_PACKAGES.has(pkg) || url.includes('/node_modules/s3rver/')) return 's3rver (emulator, in this process)';
@@ -399,7 +403,8 @@ export function defaultArea(url: string): string | undefined {
 
 export function machine(): string {
   const c = cpus();
-  return `${c.length} cores (${c[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${platform()}/${arch()}`;
+  const load = loadavg().map((l) => l.toFixed(1)).join('/');
+  return `${c.length} cores (${c[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${platform()}/${arch()}, load average before the run ${load}`;
 }
 
 /** A markdown table; columns whose header ends in ':' are right-aligned (the ':' is dropped). */
