@@ -173,6 +173,7 @@ export async function run(args: string[]): Promise<void> {
   const seconds = Number(args.find((a) => a.startsWith('--seconds='))?.slice('--seconds='.length) ?? 5);
   const ms = seconds * 1000;
   const started = Date.now();
+  const where = machine();
   log('starting DynamoDB Local + s3rver ...');
   const b = await startBenchStack();
   try {
@@ -207,7 +208,7 @@ export async function run(args: string[]): Promise<void> {
     const areas = [...prof.msByArea.entries()].sort((x, y) => y[1] - x[1]);
     const total = areas.reduce((n, [, v]) => n + v, 0);
 
-    console.log(`Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${machine()}, ${seconds} s per run after a 1 s warm-up, total ${fmtNum((Date.now() - started) / 1000)} s.`);
+    console.log(`Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${where}, ${seconds} s per run after a 1 s warm-up, total ${fmtNum((Date.now() - started) / 1000)} s.`);
     console.log(`app = POST /v1/topics/:t/records through createApp(deps).request() in process, 1 record × 100 B (4 records, one per partition, in the multi-partition row); sequencer = IndexStore.reserve + publish only.\n`);
     console.log(table(HEADERS, [
       ...appRows.map((r) => rowCells(r, 1)),
