@@ -7,6 +7,7 @@ import { describe } from 'vitest';
 import { createApp } from '../../../lib/api/app.ts';
 import type { SluiceDeps } from '../../../lib/deps.ts';
 import type { RequestTarget } from '../lambda-app.ts';
+import { registerGroupScenarios } from './groups.ts';
 import { registerLogScenarios } from './log.ts';
 import { registerTopicScenarios } from './topics.ts';
 
@@ -17,4 +18,5 @@ export type AppFactory = (deps: SluiceDeps) => RequestTarget;
 export function registerAllScenarios(getDeps: DepsProvider, makeApp: AppFactory = createApp): void {
   describe('topics', () => registerTopicScenarios(getDeps, makeApp));
   describe('log', () => registerLogScenarios(getDeps, makeApp));
+  describe('groups', () => registerGroupScenarios(getDeps, makeApp));
 }
