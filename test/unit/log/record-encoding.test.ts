@@ -108,9 +108,8 @@ describe('record encodings: reading bytes that are not what the encoding expects
     expect(decodeText(Buffer.from('not json'), 'json')).toEqual({ value: 'not json', fellBackToBase64: false });
   });
 
-  // BUG (lib/log/record-encoding.ts:16): `new TextDecoder('utf-8', { fatal: true })` strips a
-  // leading byte-order mark (ignoreBOM defaults to false), so text starting with U+FEFF loses it
-  // on read, silently. Fix: `{ fatal: true, ignoreBOM: true }`.
+  // Regression: TextDecoder strips a leading byte-order mark unless ignoreBOM is set, which
+  // silently shortened such text on read (fixed in 78952d7).
   it('text starting with U+FEFF round-trips unchanged (a leading BOM is data, not framing)', () => {
     const key = encodeText('\uFEFFk', 'string', 'key');
     expect(decodeText(key, 'string')).toEqual({ value: '\uFEFFk', fellBackToBase64: false });
