@@ -7,6 +7,8 @@ import { PartitionIndex } from './log/partition-index.ts';
 import { ProduceService } from './log/produce.ts';
 import { GroupService } from './groups/groups.ts';
 import { GroupStore } from './storage/group-store.ts';
+import { ProducerService } from './log/producers.ts';
+import { ProducerStore } from './storage/producer-store.ts';
 import { TopicCache } from './log/topic-cache.ts';
 import { TopicService, type PartitionBoundsReader } from './log/topics.ts';
 import { IndexStore } from './storage/index-store.ts';
@@ -27,6 +29,7 @@ export interface Services {
   readonly fetch: FetchService;
   readonly offsets: OffsetsService;
   readonly groups: GroupService;
+  readonly producers: ProducerService;
   readonly partitions: PartitionIndex;
   readonly index: IndexStore;
   readonly segments: SegmentStore;
@@ -72,10 +75,12 @@ export function createServices(deps: SluiceDeps): Services {
     deps.clock,
     deps.ids,
   );
+  const producers = new ProducerService(new ProducerStore(deps.clients, deps.names.tables.meta), deps.clock, deps.ids);
   return {
     topics,
     groups,
-    produce: new ProduceService(topicCache, index, segments, deps.clock, deps.ids, signal),
+    producers,
+    produce: new ProduceService(topicCache, index, segments, deps.clock, deps.ids, signal, producers, groups),
     fetch: new FetchService(topicCache, index, partitions, segments, deps.clock, signal, { pollIntervalMs: tuning.pollIntervalMs }),
     offsets,
     partitions,

@@ -38,7 +38,7 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
 
   app.route('/v1/cluster', clusterRoutes(deps.backend));
   app.route('/v1/topics', topicRoutes(services.topics));
-  app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets));
+  app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers));
   app.route('/v1/groups', groupRoutes(services.groups));
   return app;
 }

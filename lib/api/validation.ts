@@ -11,13 +11,25 @@ export type ErrorForField = (message: string) => SluiceError;
 
 /** Reads the body as JSON, refusing more than `maxBytes` before parsing it. */
 export async function readJsonBody(c: Context, maxBytes: number): Promise<unknown> {
+  return readJson(c, maxBytes, false);
+}
+
+/** Like readJsonBody, but an empty body is `undefined` (for requests whose fields are all optional). */
+export async function readOptionalJsonBody(c: Context, maxBytes: number): Promise<unknown> {
+  return readJson(c, maxBytes, true);
+}
+
+async function readJson(c: Context, maxBytes: number, optional: boolean): Promise<unknown> {
   const declared = Number(c.req.header('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw tooLarge(declared, maxBytes);
   }
   const bytes = new Uint8Array(await c.req.arrayBuffer());
   if (bytes.byteLength > maxBytes) throw tooLarge(bytes.byteLength, maxBytes);
-  if (bytes.byteLength === 0) throw new InvalidRequestError('a JSON request body is required');
+  if (bytes.byteLength === 0) {
+    if (optional) return undefined;
+    throw new InvalidRequestError('a JSON request body is required');
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

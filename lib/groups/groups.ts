@@ -4,6 +4,7 @@
  * re-apply. Offsets: commit (fenced by member epoch and assignment, atomically with a check of
  * the group version), fetch with lag, reset, list, describe, delete.
  */
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Clock, IdGenerator } from '../deps.ts';
 import {
   FencedMemberEpochError,
@@ -95,6 +96,22 @@ export class GroupService {
         await this.backoff(attempt);
       }
     }
+  }
+
+  /**
+   * For a produce with `commitOffsets`: validates the commit exactly as `commitOffsets` does
+   * and returns its transaction items (a check of the group version it was validated at, then
+   * the offset puts), to run in the same transaction as the records.
+   */
+  async commitItems(input: OffsetCommitInput & { group: string }): Promise<TransactWriteItem[]> {
+    const group = validateGroupName(input.group);
+    if (input.offsets.length > LIMITS.maxCommitOffsetsPerRequest) {
+      throw new InvalidRequestError(`at most ${LIMITS.maxCommitOffsetsPerRequest} offsets per commit`);
+    }
+    const current = (await this.store.get(group)) ?? { state: emptyGroup(group), version: 0 };
+    const resolved = await this.validateCommit(current, input);
+    const now = this.clock.now();
+    return [this.store.versionCheck(group, current.version), ...resolved.map((o) => this.store.offsetPut(group, o, now))];
   }
 
   async fetchOffsets(group: string) {

@@ -13,6 +13,8 @@
  *                  conditional write on the version (the coordinator is DynamoDB itself).
  *   group offset   pk "group#<group>"               sk "offset#<topicId>#<partition>"
  *                  Keyed by topicId: a re-created topic never inherits old commits.
+ *   producer       pk "producer#<producerId>"       sk "producer"   (idempotent producer state)
+ *   txn id         pk "txn#<transactionalId>"       sk "txn"        → producerId
  *
  * log table (pk S, sk N):
  *   partition      pk "<topicId>#<partition>"       sk -2 (hint), -1 (head), slot >= 0 (entries)
@@ -71,6 +73,14 @@ export const GROUP_OFFSET_SK_PREFIX = OFFSET_SK_PREFIX;
 export function parseGroupOffsetSk(sk: string): { topicId: string; partition: number } | undefined {
   if (!sk.startsWith(OFFSET_SK_PREFIX)) return undefined;
   return parsePartitionKey(sk.slice(OFFSET_SK_PREFIX.length));
+}
+
+export function producerKey(producerId: string): MetaKey {
+  return { pk: `producer#${producerId}`, sk: 'producer' };
+}
+
+export function transactionalIdKey(transactionalId: string): MetaKey {
+  return { pk: `txn#${transactionalId}`, sk: 'txn' };
 }
 
 // ---- log table ----------------------------------------------------------------------------

@@ -8,9 +8,10 @@ import { LIMITS } from '../../limits.ts';
 import type { FetchService, OffsetSpec } from '../../log/fetch.ts';
 import type { OffsetQuery, OffsetsService } from '../../log/offsets.ts';
 import type { ProduceService } from '../../log/produce.ts';
+import type { ProducerService } from '../../log/producers.ts';
 import { ENCODINGS } from '../../log/record-encoding.ts';
 import { InvalidRequestError } from '../../errors.ts';
-import { parseWith, readJsonBody } from '../validation.ts';
+import { parseWith, readJsonBody, readOptionalJsonBody } from '../validation.ts';
 
 const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const encoding = z.enum(ENCODINGS);
@@ -30,7 +31,33 @@ const produceBody = z.strictObject({
       }),
     )
     .min(1, 'at least one record is required'),
+  producer: z
+    .strictObject({
+      id: z.string().min(1),
+      epoch: z.number().int().nonnegative(),
+      sequence: z.number().int().nonnegative().max(2 ** 31 - 1),
+    })
+    .optional(),
+  commitOffsets: z
+    .strictObject({
+      group: z.string().min(1),
+      memberId: z.string().min(1).nullable().optional(),
+      memberEpoch: z.number().int().nonnegative().optional(),
+      offsets: z
+        .array(
+          z.strictObject({
+            topic: z.string(),
+            partition: nonNegativeInt,
+            offset: nonNegativeInt,
+            metadata: z.string().max(4096).nullable().optional(),
+          }),
+        )
+        .min(1),
+    })
+    .optional(),
 });
+
+const initProducerBody = z.strictObject({ transactionalId: z.string().optional() });
 
 const offsetSpec = z.union([nonNegativeInt, z.literal('earliest'), z.literal('latest')]);
 
@@ -65,13 +92,29 @@ function encodingParam(raw: string | undefined) {
   return parseWith(encoding, raw ?? 'json', {}) as (typeof ENCODINGS)[number];
 }
 
-export function recordRoutes(produce: ProduceService, fetch: FetchService, offsets: OffsetsService): Hono {
+export function recordRoutes(
+  produce: ProduceService,
+  fetch: FetchService,
+  offsets: OffsetsService,
+  producers: ProducerService,
+): Hono {
   const app = new Hono();
 
   app.post('/topics/:topic/records', async (c) => {
     const body = parseWith(produceBody, await readJsonBody(c, LIMITS.maxRequestBytes));
-    const result = await produce.produce(c.req.param('topic'), body);
+    const result = await produce.produce(c.req.param('topic'), {
+      ...body,
+      commitOffsets: body.commitOffsets && {
+        ...body.commitOffsets,
+        offsets: body.commitOffsets.offsets.map((o) => ({ ...o, metadata: o.metadata ?? undefined })),
+      },
+    });
     return c.json({ offsets: result });
+  });
+
+  app.post('/producers', async (c) => {
+    const body = parseWith(initProducerBody, (await readOptionalJsonBody(c, LIMITS.maxRequestBytes)) ?? {});
+    return c.json(await producers.init(body.transactionalId));
   });
 
   app.get('/topics/:topic/partitions/:partition/records', async (c) => {

@@ -7,6 +7,7 @@ import { describe } from 'vitest';
 import { createApp } from '../../../lib/api/app.ts';
 import type { SluiceDeps } from '../../../lib/deps.ts';
 import type { RequestTarget } from '../lambda-app.ts';
+import { registerExactlyOnceScenarios } from './exactly-once.ts';
 import { registerGroupScenarios } from './groups.ts';
 import { registerLogScenarios } from './log.ts';
 import { registerTopicScenarios } from './topics.ts';
@@ -19,4 +20,5 @@ export function registerAllScenarios(getDeps: DepsProvider, makeApp: AppFactory 
   describe('topics', () => registerTopicScenarios(getDeps, makeApp));
   describe('log', () => registerLogScenarios(getDeps, makeApp));
   describe('groups', () => registerGroupScenarios(getDeps, makeApp));
+  describe('exactly-once', () => registerExactlyOnceScenarios(getDeps, makeApp));
 }

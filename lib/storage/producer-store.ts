@@ -1,0 +1,159 @@
+/**
+ * Idempotent producer state in the meta table (layouts in keys.ts):
+ *   producer#<id> / producer     epoch, lastSeq, recent (JSON: the last RECENT_REQUESTS
+ *                                requests' sequence, sticky partition and per-partition bases),
+ *                                lastActiveAt, expiresAt (TTL; code checks expiry itself because
+ *                                DynamoDB deletes expired items only eventually, and DynamoDB
+ *                                Local never does)
+ *   txn#<transactionalId> / txn  producerId: the stable id a transactionalId maps to
+ *
+ * The state update that accepts sequence s is a conditional Update (epoch = e AND lastSeq = s-1)
+ * inside the produce's publish transaction, so "records committed" and "sequence consumed"
+ * happen together or not at all (DESIGN.md §5).
+ */
+import {
+  GetItemCommand,
+  TransactWriteItemsCommand,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import { N, S, num, optStr, str, type Item } from './attributes.ts';
+import type { AwsClients } from './clients.ts';
+import { producerKey, transactionalIdKey } from './keys.ts';
+import { withRetries } from './retry.ts';
+import { isTransactionConditionFailure } from './topic-store.ts';
+
+/** Kafka keeps metadata of the last 5 batches per producer (ProducerStateEntry). */
+export const RECENT_REQUESTS = 5;
+
+export interface RecentRequest {
+  readonly sequence: number;
+  /** The sticky partition the request's null-keyed records went to. */
+  readonly sticky: number;
+  /** partition → first offset the request got in it. */
+  readonly bases: Readonly<Record<string, number>>;
+}
+
+export interface ProducerState {
+  readonly producerId: string;
+  readonly epoch: number;
+  /** -1 before the first request of this epoch. */
+  readonly lastSequence: number;
+  readonly recent: readonly RecentRequest[];
+  readonly lastActiveAt: number;
+  readonly transactionalId?: string;
+}
+
+export class ProducerRaceError extends Error {
+  constructor(readonly producerId: string) {
+    super(`producer '${producerId}' state changed concurrently`);
+  }
+}
+
+function keyItem(k: { pk: string; sk: string }): Item {
+  return { pk: S(k.pk), sk: S(k.sk) };
+}
+
+export class ProducerStore {
+  constructor(private readonly clients: AwsClients, private readonly table: string) {}
+
+  async get(producerId: string): Promise<ProducerState | undefined> {
+    const out = await withRetries('read producer', () =>
+      this.clients.dynamo.send(
+        new GetItemCommand({ TableName: this.table, Key: keyItem(producerKey(producerId)), ConsistentRead: true }),
+      ),
+    );
+    if (!out.Item) return undefined;
+    return fromItem(producerId, out.Item);
+  }
+
+  async producerIdFor(transactionalId: string): Promise<string | undefined> {
+    const out = await withRetries('read transactional id', () =>
+      this.clients.dynamo.send(
+        new GetItemCommand({ TableName: this.table, Key: keyItem(transactionalIdKey(transactionalId)), ConsistentRead: true }),
+      ),
+    );
+    return out.Item ? str(out.Item, 'producerId') : undefined;
+  }
+
+  /**
+   * Writes a fresh state for (producerId, epoch), conditional on the previous epoch (or on
+   * absence), and maps the transactionalId to the producer id. Bumping the epoch fences every
+   * request carrying an older one.
+   */
+  async initialise(state: ProducerState, previousEpoch: number | undefined, ttlSeconds: number): Promise<void> {
+    const items: TransactWriteItem[] = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: toItem(state, ttlSeconds),
+          ConditionExpression: previousEpoch === undefined ? 'attribute_not_exists(pk)' : 'epoch = :prev',
+          ...(previousEpoch === undefined ? {} : { ExpressionAttributeValues: { ':prev': N(previousEpoch) } }),
+        },
+      },
+    ];
+    if (state.transactionalId !== undefined) {
+      items.push({
+        Put: {
+          TableName: this.table,
+          Item: {
+            ...keyItem(transactionalIdKey(state.transactionalId)),
+            producerId: S(state.producerId),
+            expiresAt: N(ttlSeconds),
+          },
+        },
+      });
+    }
+    try {
+      await withRetries('initialise producer', () =>
+        this.clients.dynamo.send(new TransactWriteItemsCommand({ TransactItems: items })),
+      );
+    } catch (err) {
+      if (isTransactionConditionFailure(err)) throw new ProducerRaceError(state.producerId);
+      throw err;
+    }
+  }
+
+  /** The conditional update accepting `next`, for the publish transaction. */
+  acceptUpdate(prev: ProducerState, next: ProducerState, ttlSeconds: number): TransactWriteItem {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: keyItem(producerKey(prev.producerId)),
+        UpdateExpression: 'SET lastSeq = :seq, recent = :recent, lastActiveAt = :at, expiresAt = :ttl',
+        ConditionExpression: 'epoch = :epoch AND lastSeq = :prevSeq',
+        ExpressionAttributeValues: {
+          ':seq': N(next.lastSequence),
+          ':recent': S(JSON.stringify(next.recent)),
+          ':at': N(next.lastActiveAt),
+          ':ttl': N(ttlSeconds),
+          ':epoch': N(prev.epoch),
+          ':prevSeq': N(prev.lastSequence),
+        },
+      },
+    };
+  }
+}
+
+function toItem(s: ProducerState, ttlSeconds: number): Item {
+  return {
+    ...keyItem(producerKey(s.producerId)),
+    epoch: N(s.epoch),
+    lastSeq: N(s.lastSequence),
+    recent: S(JSON.stringify(s.recent)),
+    lastActiveAt: N(s.lastActiveAt),
+    expiresAt: N(ttlSeconds),
+    ...(s.transactionalId !== undefined ? { transactionalId: S(s.transactionalId) } : {}),
+  };
+}
+
+function fromItem(producerId: string, item: Item): ProducerState {
+  const transactionalId = optStr(item, 'transactionalId');
+  return {
+    producerId,
+    epoch: num(item, 'epoch'),
+    lastSequence: num(item, 'lastSeq'),
+    recent: JSON.parse(str(item, 'recent')) as RecentRequest[],
+    lastActiveAt: num(item, 'lastActiveAt'),
+    ...(transactionalId !== undefined ? { transactionalId } : {}),
+  };
+}
