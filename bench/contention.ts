@@ -2,7 +2,7 @@
  * Commit contention on one partition (`npm run bench -- contention [--seconds=5]`), DESIGN.md W5.
  *
  * N = 1, 4, 16, 64 concurrent producers, each looping one 100-byte record per request to
- * partition 0 of its own fresh topic, for a fixed time after a 1 s warm-up at the same N; then
+ * partition 0 of a fresh topic, for a fixed time (3 s) after a 1 s warm-up at the same N; then
  * 16 producers sending 4-record requests, one record per partition of a 4-partition topic (an
  * atomic multi-partition commit: one TransactWriteItems).
  *
@@ -12,7 +12,9 @@
  *  - sequencer: only the DynamoDB commit (IndexStore.reserve + publish), no S3, no app: what
  *               DESIGN.md's slot-sequencer numbers measured.
  *
- * After every run the bench checks what it measured: the high watermark equals the records
+ * Three rounds interleave all configurations (the machine is shared; background load then
+ * hits every configuration alike); rows report the median round's commits/s and latencies
+ * pooled over the rounds. After every run the bench checks what it measured: the high watermark equals the records
  * acknowledged (warm-up included), acknowledged offsets are unique, and nothing failed.
  * A run that fails a check aborts the bench instead of printing numbers.
  *
@@ -59,16 +61,20 @@ interface Result {
   /** Commits during the warm-up (not in `loop`). */
   readonly warmOps: number;
   readonly aws: string;
+  /** CPU ms over the measured loop. */
   readonly nodeCpuMs: number;
   readonly jvmCpuMs: number;
-  readonly check: string;
+  /** Records acknowledged in the run (warm-up included), == the settled high watermark(s). */
+  readonly acked: number;
+  /** High-watermark reads it took to see them all (1 = the first read was right). */
+  readonly hwmReads: number;
 }
 
 /** A commit: resolves with the offsets it was given, per partition. */
 type Commit = () => Promise<{ partition: number; offset: number }[]>;
 
 /** Warm-up, then a measured loop; every acked offset (warm-up included) is collected for the check. */
-async function runOne(b: BenchStack, producers: number, ms: number, commit: Commit, acked: Map<number, number[]>): Promise<Omit<Result, 'label' | 'check'>> {
+async function runOne(b: BenchStack, producers: number, ms: number, commit: Commit, acked: Map<number, number[]>): Promise<Omit<Result, 'label' | 'acked' | 'hwmReads'>> {
   const op = async () => {
     for (const { partition, offset } of await commit()) {
       let list = acked.get(partition);
@@ -90,13 +96,13 @@ async function runOne(b: BenchStack, producers: number, ms: number, commit: Comm
     loop,
     warmOps: warm.ops,
     aws: `${formatCounts(counts.sends)}${retries > 0.005 ? ` (+${fmtNum(retries, 2)} SDK retries)` : ''}`,
-    nodeCpuMs: nodeMs / loop.ops,
-    jvmCpuMs: jvmMs / loop.ops,
+    nodeCpuMs: nodeMs,
+    jvmCpuMs: jvmMs,
   };
 }
 
 /** HWM == acked count and offsets unique, per partition; throws otherwise. */
-function verify(label: string, acked: Map<number, number[]>, settled: { hwm: readonly number[]; reads: number }): string {
+function verify(label: string, acked: Map<number, number[]>, settled: { hwm: readonly number[]; reads: number }): { acked: number; hwmReads: number } {
   const { hwm, reads } = settled;
   let total = 0;
   for (const [p, offsets] of acked) {
@@ -106,7 +112,7 @@ function verify(label: string, acked: Map<number, number[]>, settled: { hwm: rea
     if (Math.max(...offsets) !== offsets.length - 1) throw new Error(`${label}: partition ${p} max offset ${Math.max(...offsets)} with ${offsets.length} acked`);
     total += offsets.length;
   }
-  return `ok: ${fmtNum(total)} acked = HWM${reads > 1 ? ` after ${reads} reads` : ''}`;
+  return { acked: total, hwmReads: reads };
 }
 
 async function appRun(b: BenchStack, req: ReturnType<typeof inProcess>, producers: number, partitions: number, ms: number): Promise<Result> {
@@ -119,7 +125,7 @@ async function appRun(b: BenchStack, req: ReturnType<typeof inProcess>, producer
     return (JSON.parse(text) as { offsets: { partition: number; offset: number }[] }).offsets;
   }, acked);
   const label = partitions === 1 ? `app, 1 partition` : `app, ${partitions}-partition requests`;
-  return { ...r, label, check: verify(`${label} N=${producers}`, acked, await settledHighWatermarks(() => highWatermarks(req, topic))) };
+  return { ...r, label, ...verify(`${label} N=${producers}`, acked, await settledHighWatermarks(() => highWatermarks(req, topic))) };
 }
 
 async function sequencerRun(b: BenchStack, services: Services, producers: number, partitions: number, ms: number): Promise<Result> {
@@ -137,40 +143,80 @@ async function sequencerRun(b: BenchStack, services: Services, producers: number
   }, acked);
   const settled = await settledHighWatermarks(() => Promise.all(pks.map(async (pk) => (await services.partitions.view(pk)).highWatermark)));
   const label = partitions === 1 ? 'sequencer, 1 partition' : `sequencer, ${partitions}-partition commits`;
-  return { ...r, label, check: verify(`${label} N=${producers}`, acked, settled) };
+  return { ...r, label, ...verify(`${label} N=${producers}`, acked, settled) };
 }
 
-function verdicts(rows: readonly Result[]): string[] {
-  const single = rows.filter((r) => r.label.endsWith('1 partition'));
-  const rate = (r: Result) => r.loop.ops / (r.loop.elapsedMs / 1000);
-  const p99 = (r: Result) => summarize(r.loop.latenciesMs).p99;
+/** Several rounds of one configuration: rate = median of the rounds, latencies pooled. */
+interface Merged {
+  readonly label: string;
+  readonly producers: number;
+  readonly rates: number[];
+  readonly rate: number;
+  readonly latency: ReturnType<typeof summarize>;
+  readonly nodeCpuPerCommit: number;
+  readonly jvmCpuPerCommit: number;
+  readonly aws: string;
+  readonly acked: number;
+  readonly maxHwmReads: number;
+}
+
+function merge(runs: readonly Result[]): Merged {
+  const rates = runs.map((r) => r.loop.ops / (r.loop.elapsedMs / 1000));
+  const ops = runs.reduce((n, r) => n + r.loop.ops, 0);
+  return {
+    label: runs[0]!.label,
+    producers: runs[0]!.producers,
+    rates,
+    rate: [...rates].sort((a, b) => a - b)[rates.length >> 1]!,
+    latency: summarize(runs.flatMap((r) => r.loop.latenciesMs)),
+    nodeCpuPerCommit: runs.reduce((n, r) => n + r.nodeCpuMs, 0) / ops,
+    jvmCpuPerCommit: runs.reduce((n, r) => n + r.jvmCpuMs, 0) / ops,
+    aws: runs[0]!.aws,
+    acked: runs.reduce((n, r) => n + r.acked, 0),
+    maxHwmReads: Math.max(...runs.map((r) => r.hwmReads)),
+  };
+}
+
+function verdicts(single: readonly Merged[]): string[] {
   const out: string[] = [];
   let best = 0;
   const falls: string[] = [];
   for (const r of single) {
-    if (best > 0 && rate(r) < best * (1 - FALL_TOLERANCE)) falls.push(`N=${r.producers}: ${fmtNum(rate(r))}/s < 90% of ${fmtNum(best)}/s`);
-    best = Math.max(best, rate(r));
+    if (best > 0 && r.rate < best * (1 - FALL_TOLERANCE)) falls.push(`N=${r.producers}: ${fmtNum(r.rate)}/s < 90% of ${fmtNum(best)}/s`);
+    best = Math.max(best, r.rate);
   }
   const label = single[0]!.label;
-  out.push(`${falls.length === 0 ? 'PASS' : 'MISS'} — ${label}: commits/s does not fall as producers are added (${single.map((r) => `N=${r.producers} ${fmtNum(rate(r))}`).join(', ')})${falls.length ? `; fell at ${falls.join('; ')}` : ''}`);
+  out.push(`${falls.length === 0 ? 'PASS' : 'MISS'} — ${label}: commits/s does not fall as producers are added (median of rounds: ${single.map((r) => `N=${r.producers} ${fmtNum(r.rate)}`).join(', ')})${falls.length ? `; fell at ${falls.join('; ')}` : ''}`);
   const one = single.find((r) => r.producers === 1)!;
   const sixteen = single.find((r) => r.producers === 16)!;
-  const ratio = p99(sixteen) / p99(one);
-  out.push(`${ratio <= 10 ? 'PASS' : 'MISS'} — ${label}: p99 at 16 producers ${fmtMs(p99(sixteen))} ms = ${ratio.toFixed(1)}× the single-producer p99 ${fmtMs(p99(one))} ms (target ≤ 10×)`);
-  out.push(`info — ${label}: p99(N)/p99(1) = ${single.map((r) => `${(p99(r) / p99(one)).toFixed(1)} at N=${r.producers}`).join(', ')} (W5: at most linear in N)`);
+  const ratio = sixteen.latency.p99 / one.latency.p99;
+  out.push(`${ratio <= 10 ? 'PASS' : 'MISS'} — ${label}: p99 at 16 producers ${fmtMs(sixteen.latency.p99)} ms = ${ratio.toFixed(1)}× the single-producer p99 ${fmtMs(one.latency.p99)} ms (target ≤ 10×)`);
+  out.push(`info — ${label}: p99(N)/p99(1) = ${single.map((r) => `${(r.latency.p99 / one.latency.p99).toFixed(1)} at N=${r.producers}`).join(', ')} (W5: at most linear in N)`);
   return out;
 }
 
-const HEADERS = ['layer', 'producers:', 'commits/s:', 'records/s:', 'p50 ms:', 'p99 ms:', 'max ms:', 'node CPU ms/commit:', 'JVM CPU ms/commit:', 'AWS requests per commit', 'check'];
+const HEADERS = ['layer', 'producers:', 'commits/s (median):', 'rounds:', 'records/s:', 'p50 ms:', 'p99 ms:', 'max ms:', 'node CPU ms/commit:', 'JVM CPU ms/commit:', 'AWS requests per commit', 'check'];
 
-function rowCells(r: Result, recordsPerCommit: number): string[] {
-  const s = r.loop.elapsedMs / 1000;
-  const lat = summarize(r.loop.latenciesMs);
-  return [r.label, String(r.producers), fmtNum(r.loop.ops / s), fmtNum((r.loop.ops * recordsPerCommit) / s), fmtMs(lat.p50), fmtMs(lat.p99), fmtMs(lat.max), fmtNum(r.nodeCpuMs, 2), fmtNum(r.jvmCpuMs, 2), r.aws, r.check];
+function rowCells(m: Merged, recordsPerCommit: number): string[] {
+  return [
+    m.label,
+    String(m.producers),
+    fmtNum(m.rate),
+    m.rates.map((r) => fmtNum(r)).join(' / '),
+    fmtNum(m.rate * recordsPerCommit),
+    fmtMs(m.latency.p50),
+    fmtMs(m.latency.p99),
+    fmtMs(m.latency.max),
+    fmtNum(m.nodeCpuPerCommit, 2),
+    fmtNum(m.jvmCpuPerCommit, 2),
+    m.aws,
+    `ok: ${fmtNum(m.acked)} acked = HWM${m.maxHwmReads > 1 ? ` (≤ ${m.maxHwmReads} reads)` : ''}`,
+  ];
 }
 
 export async function run(args: string[]): Promise<void> {
-  const seconds = Number(args.find((a) => a.startsWith('--seconds='))?.slice('--seconds='.length) ?? 5);
+  const seconds = Number(args.find((a) => a.startsWith('--seconds='))?.slice('--seconds='.length) ?? 3);
+  const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? 3);
   const ms = seconds * 1000;
   const started = Date.now();
   const where = machine();
@@ -185,21 +231,23 @@ export async function run(args: string[]): Promise<void> {
     log('JVM warm-up (3 s) ...');
     await appRun(b, req, 16, 1, 3000);
 
-    const appRows: Result[] = [];
-    for (const n of PRODUCERS) {
-      log(`app, 1 partition, N=${n} ...`);
-      appRows.push(await appRun(b, req, n, 1, ms));
+    // Rounds interleave every configuration, so background load on this shared machine hits
+    // all of them alike; each row reports the median round.
+    const runs = new Map<string, Result[]>();
+    const add = (key: string, r: Result) => runs.set(key, [...(runs.get(key) ?? []), r]);
+    for (let round = 1; round <= rounds; round++) {
+      for (const n of PRODUCERS) {
+        log(`round ${round}: app, 1 partition, N=${n} ...`);
+        add(`app ${n}`, await appRun(b, req, n, 1, ms));
+        log(`round ${round}: sequencer, 1 partition, N=${n} ...`);
+        add(`seq ${n}`, await sequencerRun(b, services, n, 1, ms));
+      }
+      log(`round ${round}: ${MULTI_PARTITIONS}-partition, N=${MULTI_PRODUCERS} ...`);
+      add('app multi', await appRun(b, req, MULTI_PRODUCERS, MULTI_PARTITIONS, ms));
+      add('seq multi', await sequencerRun(b, services, MULTI_PRODUCERS, MULTI_PARTITIONS, ms));
     }
-    log(`app, ${MULTI_PARTITIONS}-partition requests, N=${MULTI_PRODUCERS} ...`);
-    const appMulti = await appRun(b, req, MULTI_PRODUCERS, MULTI_PARTITIONS, ms);
-
-    const seqRows: Result[] = [];
-    for (const n of PRODUCERS) {
-      log(`sequencer, 1 partition, N=${n} ...`);
-      seqRows.push(await sequencerRun(b, services, n, 1, ms));
-    }
-    log(`sequencer, ${MULTI_PARTITIONS}-partition commits, N=${MULTI_PRODUCERS} ...`);
-    const seqMulti = await sequencerRun(b, services, MULTI_PRODUCERS, MULTI_PARTITIONS, ms);
+    const appRows = PRODUCERS.map((n) => merge(runs.get(`app ${n}`)!));
+    const seqRows = PRODUCERS.map((n) => merge(runs.get(`seq ${n}`)!));
 
     // Where the app path's CPU goes in this process, per commit (1 partition, 16 producers).
     log('CPU profile of the app path (2 s, N=16) ...');
@@ -208,17 +256,17 @@ export async function run(args: string[]): Promise<void> {
     const areas = [...prof.msByArea.entries()].sort((x, y) => y[1] - x[1]);
     const total = areas.reduce((n, [, v]) => n + v, 0);
 
-    console.log(`Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${where}, ${seconds} s per run after a 1 s warm-up, total ${fmtNum((Date.now() - started) / 1000)} s.`);
-    console.log(`app = POST /v1/topics/:t/records through createApp(deps).request() in process, 1 record × 100 B (4 records, one per partition, in the multi-partition row); sequencer = IndexStore.reserve + publish only.\n`);
+    console.log(`Run ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${where}; ${rounds} interleaved rounds of ${seconds} s per configuration, each after a 1 s warm-up; total ${fmtNum((Date.now() - started) / 1000)} s.`);
+    console.log(`app = POST /v1/topics/:t/records through createApp(deps).request() in process, 1 record × 100 B (4 records, one per partition, in the multi-partition rows); sequencer = IndexStore.reserve + publish only (no S3, no app). commits/s = median round; latencies pooled over the rounds.\n`);
     console.log(table(HEADERS, [
       ...appRows.map((r) => rowCells(r, 1)),
-      rowCells(appMulti, MULTI_PARTITIONS),
+      rowCells(merge(runs.get('app multi')!), MULTI_PARTITIONS),
       ...seqRows.map((r) => rowCells(r, 1)),
-      rowCells(seqMulti, MULTI_PARTITIONS),
+      rowCells(merge(runs.get('seq multi')!), MULTI_PARTITIONS),
     ]));
     console.log('');
     for (const v of [...verdicts(appRows), ...verdicts(seqRows)]) console.log(`- ${v}`);
-    console.log(`\nCPU ms per commit in this Node process by code area (V8 sampling profile of the app path, 1 partition, N=16, ~${fmtNum(commits)} commits incl. warm-up):\n`);
+    console.log(`\nCPU ms per commit in this Node process by code area (V8 sampling profile of the app path, 1 partition, N=16, ${fmtNum(commits)} commits incl. warm-up):\n`);
     console.log(table(['area', 'ms/commit:', 'share:'], [
       ...areas.map(([a, v]) => [a, fmtNum(v / commits, 3), `${fmtNum((100 * v) / total, 0)}%`]),
       ['**total on-CPU**', `**${fmtNum(total / commits, 3)}**`, '100%'],
