@@ -1,5 +1,5 @@
 /**
- * Commit contention on one partition (`npm run bench -- contention [--seconds=5]`), DESIGN.md W5.
+ * Commit contention on one partition (`npm run bench -- contention [--seconds=3] [--rounds=3]`), DESIGN.md W5.
  *
  * N = 1, 4, 16, 64 concurrent producers, each looping one 100-byte record per request to
  * partition 0 of a fresh topic, for a fixed time (3 s) after a 1 s warm-up at the same N; then
