@@ -113,11 +113,13 @@ describe('RecordBatch v2 vectors', () => {
     const compressed = e.attributes_decoded.compression !== CompressionCodec.none;
     const deterministic = !compressed || e.attributes_decoded.compression === CompressionCodec.snappy;
 
-    it.runIf(deterministic)('re-encodes the decoded form byte-for-byte', () => {
-      expect(reencode(decodeRecordBatch(bytes)).toString('hex')).toBe(v.hex);
-    });
-
-    it.runIf(!deterministic)('re-encodes to the same header fields and identical decompressed records', () => {
+    // One test per vector: byte-for-byte where the source encoder is deterministic, else the
+    // same header fields and identical decompressed records (see the comment above).
+    it(deterministic ? 're-encodes the decoded form byte-for-byte' : 're-encodes to the same header fields and identical decompressed records', () => {
+      if (deterministic) {
+        expect(reencode(decodeRecordBatch(bytes)).toString('hex')).toBe(v.hex);
+        return;
+      }
       const original = decodeRecordBatch(bytes);
       const ours = reencode(original);
       const codec = original.compression;
