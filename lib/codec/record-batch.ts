@@ -41,6 +41,7 @@ import { CompressionCodec, type CompressionCodecId, compress, decompress, isComp
 import { crc32c } from './crc32c.ts';
 import { CorruptBatchError, CorruptBatchReason, VarintError } from './errors.ts';
 import { type Cursor, readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint.ts';
+import { readInt64, toBuffer, writeInt64 } from './int64.ts'
 
 // Stable on-disk layout: never renumber.
 export const BatchField = {
@@ -173,21 +174,6 @@ export interface DecodeOptions {
 // ---------------------------------------------------------------------------------------
 // int64 helpers (numbers; exact for |v| <= 2^53 - 1)
 
-const TWO_POW_32 = 4294967296;
-
-function writeInt64(buf: Buffer, pos: number, value: number): void {
-  const high = Math.floor(value / TWO_POW_32);
-  buf.writeInt32BE(high, pos);
-  buf.writeUInt32BE(value - high * TWO_POW_32, pos + 4);
-}
-
-function readInt64(buf: Buffer, pos: number): number {
-  return buf.readInt32BE(pos) * TWO_POW_32 + buf.readUInt32BE(pos + 4);
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 function checkInt(name: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);

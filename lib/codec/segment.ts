@@ -39,6 +39,7 @@
 import { crc32c } from './crc32c.ts';
 import { CorruptSegmentError, CorruptSegmentReason } from './errors.ts';
 import { readRecordBatchHeader } from './record-batch.ts';
+import { readInt64, toBuffer, writeInt64 } from './int64.ts'
 
 export const SEGMENT_MAGIC: Buffer = Buffer.from('SLSG', 'ascii');
 export const SEGMENT_VERSION = 1;
@@ -86,21 +87,6 @@ export type SegmentFooterResult =
   /** Read at least this many bytes from the end of the object and call again. */
   | { complete: false; bytesNeeded: number; };
 
-const TWO_POW_32 = 4294967296;
-
-function writeInt64(buf: Buffer, pos: number, value: number): void {
-  const high = Math.floor(value / TWO_POW_32);
-  buf.writeInt32BE(high, pos);
-  buf.writeUInt32BE(value - high * TWO_POW_32, pos + 4);
-}
-
-function readInt64(buf: Buffer, pos: number): number {
-  return buf.readInt32BE(pos) * TWO_POW_32 + buf.readUInt32BE(pos + 4);
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 /** Sum of record counts of the whole batches in `chunk`; throws RangeError if it is not exactly whole batches. */
 function countRecords(chunk: Uint8Array, index: number): number {

@@ -6,6 +6,11 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 export type Item = Record<string, AttributeValue>;
 
+/** A meta-table key ({pk, sk} strings, from keys.ts) as DynamoDB attributes. */
+export function keyAttributes(k: { pk: string; sk: string }): Item {
+  return { pk: { S: k.pk }, sk: { S: k.sk } };
+}
+
 export const S = (value: string): AttributeValue => ({ S: value });
 export const N = (value: number): AttributeValue => ({ N: String(value) });
 

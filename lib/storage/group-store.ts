@@ -10,13 +10,12 @@ import {
   BatchWriteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   TransactWriteItemsCommand,
-  type QueryCommandOutput,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import type { GroupState } from '../groups/group-state.ts';
-import { N, S, isConditionFailure, num, optStr, str, type Item } from './attributes.ts';
+import { N, S, isConditionFailure, keyAttributes, num, optStr, str } from './attributes.ts';
+import { queryAll } from './query.ts';
 import type { AwsClients } from './clients.ts';
 import { GROUP_OFFSET_SK_PREFIX, ITEM_KIND, groupKey, groupOffsetKey, parseGroupOffsetSk } from './keys.ts';
 import { withRetries } from './retry.ts';
@@ -45,16 +44,12 @@ export class GroupChangedError extends Error {
   }
 }
 
-function keyItem(k: { pk: string; sk: string }): Item {
-  return { pk: S(k.pk), sk: S(k.sk) };
-}
-
 export class GroupStore {
   constructor(private readonly clients: AwsClients, private readonly table: string) {}
 
   async get(group: string): Promise<VersionedGroup | undefined> {
     const out = await withRetries('read group', () =>
-      this.clients.dynamo.send(new GetItemCommand({ TableName: this.table, Key: keyItem(groupKey(group)), ConsistentRead: true })),
+      this.clients.dynamo.send(new GetItemCommand({ TableName: this.table, Key: keyAttributes(groupKey(group)), ConsistentRead: true })),
     );
     if (!out.Item) return undefined;
     return { state: JSON.parse(str(out.Item, 'state')) as GroupState, version: num(out.Item, 'version') };
@@ -69,7 +64,7 @@ export class GroupStore {
           new PutItemCommand({
             TableName: this.table,
             Item: {
-              ...keyItem(key),
+              ...keyAttributes(key),
               kind: S(ITEM_KIND.group),
               group: S(state.group),
               state: S(JSON.stringify(state)),
@@ -95,7 +90,7 @@ export class GroupStore {
     return {
       ConditionCheck: {
         TableName: this.table,
-        Key: keyItem(groupKey(group)),
+        Key: keyAttributes(groupKey(group)),
         ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
         ...(version === 0
           ? {}
@@ -109,7 +104,7 @@ export class GroupStore {
       Put: {
         TableName: this.table,
         Item: {
-          ...keyItem(groupOffsetKey(group, o.topicId, o.partition)),
+          ...keyAttributes(groupOffsetKey(group, o.topicId, o.partition)),
           topic: S(o.topic),
           topicId: S(o.topicId),
           partition: N(o.partition),
@@ -138,59 +133,35 @@ export class GroupStore {
   }
 
   async offsets(group: string): Promise<CommittedOffset[]> {
-    const result: CommittedOffset[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page: QueryCommandOutput = await withRetries('read offsets', () =>
-        this.clients.dynamo.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-            ExpressionAttributeValues: { ':pk': S(groupKey(group).pk), ':p': S(GROUP_OFFSET_SK_PREFIX) },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        const parsed = parseGroupOffsetSk(str(item, 'sk'));
-        if (!parsed) continue;
-        result.push({
-          topicId: parsed.topicId,
-          partition: parsed.partition,
-          topic: str(item, 'topic'),
-          offset: num(item, 'offset'),
-          metadata: optStr(item, 'metadata') ?? '',
-          committedAt: num(item, 'committedAt'),
-        });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return result;
+    const items = await queryAll(this.clients, 'read offsets', {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': S(groupKey(group).pk), ':p': S(GROUP_OFFSET_SK_PREFIX) },
+      ConsistentRead: true,
+    });
+    return items.flatMap((item) => {
+      const parsed = parseGroupOffsetSk(str(item, 'sk'));
+      if (!parsed) return [];
+      return [{
+        topicId: parsed.topicId,
+        partition: parsed.partition,
+        topic: str(item, 'topic'),
+        offset: num(item, 'offset'),
+        metadata: optStr(item, 'metadata') ?? '',
+        committedAt: num(item, 'committedAt'),
+      }];
+    });
   }
 
   /** Every group item (name, state JSON) via the byKind index. */
   async list(): Promise<VersionedGroup[]> {
-    const result: VersionedGroup[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page: QueryCommandOutput = await withRetries('list groups', () =>
-        this.clients.dynamo.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: META_TABLE.globalIndexes[0].indexName,
-            KeyConditionExpression: 'kind = :k',
-            ExpressionAttributeValues: { ':k': S(ITEM_KIND.group) },
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        result.push({ state: JSON.parse(str(item, 'state')) as GroupState, version: num(item, 'version') });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return result;
+    const items = await queryAll(this.clients, 'list groups', {
+      TableName: this.table,
+      IndexName: META_TABLE.globalIndexes[0].indexName,
+      KeyConditionExpression: 'kind = :k',
+      ExpressionAttributeValues: { ':k': S(ITEM_KIND.group) },
+    });
+    return items.map((item) => ({ state: JSON.parse(str(item, 'state')) as GroupState, version: num(item, 'version') }));
   }
 
   /**
@@ -209,7 +180,7 @@ export class GroupStore {
               {
                 Delete: {
                   TableName: this.table,
-                  Key: keyItem(key),
+                  Key: keyAttributes(key),
                   ConditionExpression: '#v = :v',
                   ExpressionAttributeNames: { '#v': 'version' },
                   ExpressionAttributeValues: { ':v': N(version) },
@@ -231,7 +202,7 @@ export class GroupStore {
     const offsets = await this.offsets(group);
     for (let i = 0; i < offsets.length; i += 25) {
       const batch = offsets.slice(i, i + 25).map((o) => ({
-        DeleteRequest: { Key: keyItem(groupOffsetKey(group, o.topicId, o.partition)) },
+        DeleteRequest: { Key: keyAttributes(groupOffsetKey(group, o.topicId, o.partition)) },
       }));
       let pending: typeof batch | undefined = batch;
       for (let attempt = 0; pending && pending.length > 0 && attempt < 5; attempt++) {

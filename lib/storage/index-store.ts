@@ -20,13 +20,13 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
-  type QueryCommandOutput,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../errors.ts';
 import { N, S, isConditionFailure, num, optNum, optStr, type Item } from './attributes.ts';
 import type { AwsClients } from './clients.ts';
 import { HEAD_SLOT, HINT_SLOT } from './keys.ts';
+import { queryAll } from './query.ts';
 import { withRetries } from './retry.ts';
 import { isTransactionConditionFailure } from './topic-store.ts';
 import { LOG_TABLE } from './tables.ts';
@@ -290,26 +290,19 @@ export class IndexStore {
    * `limit` entries. Missing slots are simply absent from the answer.
    */
   async entries(pk: string, fromSlot: number, toSlot: number, limit = 500): Promise<IndexEntry[]> {
-    const result: IndexEntry[] = [];
-    if (toSlot <= fromSlot) return result;
-    let startKey: Item | undefined;
-    do {
-      const page: QueryCommandOutput = await withRetries('read index entries', () =>
-        this.clients.dynamo.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-            ExpressionAttributeValues: { ':pk': S(pk), ':lo': N(fromSlot), ':hi': N(toSlot - 1) },
-            ConsistentRead: true,
-            Limit: Math.min(limit - result.length, 1000),
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) result.push(entryFromItem(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && result.length < limit);
-    return result;
+    if (toSlot <= fromSlot) return [];
+    const items = await queryAll(
+      this.clients,
+      'read index entries',
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+        ExpressionAttributeValues: { ':pk': S(pk), ':lo': N(fromSlot), ':hi': N(toSlot - 1) },
+        ConsistentRead: true,
+      },
+      limit,
+    );
+    return items.map(entryFromItem);
   }
 
   /**

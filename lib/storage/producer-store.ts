@@ -16,7 +16,7 @@ import {
   TransactWriteItemsCommand,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import { N, S, num, optStr, str, type Item } from './attributes.ts';
+import { N, S, keyAttributes, num, optStr, str, type Item } from './attributes.ts';
 import type { AwsClients } from './clients.ts';
 import { producerKey, transactionalIdKey } from './keys.ts';
 import { withRetries } from './retry.ts';
@@ -49,17 +49,13 @@ export class ProducerRaceError extends Error {
   }
 }
 
-function keyItem(k: { pk: string; sk: string }): Item {
-  return { pk: S(k.pk), sk: S(k.sk) };
-}
-
 export class ProducerStore {
   constructor(private readonly clients: AwsClients, private readonly table: string) {}
 
   async get(producerId: string): Promise<ProducerState | undefined> {
     const out = await withRetries('read producer', () =>
       this.clients.dynamo.send(
-        new GetItemCommand({ TableName: this.table, Key: keyItem(producerKey(producerId)), ConsistentRead: true }),
+        new GetItemCommand({ TableName: this.table, Key: keyAttributes(producerKey(producerId)), ConsistentRead: true }),
       ),
     );
     if (!out.Item) return undefined;
@@ -69,7 +65,7 @@ export class ProducerStore {
   async producerIdFor(transactionalId: string): Promise<string | undefined> {
     const out = await withRetries('read transactional id', () =>
       this.clients.dynamo.send(
-        new GetItemCommand({ TableName: this.table, Key: keyItem(transactionalIdKey(transactionalId)), ConsistentRead: true }),
+        new GetItemCommand({ TableName: this.table, Key: keyAttributes(transactionalIdKey(transactionalId)), ConsistentRead: true }),
       ),
     );
     return out.Item ? str(out.Item, 'producerId') : undefined;
@@ -96,7 +92,7 @@ export class ProducerStore {
         Put: {
           TableName: this.table,
           Item: {
-            ...keyItem(transactionalIdKey(state.transactionalId)),
+            ...keyAttributes(transactionalIdKey(state.transactionalId)),
             producerId: S(state.producerId),
             expiresAt: N(ttlSeconds),
           },
@@ -118,7 +114,7 @@ export class ProducerStore {
     return {
       Update: {
         TableName: this.table,
-        Key: keyItem(producerKey(prev.producerId)),
+        Key: keyAttributes(producerKey(prev.producerId)),
         UpdateExpression: 'SET lastSeq = :seq, recent = :recent, lastActiveAt = :at, expiresAt = :ttl',
         ConditionExpression: 'epoch = :epoch AND lastSeq = :prevSeq',
         ExpressionAttributeValues: {
@@ -136,7 +132,7 @@ export class ProducerStore {
 
 function toItem(s: ProducerState, ttlSeconds: number): Item {
   return {
-    ...keyItem(producerKey(s.producerId)),
+    ...keyAttributes(producerKey(s.producerId)),
     epoch: N(s.epoch),
     lastSeq: N(s.lastSequence),
     recent: S(JSON.stringify(s.recent)),

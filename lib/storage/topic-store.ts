@@ -10,14 +10,13 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
-  type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { InvalidTopicError, TopicAlreadyExistsError } from '../errors.ts';
 import type { TopicConfig } from '../log/topic-rules.ts';
-import { N, S, isConditionFailure, num, str, type Item } from './attributes.ts';
+import { N, S, isConditionFailure, keyAttributes, num, str, type Item } from './attributes.ts';
+import { queryAll } from './query.ts';
 import type { AwsClients } from './clients.ts';
 import { ITEM_KIND, deletedTopicKey, topicKey } from './keys.ts';
 import { withRetries } from './retry.ts';
@@ -114,24 +113,13 @@ export class TopicStore {
 
   /** Every topic, by name. Reads the byKind index (eventually consistent on AWS). */
   async list(): Promise<TopicRecord[]> {
-    const topics: TopicRecord[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page: QueryCommandOutput = await withRetries('list topics', () =>
-        this.clients.dynamo.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: META_TABLE.globalIndexes[0].indexName,
-            KeyConditionExpression: 'kind = :kind',
-            ExpressionAttributeValues: { ':kind': S(ITEM_KIND.topic) },
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) topics.push(fromItem(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const items = await queryAll(this.clients, 'list topics', {
+      TableName: this.table,
+      IndexName: META_TABLE.globalIndexes[0].indexName,
+      KeyConditionExpression: 'kind = :kind',
+      ExpressionAttributeValues: { ':kind': S(ITEM_KIND.topic) },
+    });
+    return items.map(fromItem).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Writes `next` if the stored topic is still `prev` (same topicId and version). */
@@ -212,17 +200,15 @@ export class TopicStore {
     }
   }
 
-  /** Maintenance: the markers DELETE left behind (one page; maintenance loops). */
+  /** Maintenance: the markers DELETE left behind. */
   async deletedTopicIds(): Promise<string[]> {
-    const out = await this.clients.dynamo.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: META_TABLE.globalIndexes[0].indexName,
-        KeyConditionExpression: 'kind = :kind',
-        ExpressionAttributeValues: { ':kind': S(ITEM_KIND.deletedTopic) },
-      }),
-    );
-    return (out.Items ?? []).map((i) => str(i, 'topicId'));
+    const items = await queryAll(this.clients, 'list deleted topics', {
+      TableName: this.table,
+      IndexName: META_TABLE.globalIndexes[0].indexName,
+      KeyConditionExpression: 'kind = :kind',
+      ExpressionAttributeValues: { ':kind': S(ITEM_KIND.deletedTopic) },
+    });
+    return items.map((i) => str(i, 'topicId'));
   }
 
   /** Maintenance: forget a marker once the topic's data is gone. */
@@ -237,8 +223,7 @@ export class TopicStore {
 }
 
 function keyOf(name: string): Item {
-  const key = topicKey(name);
-  return { pk: S(key.pk), sk: S(key.sk) };
+  return keyAttributes(topicKey(name));
 }
 
 export function isTransactionConditionFailure(err: unknown): boolean {

@@ -10,20 +10,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { call, uniqueName } from '../support/http.ts';
+import { prng } from '../support/prng.ts';
 import { crash, intercept, isolatedStack, type IsolatedStack } from '../support/faults.ts';
 import { stackDeps } from '../support/stack.ts';
 
-/** Deterministic PRNG so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let stacks: IsolatedStack[] = [];
 afterEach(() => {

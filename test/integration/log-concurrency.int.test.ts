@@ -8,21 +8,11 @@ import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { call, uniqueName } from '../support/http.ts';
+import { prng } from '../support/prng.ts';
 import { stackDeps } from '../support/stack.ts';
 
 const PRODUCERS = 16;
 
-/** Small deterministic PRNG (mulberry32): failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Value {
   readonly req: string;

@@ -3,9 +3,9 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { GroupService } from '../../groups/groups.ts';
 import { LIMITS } from '../../limits.ts';
+import { committerFields, nonNegativeInt } from '../schemas.ts';
 import { parseWith, readJsonBody } from '../validation.ts';
 
-const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 const heartbeatBody = z.strictObject({
   memberId: z.string().min(1).nullable().optional(),
@@ -19,20 +19,7 @@ const heartbeatBody = z.strictObject({
     .optional(),
 });
 
-const commitBody = z.strictObject({
-  memberId: z.string().min(1).nullable().optional(),
-  memberEpoch: z.number().int().nonnegative().optional(),
-  offsets: z
-    .array(
-      z.strictObject({
-        topic: z.string(),
-        partition: nonNegativeInt,
-        offset: nonNegativeInt,
-        metadata: z.string().max(4096).nullable().optional(),
-      }),
-    )
-    .min(1),
-});
+const commitBody = z.strictObject(committerFields);
 
 const resetBody = z.strictObject({
   topic: z.string(),

@@ -11,9 +11,9 @@ import type { ProduceService } from '../../log/produce.ts';
 import type { ProducerService } from '../../log/producers.ts';
 import { ENCODINGS } from '../../log/record-encoding.ts';
 import { InvalidRequestError } from '../../errors.ts';
+import { committerFields, nonNegativeInt } from '../schemas.ts';
 import { parseWith, readJsonBody, readOptionalJsonBody } from '../validation.ts';
 
-const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const encoding = z.enum(ENCODINGS);
 
 const produceBody = z.strictObject({
@@ -38,23 +38,7 @@ const produceBody = z.strictObject({
       sequence: z.number().int().nonnegative().max(2 ** 31 - 1),
     })
     .optional(),
-  commitOffsets: z
-    .strictObject({
-      group: z.string().min(1),
-      memberId: z.string().min(1).nullable().optional(),
-      memberEpoch: z.number().int().nonnegative().optional(),
-      offsets: z
-        .array(
-          z.strictObject({
-            topic: z.string(),
-            partition: nonNegativeInt,
-            offset: nonNegativeInt,
-            metadata: z.string().max(4096).nullable().optional(),
-          }),
-        )
-        .min(1),
-    })
-    .optional(),
+  commitOffsets: z.strictObject({ group: z.string().min(1), ...committerFields }).optional(),
 });
 
 const initProducerBody = z.strictObject({ transactionalId: z.string().optional() });
