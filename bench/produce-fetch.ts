@@ -67,15 +67,19 @@ interface Row {
   readonly cells: string[];
 }
 
-/** One produce request body per partition: `batch` records of `valueBytes` ASCII bytes. */
+/**
+ * One produce request body per partition: `batch` records of `valueBytes` random base64 bytes,
+ * every value in a batch different (topics compress with zstd by default: identical values
+ * would shrink a batch to almost nothing; base64 of random bytes compresses to ~75%).
+ */
 function produceBodies(size: Size): string[] {
-  const value = randomBytes(size.valueBytes).toString('base64').slice(0, size.valueBytes);
-  return Array.from({ length: PARTITIONS }, (_, p) =>
-    JSON.stringify({
+  return Array.from({ length: PARTITIONS }, (_, p) => {
+    const pool = randomBytes(Math.ceil((size.valueBytes * size.batch * 3) / 4) + 3).toString('base64');
+    return JSON.stringify({
       encoding: 'string',
-      records: Array.from({ length: size.batch }, (_, i) => ({ key: `key-${i}`, value, partition: p })),
-    }),
-  );
+      records: Array.from({ length: size.batch }, (_, i) => ({ key: `key-${i}`, value: pool.slice(i * size.valueBytes, (i + 1) * size.valueBytes), partition: p })),
+    });
+  });
 }
 
 interface Measured {
