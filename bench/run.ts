@@ -9,6 +9,8 @@ interface Bench {
 
 const benches: Record<string, () => Promise<Bench>> = {
   codec: () => import('./codec.ts'),
+  'produce-fetch': () => import('./produce-fetch.ts'),
+  contention: () => import('./contention.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
