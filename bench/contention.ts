@@ -136,7 +136,7 @@ async function sequencerRun(b: BenchStack, services: Services, producers: number
     const now = Date.now();
     const reservations = await Promise.all(pks.map((pk) => services.index.reserve(pk, 1, now)));
     await services.index.publish(
-      reservations.map((reservation) => ({ reservation, object: `bench/${topicId}`, position: 0, length: 100, recordCount: 1, minTimestamp: now, maxTimestamp: now })),
+      reservations.map((reservation) => ({ reservation, object: `bench/${topicId}`, position: 0, length: 100, recordCount: 1, budgetBytes: 140, minTimestamp: now, maxTimestamp: now })),
       Date.now(),
     );
     return reservations.map((res, p) => ({ partition: p, offset: res.base }));

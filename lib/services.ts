@@ -3,7 +3,7 @@ import type { LogTuning, SluiceDeps } from './deps.ts';
 import { CommitSignal } from './log/commit-signal.ts';
 import { FetchService } from './log/fetch.ts';
 import { OffsetsService } from './log/offsets.ts';
-import { PartitionIndex } from './log/partition-index.ts';
+import { DEFAULT_PARTITION_INDEX_OPTIONS, PartitionIndex } from './log/partition-index.ts';
 import { ProduceService } from './log/produce.ts';
 import { GroupService } from './groups/groups.ts';
 import { GroupStore } from './storage/group-store.ts';
@@ -60,9 +60,8 @@ export function createServices(deps: SluiceDeps): Services {
   const segments = new SegmentStore(deps.clients, deps.names.bucket, tuning.segmentCacheBytes);
   const topicCache = new TopicCache(topicStore, deps.clock, tuning.topicCacheTtlMs);
   const partitions = new PartitionIndex(index, deps.clock, {
+    ...DEFAULT_PARTITION_INDEX_OPTIONS,
     slotTimeoutMs: tuning.slotTimeoutMs,
-    hintIntervalMs: 1_000,
-    cachedEntries: 4_096,
   });
   const signal = new CommitSignal();
   const topics = new TopicService(topicStore, deps.clock, deps.ids, boundsFrom(partitions), topicCache);

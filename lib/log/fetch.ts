@@ -17,6 +17,7 @@ import type { SegmentStore } from '../storage/segment-store.ts';
 import type { CommitSignal } from './commit-signal.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
 import { decodeText, decodeValue, type Encoding } from './record-encoding.ts';
+import { recordBudgetBytes } from './record-size.ts';
 import type { TopicCache } from './topic-cache.ts';
 
 export type OffsetSpec = number | 'earliest' | 'latest';
@@ -66,10 +67,6 @@ export interface FetchOptions {
 
 export const DEFAULT_FETCH_OPTIONS: FetchOptions = { pollIntervalMs: 250 };
 
-/** Records' approximate JSON size, for maxBytes accounting. */
-function approxBytes(keyLen: number, valueLen: number, headersLen: number): number {
-  return keyLen + valueLen + headersLen + 40;
-}
 
 export class FetchService {
   constructor(
@@ -172,8 +169,11 @@ export class FetchService {
         const logAppend = batch.timestampType === 'LogAppendTime';
         for (const r of batch.records) {
           if (r.offset < offset) continue;
-          const size = approxBytes(r.key?.byteLength ?? 0, r.value?.byteLength ?? 0,
-            r.headers.reduce((n, h) => n + h.key.length + (h.value?.byteLength ?? 0), 0));
+          const size = recordBudgetBytes(
+            (r.key?.byteLength ?? 0) +
+              (r.value?.byteLength ?? 0) +
+              r.headers.reduce((n, h) => n + Buffer.byteLength(h.key) + (h.value?.byteLength ?? 0), 0),
+          );
           if (records.length >= input.maxRecords || (records.length > 0 && bytes + size > maxBytes)) {
             full = true;
             break;
@@ -201,7 +201,8 @@ export class FetchService {
       for (const e of list) {
         if (e.end <= offset) continue;
         out.push(e);
-        bytes += e.length ?? 0;
+        // Plan by what the entry decodes to (stored bytes may be compressed several times over).
+        bytes += e.budgetBytes ?? e.length ?? 0;
         records += e.recordCount ?? 0;
         if (bytes >= maxBytes || records >= maxRecords + (offset - out[0]!.base)) break;
       }
@@ -218,7 +219,7 @@ export class FetchService {
       collected.push(...page);
       const picked = take(collected);
       const last = picked[picked.length - 1];
-      if (last && (picked.reduce((n, e) => n + (e.length ?? 0), 0) >= maxBytes || last.end >= view.highWatermark)) return picked;
+      if (last && (picked.reduce((n, e) => n + (e.budgetBytes ?? e.length ?? 0), 0) >= maxBytes || last.end >= view.highWatermark)) return picked;
       from = to;
     }
     return take(collected);

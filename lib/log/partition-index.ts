@@ -20,12 +20,18 @@ export interface PartitionIndexOptions {
   readonly hintIntervalMs: number;
   /** Entries kept per partition in the process cache. */
   readonly cachedEntries: number;
+  /** Entries read per Query while walking (DynamoDB pages at 1 MB anyway). */
+  readonly pageSize: number;
+  /** Pages one view may walk; past that the view reports the prefix found so far (stale, safe). */
+  readonly maxPagesPerView: number;
 }
 
 export const DEFAULT_PARTITION_INDEX_OPTIONS: PartitionIndexOptions = {
   slotTimeoutMs: 10_000,
   hintIntervalMs: 1_000,
   cachedEntries: 4_096,
+  pageSize: 1_000,
+  maxPagesPerView: 32,
 };
 
 /** What a reader may see of one partition right now. */
@@ -51,8 +57,6 @@ interface CachedPrefix {
   hintWrittenAt: number;
   hintStable: number;
 }
-
-const MAX_WALK_ROUNDS = 16;
 
 export class PartitionIndex {
   private readonly cache = new Map<string, CachedPrefix>();
@@ -101,10 +105,10 @@ export class PartitionIndex {
   }
 
   private async extend(pk: string, prefix: CachedPrefix, head: HeadState): Promise<void> {
-    for (let round = 0; round < MAX_WALK_ROUNDS; round++) {
+    for (let round = 0; round < this.opts.maxPagesPerView; round++) {
       const from = prefix.firstSlot + prefix.entries.length;
       if (from >= head.slots) return;
-      const found = await this.index.entries(pk, from, head.slots);
+      const found = await this.index.entries(pk, from, head.slots, this.opts.pageSize);
       let expected = from;
       let i = 0;
       for (; i < found.length && found[i]!.slot === expected; i++, expected++) {
@@ -112,6 +116,8 @@ export class PartitionIndex {
       }
       this.trim(prefix);
       if (expected >= head.slots) return;
+      // A full page read without a gap only means "more to read", not a missing slot.
+      if (i === found.length && found.length === this.opts.pageSize) continue;
       // Slot `expected` is reserved but not published. Abandoned long enough to fill?
       const later = found.slice(i);
       const bound = Math.min(head.reservedAt, ...later.map((e) => e.publishedAt));

@@ -35,6 +35,7 @@ import type { SegmentStore } from '../storage/segment-store.ts';
 import type { TopicRecord } from '../storage/topic-store.ts';
 import type { CommitSignal } from './commit-signal.ts';
 import { encodeText, encodeValue, type Encoding } from './record-encoding.ts';
+import { recordBudgetBytes } from './record-size.ts';
 import type { TopicCache } from './topic-cache.ts';
 
 export interface ProduceRecordInput {
@@ -81,6 +82,8 @@ export const DEFAULT_COMPRESSION: CompressionCodecId = CompressionCodec.zstd;
 interface PreparedRecord {
   readonly partition: number;
   readonly record: RecordInput;
+  /** What the record counts for in fetch budgets. */
+  readonly budgetBytes: number;
 }
 
 export class ProduceService {
@@ -166,6 +169,7 @@ export class ProduceService {
         position: loc.byteOffset,
         length: loc.byteLength,
         recordCount: loc.recordCount,
+        budgetBytes: byPartition.get(partitions[i]!)!.reduce((n, r) => n + prepared[r]!.budgetBytes, 0),
         minTimestamp: loc.minTimestamp,
         maxTimestamp: loc.maxTimestamp,
       };
@@ -260,7 +264,7 @@ export class ProduceService {
       }
       const partition = choosePartition({ partition: r.partition, key }, topic.partitions, sticky);
       const timestamp = logAppendTime ? now : (r.timestamp ?? now);
-      return { partition, record: { timestamp, key, value, headers } };
+      return { partition, record: { timestamp, key, value, headers }, budgetBytes: recordBudgetBytes(size) };
     });
     return { records, sticky };
   }

@@ -4,7 +4,7 @@
  * Items of one partition (pk = partitionKey(topicId, partition), layouts in keys.ts):
  *   head  (sk -1)  slots N, next N, at N        reserve target: ADD slots 1, next n; SET at
  *   hint  (sk -2)  stable N, hwm N, lso N, ...  lazily advanced summary of the stable prefix
- *   entry (sk s)   st 'd'|'h', base, end, obj, pos, len, cnt, minTs, maxTs, at
+ *   entry (sk s)   st 'd'|'h', base, end, obj, pos, len, cnt, usz, minTs, maxTs, at
  *
  * Invariants
  *  - Slot s's offsets are [base, end) with base = end of slot s-1: one atomic ADD on the head
@@ -43,6 +43,8 @@ export interface IndexEntry {
   readonly position?: number;
   readonly length?: number;
   readonly recordCount?: number;
+  /** What the entry's records count for in fetch budgets (decoded, see record-size.ts). */
+  readonly budgetBytes?: number;
   readonly minTimestamp?: number;
   readonly maxTimestamp?: number;
   /** Publish time (ms): bounds the reservation time of every earlier slot. */
@@ -81,6 +83,7 @@ export interface PublishItem {
   readonly position: number;
   readonly length: number;
   readonly recordCount: number;
+  readonly budgetBytes: number;
   readonly minTimestamp: number;
   readonly maxTimestamp: number;
 }
@@ -116,6 +119,7 @@ function entryFromItem(item: Item): IndexEntry {
     position: optNum(item, 'pos'),
     length: optNum(item, 'len'),
     recordCount: optNum(item, 'cnt'),
+    budgetBytes: optNum(item, 'usz'),
     minTimestamp: optNum(item, 'minTs'),
     maxTimestamp: optNum(item, 'maxTs'),
     publishedAt: optNum(item, 'at') ?? 0,
@@ -134,6 +138,7 @@ function entryItem(p: PublishItem, publishedAt: number): Item {
     pos: N(p.position),
     len: N(p.length),
     cnt: N(p.recordCount),
+    usz: N(p.budgetBytes),
     minTs: N(p.minTimestamp),
     maxTs: N(p.maxTimestamp),
     at: N(publishedAt),
