@@ -86,6 +86,19 @@ const zlibZstd: ZlibZstd | undefined =
 /** Which zstd implementation is in use (for BENCHMARKS.md and diagnostics). */
 export const zstdImplementation: 'node:zlib' | 'zstd-napi' = zlibZstd ? 'node:zlib' : 'zstd-napi';
 
+/**
+ * Whether `codec` works in this process: its implementation loads and round-trips a byte.
+ * A Lambda bundle without a native module (and without node:zlib zstd) answers false.
+ */
+export function codecAvailable(codec: CompressionCodecId): boolean {
+  try {
+    const probe = Buffer.from([42]);
+    return decompress(codec, compress(codec, probe)).equals(probe);
+  } catch {
+    return false;
+  }
+}
+
 /** Kafka's default zstd level (compression.zstd.level = 3). */
 const ZSTD_LEVEL = 3;
 

@@ -14,7 +14,7 @@
  *    index (no entry references it) after a grace period (W3).
  */
 import { encodeRecordBatch, type RecordInput } from '../codec/record-batch.ts';
-import { CompressionCodec, compressionFromName, type CompressionCodecId } from '../codec/compression.ts';
+import { CompressionCodec, codecAvailable, compressionFromName, type CompressionCodecId } from '../codec/compression.ts';
 import { encodeSegment } from '../codec/segment.ts';
 import { StickyPartitioner, choosePartition } from '../partition/partitioner.ts';
 import type { Clock, IdGenerator } from '../deps.ts';
@@ -75,9 +75,14 @@ export interface ProducedOffset {
 /**
  * Codec for `compression.type: producer` (the REST producer sends no compressed batches, so
  * the service picks): zstd, measured in BENCHMARKS.md (3.8x smaller on JSON-like records, S3
- * bytes and GET bandwidth saved outweigh the CPU). Lambda's Node 22 has zstd in node:zlib.
+ * bytes and GET bandwidth saved outweigh the CPU). Lambda's Node 22 has zstd in node:zlib;
+ * a runtime with no working zstd at all stores batches uncompressed rather than failing.
  */
-export const DEFAULT_COMPRESSION: CompressionCodecId = CompressionCodec.zstd;
+export function defaultCompression(available: (codec: CompressionCodecId) => boolean = codecAvailable): CompressionCodecId {
+  return available(CompressionCodec.zstd) ? CompressionCodec.zstd : CompressionCodec.none;
+}
+
+export const DEFAULT_COMPRESSION: CompressionCodecId = defaultCompression();
 
 interface PreparedRecord {
   readonly partition: number;
