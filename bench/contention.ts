@@ -45,6 +45,7 @@ import {
   table,
   timedLoop,
   uniqueName,
+  numberArg,
 } from './support.ts';
 
 const PRODUCERS = [1, 4, 16, 64] as const;
@@ -215,8 +216,8 @@ function rowCells(m: Merged, recordsPerCommit: number): string[] {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const seconds = Number(args.find((a) => a.startsWith('--seconds='))?.slice('--seconds='.length) ?? 3);
-  const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? 3);
+  const seconds = numberArg(args, 'seconds', 3);
+  const rounds = numberArg(args, 'rounds', 3);
   const ms = seconds * 1000;
   const started = Date.now();
   const where = machine();

@@ -43,6 +43,7 @@ import {
   table,
   timedLoop,
   uniqueName,
+  numberArg,
 } from './support.ts';
 
 const PARTITIONS = 16;
@@ -206,7 +207,7 @@ async function fetchPhase(b: BenchStack, req: Requester, topic: string, size: Si
 const HEADERS = ['op', 'transport', 'record', 'workers:', 'req/s:', 'records/s:', 'MB/s:', 'p50 ms:', 'p99 ms:', 'node CPU ms/req:', 'JVM CPU ms/req:', 'AWS requests per request'];
 
 export async function run(args: string[]): Promise<void> {
-  const seconds = Number(args.find((a) => a.startsWith('--seconds='))?.slice('--seconds='.length) ?? 5);
+  const seconds = numberArg(args, 'seconds', 5);
   const ms = seconds * 1000;
   const started = Date.now();
   const where = machine();

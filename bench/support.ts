@@ -421,3 +421,11 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 export function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
+
+/** A numeric `--name=value` argument of `npm run bench -- <bench> --name=value`, else `fallback`. */
+export function numberArg(args: readonly string[], name: string, fallback: number): number {
+  const raw = args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${raw}`);
+  return value;
+}
