@@ -365,38 +365,32 @@ export class IndexStore {
     );
   }
 
-  /**
-   * Advances the hint monotonically (never backwards: the condition keeps the larger value when
-   * several readers race). Losing the race is fine: someone else advanced it at least as far.
-   */
+  /** Advances the stable-prefix summary (stable slots, high watermark) on the hint item. */
   async advanceHint(pk: string, stable: number, highWatermark: number): Promise<void> {
-    try {
-      await withRetries('advance hint', () =>
-        this.clients.dynamo.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: S(pk), sk: N(HINT_SLOT) },
-            UpdateExpression: 'SET stable = :s, hwm = :h',
-            ConditionExpression: 'attribute_not_exists(stable) OR stable < :s',
-            ExpressionAttributeValues: { ':s': N(stable), ':h': N(highWatermark) },
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    await this.advanceHintCounter(pk, 'stable', stable, 'hwm', highWatermark);
   }
 
+  /** Advances the time-index stamping pointer (stamped slots, running max) on the hint item. */
   async advanceStamp(pk: string, stamped: number, runningMaxTs: number): Promise<void> {
+    await this.advanceHintCounter(pk, 'stamped', stamped, 'runMax', runningMaxTs);
+  }
+
+  /**
+   * Sets `counter` (and its companion value) on the hint item only if that moves it forward:
+   * the condition keeps the larger value when several readers race, and losing the race is
+   * fine because someone else advanced it at least as far.
+   */
+  private async advanceHintCounter(pk: string, counter: string, value: number, companion: string, companionValue: number): Promise<void> {
     try {
-      await withRetries('advance stamp', () =>
+      await withRetries(`advance ${counter}`, () =>
         this.clients.dynamo.send(
           new UpdateItemCommand({
             TableName: this.table,
             Key: { pk: S(pk), sk: N(HINT_SLOT) },
-            UpdateExpression: 'SET stamped = :s, runMax = :m',
-            ConditionExpression: 'attribute_not_exists(stamped) OR stamped < :s',
-            ExpressionAttributeValues: { ':s': N(stamped), ':m': N(runningMaxTs) },
+            UpdateExpression: 'SET #c = :v, #m = :m',
+            ConditionExpression: 'attribute_not_exists(#c) OR #c < :v',
+            ExpressionAttributeNames: { '#c': counter, '#m': companion },
+            ExpressionAttributeValues: { ':v': N(value), ':m': N(companionValue) },
           }),
         ),
       );

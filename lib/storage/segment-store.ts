@@ -89,7 +89,7 @@ export class SegmentStore {
   }
 }
 
-/** Groups ranges of the same object that touch end-to-start into runs (input order kept inside a run). */
+/** Groups ranges of the same object that touch end-to-start into runs, each sorted by position. */
 export function mergeAdjacent<T extends { r: ByteRange }>(items: readonly T[]): T[][] {
   const sorted = [...items].sort((a, b) =>
     a.r.object === b.r.object ? a.r.position - b.r.position : a.r.object < b.r.object ? -1 : 1,
