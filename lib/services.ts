@@ -35,20 +35,13 @@ export interface Services {
   readonly segments: SegmentStore;
 }
 
-/** Describe reads the stable view of every partition (bounded parallelism). */
+/** Describe reads the stable view of every partition: states in batches, walks only where needed. */
 function boundsFrom(partitions: PartitionIndex): PartitionBoundsReader {
   return {
     async bounds(topic) {
-      const out = new Array(topic.partitions);
-      const next = { i: 0 };
-      const worker = async () => {
-        for (let p = next.i++; p < topic.partitions; p = next.i++) {
-          const view = await partitions.view(partitionKey(topic.topicId, p));
-          out[p] = { partition: p, logStartOffset: view.logStartOffset, highWatermark: view.highWatermark };
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(16, topic.partitions) }, worker));
-      return out;
+      const pks = Array.from({ length: topic.partitions }, (_, p) => partitionKey(topic.topicId, p));
+      const views = await partitions.views(pks);
+      return views.map((view, partition) => ({ partition, logStartOffset: view.logStartOffset, highWatermark: view.highWatermark }));
     },
   };
 }

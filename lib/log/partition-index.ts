@@ -1,17 +1,34 @@
 /**
- * A partition's stable prefix: the published, gap-free run of slots from the start, whose end
- * is the high watermark (DESIGN.md §3.4). Computed from the head (reserved slots) and the
- * entries; cached per process because published entries are immutable.
+ * A partition's stable prefix as this process knows it: the published, gap-free run of slots
+ * from the start, whose end is the high watermark (DESIGN.md §3.4). The rule that computes it
+ * is stable-prefix.ts (pure); this module does the reads and writes around it and keeps the
+ * per-process cache.
  *
- * Abandoned slots: a slot missing from the prefix was reserved no later than
- *   bound = min(head.reservedAt, publishedAt of any later published slot)
- * (slots are handed out in time order by one atomic ADD). Once now - bound exceeds the slot
- * timeout, the run of missing slots is filled with holes (conditional puts: a late writer and
- * the filler race on attribute_not_exists, one wins). Offsets a hole covers are skipped, never
- * reused. No extra write happens on the healthy path to make this possible.
+ * Concurrency (one process serving many requests at once):
+ *  - The cached prefix of a partition is an immutable snapshot, replaced whole. A view holds
+ *    one snapshot, so a reader never mixes two in one answer.
+ *  - Refreshes of one partition are single-flight: at most one reads and extends at a time,
+ *    and it starts from the latest snapshot, so no two requests ever append the same entries.
+ *  - A view reflects everything published before it was asked for: it joins a refresh that
+ *    started after it did, or waits for the running one and starts (or joins) the next. So a
+ *    record acknowledged before a fetch began is visible to that fetch, and the high
+ *    watermark a process reports never decreases.
+ *  - The hint item (shared by all processes) only moves forward, to a prefix this process
+ *    verified; a hint is judged before it is trusted, and a wrong one is repaired.
  */
 import type { Clock } from '../deps.ts';
-import type { HeadState, HintState, IndexEntry, IndexStore } from '../storage/index-store.ts';
+import type { HeadState, HintState, IndexEntry, IndexStore, PartitionState } from '../storage/index-store.ts';
+import {
+  HINT_VERSION,
+  advance,
+  emptySnapshot,
+  highWatermark,
+  holeEntry,
+  judgeHint,
+  append,
+  stableSlots,
+  type PrefixSnapshot,
+} from './stable-prefix.ts';
 
 export interface PartitionIndexOptions {
   /** How long a reserved slot may stay unpublished before readers fill it with a hole. */
@@ -22,7 +39,7 @@ export interface PartitionIndexOptions {
   readonly cachedEntries: number;
   /** Entries read per Query while walking (DynamoDB pages at 1 MB anyway). */
   readonly pageSize: number;
-  /** Pages one view may walk; past that the view reports the prefix found so far (stale, safe). */
+  /** Pages (and hole fills) one refresh may do; past that the view reports the prefix found so far (stale, safe). */
   readonly maxPagesPerView: number;
 }
 
@@ -38,6 +55,7 @@ export const DEFAULT_PARTITION_INDEX_OPTIONS: PartitionIndexOptions = {
 export interface StableView {
   readonly pk: string;
   readonly head: HeadState;
+  /** The hint as readers may use it (a distrusted hint is replaced by the verified prefix). */
   readonly hint: HintState;
   readonly logStartOffset: number;
   readonly highWatermark: number;
@@ -50,16 +68,24 @@ export interface StableView {
   readonly windowStartOffset: number;
 }
 
-interface CachedPrefix {
-  firstSlot: number;
-  startOffset: number;
-  entries: IndexEntry[];
-  hintWrittenAt: number;
-  hintStable: number;
+/** What this process knows of a partition between requests (replaced whole, never mutated). */
+interface Known {
+  readonly snapshot: PrefixSnapshot;
+  /** Last hint write from this process: when, and how far. */
+  readonly hintWrittenAt: number;
+  readonly hintStable: number;
+}
+
+interface Flight {
+  readonly ticket: number;
+  readonly promise: Promise<StableView>;
 }
 
 export class PartitionIndex {
-  private readonly cache = new Map<string, CachedPrefix>();
+  private readonly known = new Map<string, Known>();
+  private readonly flights = new Map<string, Flight>();
+  /** Orders view requests and refreshes: a refresh with a higher ticket started later. */
+  private tickets = 0;
 
   constructor(
     private readonly index: IndexStore,
@@ -68,94 +94,192 @@ export class PartitionIndex {
   ) {}
 
   async view(pk: string): Promise<StableView> {
-    const { head, hint } = await this.index.readState(pk);
-    let prefix = this.cache.get(pk);
-    const cachedEnd = prefix ? prefix.firstSlot + prefix.entries.length : -1;
-    if (!prefix || hint.stable > cachedEnd) {
-      // Someone else advanced further than we know: start from their hint.
-      prefix = {
-        firstSlot: hint.stable,
-        startOffset: hint.highWatermark,
-        entries: [],
-        hintWrittenAt: 0,
-        hintStable: hint.stable,
-      };
-      this.cache.set(pk, prefix);
+    const mine = ++this.tickets;
+    for (;;) {
+      const flight = this.flights.get(pk);
+      // Started after this request did: everything published before us is in what it reads.
+      if (flight && flight.ticket > mine) return flight.promise;
+      if (!flight) return this.startFlight(pk).promise;
+      // Started before us: it may have read the partition before our producer's ack. Let it
+      // finish (its snapshot is ours to build on), then join or start the next one.
+      await flight.promise.catch(() => undefined);
     }
-    await this.extend(pk, prefix, head);
-    await this.maybeAdvanceHint(pk, prefix, hint);
-    const stableSlots = prefix.firstSlot + prefix.entries.length;
-    const last = prefix.entries[prefix.entries.length - 1];
+  }
+
+  /**
+   * Views of many partitions (describe, lag): heads and hints in batches, then a walk only for
+   * partitions whose known prefix or trusted hint does not already reach their last slot.
+   */
+  async views(pks: readonly string[], concurrency = 16): Promise<StableView[]> {
+    const states = await this.index.readStates(pks);
+    const out = new Array<StableView>(pks.length);
+    const walk: number[] = [];
+    pks.forEach((pk, i) => {
+      const settled = this.settledView(pk, states.get(pk)!);
+      if (settled) out[i] = settled;
+      else walk.push(i);
+    });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let w = next++; w < walk.length; w = next++) out[walk[w]!] = await this.view(pks[walk[w]!]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, walk.length) }, worker));
+    return out;
+  }
+
+  /** Drops what this process knows of a partition (a topic was deleted). */
+  forget(pk: string): void {
+    this.known.delete(pk);
+  }
+
+  private startFlight(pk: string): Flight {
+    const ticket = ++this.tickets;
+    const promise = this.refresh(pk).finally(() => {
+      if (this.flights.get(pk)?.ticket === ticket) this.flights.delete(pk);
+    });
+    const flight = { ticket, promise };
+    this.flights.set(pk, flight);
+    return flight;
+  }
+
+  /**
+   * A view without any entry read, when one batch-read state already proves the whole prefix:
+   * every reserved slot is published per this process's snapshot, or per a hint whose claim
+   * matches the head exactly (as many stable slots as reserved, ending at the head's next).
+   */
+  private settledView(pk: string, state: PartitionState): StableView | undefined {
+    const head = state.head;
+    const hint = usableHint(state.hint);
+    const known = this.known.get(pk);
+    if (known && stableSlots(known.snapshot) >= head.slots) return this.toView(pk, head, hint, known.snapshot);
+    if (head.slots === 0) return this.toView(pk, head, hint, emptySnapshot());
+    if (hint.version >= HINT_VERSION && hint.stable === head.slots && hint.highWatermark === head.next) {
+      return this.toView(pk, head, hint, emptySnapshot(hint.stable, hint.highWatermark));
+    }
+    return undefined;
+  }
+
+  /** One refresh: read head and hint, pick a trusted starting point, walk, keep the hint up. */
+  private async refresh(pk: string): Promise<StableView> {
+    const { head, hint } = await this.index.readState(pk);
+    const known = this.known.get(pk)?.snapshot;
+    // A hint of an older writer is never believed (and is repaired once a prefix is verified).
+    const legacy = isLegacy(hint);
+    if (!legacy && hint.stable > (known ? stableSlots(known) : 0)) {
+      // The hint is ahead of us. Start there only if it holds up: its anchor (slot stable-1) is
+      // read as the first entry of the first page, so the check costs no extra request.
+      const from = hint.stable - 1;
+      const entries = await this.index.entries(pk, from, head.slots, this.opts.pageSize);
+      const anchor = entries[0]?.slot === from ? entries[0] : undefined;
+      if (judgeHint(hint, head, anchor) === 'trusted') {
+        const page = { entries: entries.slice(1), full: entries.length === this.opts.pageSize };
+        const snapshot = await this.walk(pk, head, emptySnapshot(hint.stable, hint.highWatermark), page);
+        return this.finish(pk, head, hint, snapshot, false);
+      }
+      return this.finish(pk, head, distrusted(hint), await this.walk(pk, head, known ?? emptySnapshot()), true, hint);
+    }
+    const usable = legacy ? distrusted(hint) : hint;
+    return this.finish(pk, head, usable, await this.walk(pk, head, known ?? emptySnapshot()), legacy, hint);
+  }
+
+  /**
+   * Extends `start` by up to maxPagesPerView steps (page reads and hole fills). `firstPage`,
+   * when given, is an already-read page of the entries right after `start`.
+   */
+  private async walk(
+    pk: string,
+    head: HeadState,
+    start: PrefixSnapshot,
+    firstPage?: { entries: readonly IndexEntry[]; full: boolean },
+  ): Promise<PrefixSnapshot> {
+    let snapshot = start;
+    let page = firstPage;
+    for (let step = 0; step < this.opts.maxPagesPerView; step++) {
+      const from = stableSlots(snapshot);
+      if (from >= head.slots) break;
+      if (page === undefined) {
+        const entries = await this.index.entries(pk, from, head.slots, this.opts.pageSize);
+        page = { entries, full: entries.length === this.opts.pageSize };
+      }
+      const now = this.clock.now();
+      const result = advance(snapshot, head, page.entries, page.full, {
+        now,
+        slotTimeoutMs: this.opts.slotTimeoutMs,
+        keepEntries: this.opts.cachedEntries,
+      });
+      snapshot = result.snapshot;
+      const s = result.step;
+      if (s.kind === 'complete' || s.kind === 'wait') break;
+      if (s.kind === 'more') {
+        page = undefined;
+        continue;
+      }
+      // An abandoned slot: exactly one of a late writer and this filler wins the slot.
+      if (await this.index.fillHole(pk, s.slot, s.base, s.end, now)) {
+        snapshot = append(snapshot, [holeEntry(s, now)], this.opts.cachedEntries);
+        // The rest of the page is still valid: published entries are immutable.
+        page = { entries: page.entries.filter((e) => e.slot > s.slot), full: page.full };
+      } else {
+        page = undefined; // a late writer won it: read again
+      }
+    }
+    return snapshot;
+  }
+
+  /** Publishes the new snapshot to this process and, now and then, to the shared hint. */
+  private async finish(
+    pk: string,
+    head: HeadState,
+    hint: HintState,
+    snapshot: PrefixSnapshot,
+    repair: boolean,
+    stored: HintState = hint,
+  ): Promise<StableView> {
+    const previous = this.known.get(pk);
+    // Never replace a longer prefix with a shorter one (P2: the high watermark never decreases).
+    const best = previous && stableSlots(previous.snapshot) > stableSlots(snapshot) ? previous.snapshot : snapshot;
+    const stable = stableSlots(best);
+    const hwm = highWatermark(best);
+    const now = this.clock.now();
+    let hintWrittenAt = previous?.hintWrittenAt ?? 0;
+    let hintStable = previous?.hintStable ?? 0;
+    if (repair && stable > 0) {
+      await this.index.repairHint(pk, stored, stable, hwm, HINT_VERSION);
+      hintWrittenAt = now;
+      hintStable = stable;
+    } else if (stable > Math.max(hint.stable, hintStable) && now - hintWrittenAt >= this.opts.hintIntervalMs) {
+      await this.index.advanceHint(pk, stable, hwm, HINT_VERSION);
+      hintWrittenAt = now;
+      hintStable = stable;
+    }
+    this.known.set(pk, { snapshot: best, hintWrittenAt, hintStable });
+    return this.toView(pk, head, hint, best);
+  }
+
+  private toView(pk: string, head: HeadState, hint: HintState, snapshot: PrefixSnapshot): StableView {
     return {
       pk,
       head,
       hint,
       logStartOffset: hint.logStartOffset,
-      highWatermark: last ? last.end : prefix.startOffset,
-      stableSlots,
-      window: prefix.entries,
-      windowFirstSlot: prefix.firstSlot,
-      windowStartOffset: prefix.startOffset,
+      highWatermark: highWatermark(snapshot),
+      stableSlots: stableSlots(snapshot),
+      window: snapshot.entries,
+      windowFirstSlot: snapshot.firstSlot,
+      windowStartOffset: snapshot.startOffset,
     };
   }
+}
 
-  /** Drops what this process knows of a partition (a topic was deleted). */
-  forget(pk: string): void {
-    this.cache.delete(pk);
-  }
+function isLegacy(hint: HintState): boolean {
+  return hint.version < HINT_VERSION && (hint.stable > 0 || hint.highWatermark > 0);
+}
 
-  private async extend(pk: string, prefix: CachedPrefix, head: HeadState): Promise<void> {
-    for (let round = 0; round < this.opts.maxPagesPerView; round++) {
-      const from = prefix.firstSlot + prefix.entries.length;
-      if (from >= head.slots) return;
-      const found = await this.index.entries(pk, from, head.slots, this.opts.pageSize);
-      let expected = from;
-      let i = 0;
-      for (; i < found.length && found[i]!.slot === expected; i++, expected++) {
-        prefix.entries.push(found[i]!);
-      }
-      this.trim(prefix);
-      if (expected >= head.slots) return;
-      // A full page read without a gap only means "more to read", not a missing slot.
-      if (i === found.length && found.length === this.opts.pageSize) continue;
-      // Slot `expected` is reserved but not published. Abandoned long enough to fill?
-      const later = found.slice(i);
-      const bound = Math.min(head.reservedAt, ...later.map((e) => e.publishedAt));
-      if (this.clock.now() - bound <= this.opts.slotTimeoutMs) return;
-      const nextPresent = later[0];
-      const runEnd = nextPresent ? nextPresent.slot : head.slots;
-      const offsetsEnd = nextPresent ? nextPresent.base : head.next;
-      const hwm = this.endOf(prefix);
-      const now = this.clock.now();
-      // The whole run's offsets go to its first slot; the rest are empty holes. Which slot
-      // "owned" which offsets does not matter once they are skipped.
-      for (let slot = expected; slot < runEnd; slot++) {
-        await this.index.fillHole(pk, slot, slot === expected ? hwm : offsetsEnd, offsetsEnd, now);
-      }
-      // Re-read: a late writer may have won some of those slots, which is just as good.
-    }
-  }
+function usableHint(hint: HintState): HintState {
+  return isLegacy(hint) ? distrusted(hint) : hint;
+}
 
-  private endOf(prefix: CachedPrefix): number {
-    const last = prefix.entries[prefix.entries.length - 1];
-    return last ? last.end : prefix.startOffset;
-  }
-
-  private trim(prefix: CachedPrefix): void {
-    const excess = prefix.entries.length - this.opts.cachedEntries;
-    if (excess <= 0) return;
-    const dropped = prefix.entries.splice(0, excess);
-    prefix.firstSlot += excess;
-    prefix.startOffset = dropped[dropped.length - 1]!.end;
-  }
-
-  private async maybeAdvanceHint(pk: string, prefix: CachedPrefix, hint: HintState): Promise<void> {
-    const stable = prefix.firstSlot + prefix.entries.length;
-    if (stable <= Math.max(hint.stable, prefix.hintStable)) return;
-    const now = this.clock.now();
-    if (now - prefix.hintWrittenAt < this.opts.hintIntervalMs) return;
-    prefix.hintWrittenAt = now;
-    prefix.hintStable = stable;
-    await this.index.advanceHint(pk, stable, this.endOf(prefix));
-  }
+/** What readers may use of a hint that was not believed: nothing of its prefix or stamping. */
+function distrusted(hint: HintState): HintState {
+  return { ...hint, stable: 0, highWatermark: 0, stamped: 0, runningMaxTs: -1 };
 }

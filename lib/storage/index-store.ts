@@ -3,7 +3,9 @@
  *
  * Items of one partition (pk = partitionKey(topicId, partition), layouts in keys.ts):
  *   head  (sk -1)  slots N, next N, at N        reserve target: ADD slots 1, next n; SET at
- *   hint  (sk -2)  stable N, hwm N, lso N, ...  lazily advanced summary of the stable prefix
+ *   hint  (sk -2)  stable N, hwm N, v N, lso N, stamped N, runMax N
+ *                  lazily advanced summary of the stable prefix; `v` marks hints written by
+ *                  the verified reader (stable-prefix.ts judges a hint before trusting it)
  *   entry (sk s)   st 'd'|'h', base, end, obj, pos, len, cnt, usz, minTs, maxTs, at
  *
  * Invariants
@@ -16,6 +18,7 @@
  *    or after the first missing slot is visible (Kafka's last stable offset).
  */
 import {
+  BatchGetItemCommand,
   PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
@@ -23,7 +26,7 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../errors.ts';
-import { N, S, isConditionFailure, num, optNum, optStr, type Item } from './attributes.ts';
+import { N, S, isConditionFailure, num, optNum, optStr, str, type Item } from './attributes.ts';
 import type { AwsClients } from './clients.ts';
 import { HEAD_SLOT, HINT_SLOT } from './keys.ts';
 import { queryAll } from './query.ts';
@@ -75,6 +78,13 @@ export interface HintState {
   /** Slots [0, stamped) carry a tsKey; runningMaxTs is the max timestamp over them. */
   readonly stamped: number;
   readonly runningMaxTs: number;
+  /** Writer version of stable/hwm (0: written by code that did not verify its prefix). */
+  readonly version: number;
+}
+
+export interface PartitionState {
+  readonly head: HeadState;
+  readonly hint: HintState;
 }
 
 export interface PublishItem {
@@ -95,7 +105,25 @@ export class SlotTakenError extends UnavailableError {
   }
 }
 
-const EMPTY_HINT: HintState = { stable: 0, highWatermark: 0, logStartOffset: 0, stamped: 0, runningMaxTs: -1 };
+const EMPTY_HEAD: HeadState = { slots: 0, next: 0, reservedAt: 0 };
+const EMPTY_HINT: HintState = { stable: 0, highWatermark: 0, logStartOffset: 0, stamped: 0, runningMaxTs: -1, version: 0 };
+/** BatchGetItem takes at most 100 keys: the head and hint of 50 partitions. */
+const STATES_PER_BATCH = 50;
+
+function headFromItem(item: Item): HeadState {
+  return { slots: num(item, 'slots'), next: num(item, 'next'), reservedAt: optNum(item, 'at') ?? 0 };
+}
+
+function hintFromItem(item: Item): HintState {
+  return {
+    stable: optNum(item, 'stable') ?? 0,
+    highWatermark: optNum(item, 'hwm') ?? 0,
+    logStartOffset: optNum(item, 'lso') ?? 0,
+    stamped: optNum(item, 'stamped') ?? 0,
+    runningMaxTs: optNum(item, 'runMax') ?? -1,
+    version: optNum(item, 'v') ?? 0,
+  };
+}
 const TS_PAD = 16;
 const SLOT_PAD = 12;
 
@@ -261,7 +289,7 @@ export class IndexStore {
   // ---- read path ------------------------------------------------------------------------
 
   /** Head and hint in one strongly consistent Query (sk -2..-1). */
-  async readState(pk: string): Promise<{ head: HeadState; hint: HintState }> {
+  async readState(pk: string): Promise<PartitionState> {
     const out = await withRetries('read partition head', () =>
       this.clients.dynamo.send(
         new QueryCommand({
@@ -272,22 +300,52 @@ export class IndexStore {
         }),
       ),
     );
-    let head: HeadState = { slots: 0, next: 0, reservedAt: 0 };
-    let hint: HintState = EMPTY_HINT;
+    let head = EMPTY_HEAD;
+    let hint = EMPTY_HINT;
     for (const item of out.Items ?? []) {
-      if (num(item, 'sk') === HEAD_SLOT) {
-        head = { slots: num(item, 'slots'), next: num(item, 'next'), reservedAt: optNum(item, 'at') ?? 0 };
-      } else {
-        hint = {
-          stable: optNum(item, 'stable') ?? 0,
-          highWatermark: optNum(item, 'hwm') ?? 0,
-          logStartOffset: optNum(item, 'lso') ?? 0,
-          stamped: optNum(item, 'stamped') ?? 0,
-          runningMaxTs: optNum(item, 'runMax') ?? -1,
-        };
-      }
+      if (num(item, 'sk') === HEAD_SLOT) head = headFromItem(item);
+      else hint = hintFromItem(item);
     }
     return { head, hint };
+  }
+
+  /**
+   * Head and hint of many partitions, strongly consistent, 50 partitions per BatchGetItem (its
+   * 100-key limit); unprocessed keys are asked again. Same answer as readState per partition.
+   */
+  async readStates(pks: readonly string[], concurrency = 8): Promise<Map<string, PartitionState>> {
+    const found = new Map<string, { head?: HeadState; hint?: HintState }>();
+    const batches: string[][] = [];
+    for (let i = 0; i < pks.length; i += STATES_PER_BATCH) batches.push(pks.slice(i, i + STATES_PER_BATCH));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let b = next++; b < batches.length; b = next++) {
+        let keys: Item[] = batches[b]!.flatMap((pk) => [
+          { pk: S(pk), sk: N(HEAD_SLOT) },
+          { pk: S(pk), sk: N(HINT_SLOT) },
+        ]);
+        for (let attempt = 0; keys.length > 0; attempt++) {
+          if (attempt >= 8) throw new UnavailableError('reading partition heads: DynamoDB left keys unprocessed repeatedly');
+          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+          const batchKeys = keys;
+          const out = await withRetries('read partition heads', () =>
+            this.clients.dynamo.send(
+              new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: batchKeys, ConsistentRead: true } } }),
+            ),
+          );
+          for (const item of out.Responses?.[this.table] ?? []) {
+            const pk = str(item, 'pk');
+            const entry = found.get(pk) ?? {};
+            if (num(item, 'sk') === HEAD_SLOT) entry.head = headFromItem(item);
+            else entry.hint = hintFromItem(item);
+            found.set(pk, entry);
+          }
+          keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+    return new Map(pks.map((pk) => [pk, { head: found.get(pk)?.head ?? EMPTY_HEAD, hint: found.get(pk)?.hint ?? EMPTY_HINT }]));
   }
 
   /**
@@ -365,37 +423,85 @@ export class IndexStore {
     );
   }
 
-  /** Advances the stable-prefix summary (stable slots, high watermark) on the hint item. */
-  async advanceHint(pk: string, stable: number, highWatermark: number): Promise<void> {
-    await this.advanceHintCounter(pk, 'stable', stable, 'hwm', highWatermark);
+  /**
+   * Advances the stable-prefix summary (stable slots, high watermark) on the hint item, marked
+   * with `version`. Only ever forward: the condition refuses a value not above the stored one,
+   * and refuses to build on a hint of an older writer (that one must be repaired, not raised).
+   * Losing is fine: someone else advanced it at least as far. Returns whether it was written.
+   */
+  async advanceHint(pk: string, stable: number, highWatermark: number, version: number): Promise<boolean> {
+    return this.conditionalHintUpdate(
+      'advance hint',
+      pk,
+      'SET #s = :s, #h = :h, #v = :ver',
+      'attribute_not_exists(#s) OR (#v = :ver AND #s < :s)',
+      { '#s': 'stable', '#h': 'hwm', '#v': 'v' },
+      { ':s': N(stable), ':h': N(highWatermark), ':ver': N(version) },
+    );
+  }
+
+  /**
+   * Replaces a hint a reader found wrong (judged against the head and the entries) with the
+   * prefix it verified, even if that is lower: conditional on the stored hint still being the
+   * one it judged, so a concurrent repair or advance is never undone. The time-index pointer
+   * is reset too (the same older code may have stamped past a gap); stamping is idempotent.
+   */
+  async repairHint(pk: string, found: { stable: number; highWatermark: number }, stable: number, highWatermark: number, version: number): Promise<boolean> {
+    return this.conditionalHintUpdate(
+      'repair hint',
+      pk,
+      'SET #s = :s, #h = :h, #v = :ver, #st = :zero, #rm = :none',
+      '#s = :os AND #h = :oh',
+      { '#s': 'stable', '#h': 'hwm', '#v': 'v', '#st': 'stamped', '#rm': 'runMax' },
+      {
+        ':s': N(stable),
+        ':h': N(highWatermark),
+        ':ver': N(version),
+        ':os': N(found.stable),
+        ':oh': N(found.highWatermark),
+        ':zero': N(0),
+        ':none': N(-1),
+      },
+    );
   }
 
   /** Advances the time-index stamping pointer (stamped slots, running max) on the hint item. */
   async advanceStamp(pk: string, stamped: number, runningMaxTs: number): Promise<void> {
-    await this.advanceHintCounter(pk, 'stamped', stamped, 'runMax', runningMaxTs);
+    await this.conditionalHintUpdate(
+      'advance stamped',
+      pk,
+      'SET #c = :v, #m = :m',
+      'attribute_not_exists(#c) OR #c < :v',
+      { '#c': 'stamped', '#m': 'runMax' },
+      { ':v': N(stamped), ':m': N(runningMaxTs) },
+    );
   }
 
-  /**
-   * Sets `counter` (and its companion value) on the hint item only if that moves it forward:
-   * the condition keeps the larger value when several readers race, and losing the race is
-   * fine because someone else advanced it at least as far.
-   */
-  private async advanceHintCounter(pk: string, counter: string, value: number, companion: string, companionValue: number): Promise<void> {
+  private async conditionalHintUpdate(
+    what: string,
+    pk: string,
+    update: string,
+    condition: string,
+    names: Record<string, string>,
+    values: Item,
+  ): Promise<boolean> {
     try {
-      await withRetries(`advance ${counter}`, () =>
+      await withRetries(what, () =>
         this.clients.dynamo.send(
           new UpdateItemCommand({
             TableName: this.table,
             Key: { pk: S(pk), sk: N(HINT_SLOT) },
-            UpdateExpression: 'SET #c = :v, #m = :m',
-            ConditionExpression: 'attribute_not_exists(#c) OR #c < :v',
-            ExpressionAttributeNames: { '#c': counter, '#m': companion },
-            ExpressionAttributeValues: { ':v': N(value), ':m': N(companionValue) },
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
           }),
         ),
       );
+      return true;
     } catch (err) {
-      if (!isConditionFailure(err)) throw err;
+      if (isConditionFailure(err)) return false;
+      throw err;
     }
   }
 
