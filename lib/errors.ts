@@ -64,6 +64,16 @@ export class InvalidRecordError extends SluiceError {
   }
 }
 
+/**
+ * A json record value nested deeper than it can be stored. `byteLength` is the size of its JSON
+ * text, so the checks that outrank this one (partition, max.message.bytes) can still run.
+ */
+export class RecordTooDeepError extends InvalidRecordError {
+  constructor(message: string, readonly byteLength: number, maxJsonDepth: number) {
+    super(message, { maxJsonDepth });
+  }
+}
+
 // ---- 401 / 403 -------------------------------------------------------------------------
 
 export class UnauthenticatedError extends SluiceError {

@@ -8,6 +8,7 @@ import type { SluiceDeps } from '../deps.ts';
 import { InvalidRequestError, UnauthenticatedError } from '../errors.ts';
 import { createServices, type Services } from '../services.ts';
 import { toHttpError } from './error-mapping.ts';
+import { assertPathDecodes } from './validation.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { recordRoutes } from './routes/records.ts';
@@ -35,6 +36,11 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
       await next();
     });
   }
+
+  app.use('/v1/*', async (c, next) => {
+    assertPathDecodes(c.req.url);
+    await next();
+  });
 
   app.route('/v1/cluster', clusterRoutes(deps.backend));
   app.route('/v1/topics', topicRoutes(services.topics));

@@ -9,6 +9,22 @@ import { InvalidRequestError, MessageTooLargeError, type SluiceError } from '../
 
 export type ErrorForField = (message: string) => SluiceError;
 
+/**
+ * Refuses a path whose segments do not percent-decode to UTF-8 (`%FF`, a lone `%`). Hono hands
+ * such a parameter over undecoded, so `/v1/groups/%FF` would otherwise name a group "%FF".
+ * Decoded segments are well-formed UTF-16: decodeURIComponent also refuses encoded surrogates.
+ */
+export function assertPathDecodes(url: string): void {
+  if (!url.includes('%')) return;
+  for (const segment of new URL(url).pathname.split('/')) {
+    try {
+      decodeURIComponent(segment);
+    } catch {
+      throw new InvalidRequestError(`path segment '${segment.slice(0, 80)}' is not valid percent-encoded UTF-8`);
+    }
+  }
+}
+
 /** Reads the body as JSON, refusing more than `maxBytes` before parsing it. */
 export async function readJsonBody(c: Context, maxBytes: number): Promise<unknown> {
   return readJson(c, maxBytes, false);

@@ -26,6 +26,7 @@ import {
   startLocalStack,
   startLocalstackContainer,
 } from './local-stack.ts';
+import { lingerBeforeClose } from './lingering-close.ts';
 import { watchNpmAncestor } from './parent-watch.ts';
 
 export const DEV_DEFAULTS = { port: 8080, host: '127.0.0.1', dataDir: '.sluice' } as const;
@@ -158,6 +159,7 @@ export async function runDev(opts: DevOptions): Promise<number> {
   try {
     server = await new Promise<ReturnType<typeof serve>>((resolveListen, rejectListen) => {
       const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolveListen(s));
+      lingerBeforeClose(s); // an early 413 must not reset a client still sending
       s.once('error', rejectListen);
     });
   } catch (err) {

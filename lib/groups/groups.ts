@@ -35,24 +35,18 @@ import {
   type HeartbeatRequest,
   type HeartbeatResponse,
 } from './group-state.ts';
+import {
+  validateGroupName,
+  validateHeartbeat,
+  validateOffsetCommit,
+  type OffsetCommitInput,
+} from './request-rules.ts';
 
-export const MAX_GROUP_NAME_LENGTH = 255;
+export type { OffsetCommitInput } from './request-rules.ts';
+
 const MAX_RACE_RETRIES = 50;
 
-export interface OffsetCommitInput {
-  readonly memberId?: string | null | undefined;
-  readonly memberEpoch?: number | undefined;
-  readonly offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | undefined }[];
-}
-
 export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number };
-
-export function validateGroupName(group: string): string {
-  if (group.length === 0 || group.length > MAX_GROUP_NAME_LENGTH || /[\u0000-\u001f]/.test(group)) {
-    throw new InvalidRequestError(`group id must be 1-${MAX_GROUP_NAME_LENGTH} printable characters`);
-  }
-  return group;
-}
 
 export class GroupService {
   constructor(
@@ -66,7 +60,7 @@ export class GroupService {
   ) {}
 
   async heartbeat(group: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
-    validateGroupName(group);
+    validateHeartbeat(group, req);
     return this.update(group, async (current) => {
       const names = subscribedTopics(current, req.topics ?? []);
       const partitionsPerTopic = await this.partitionCounts(names);
@@ -81,10 +75,7 @@ export class GroupService {
 
   /** Validates and commits offsets; fenced atomically against the group version. */
   async commitOffsets(group: string, input: OffsetCommitInput): Promise<void> {
-    validateGroupName(group);
-    if (input.offsets.length > LIMITS.maxCommitOffsetsPerRequest) {
-      throw new InvalidRequestError(`at most ${LIMITS.maxCommitOffsetsPerRequest} offsets per commit`);
-    }
+    validateOffsetCommit(group, input);
     for (let attempt = 1; ; attempt++) {
       const current = (await this.store.get(group)) ?? { state: emptyGroup(group), version: 0 };
       const resolved = await this.validateCommit(current, input);
@@ -104,14 +95,17 @@ export class GroupService {
    * the offset puts), to run in the same transaction as the records.
    */
   async commitItems(input: OffsetCommitInput & { group: string }): Promise<TransactWriteItem[]> {
-    const group = validateGroupName(input.group);
-    if (input.offsets.length > LIMITS.maxCommitOffsetsPerRequest) {
-      throw new InvalidRequestError(`at most ${LIMITS.maxCommitOffsetsPerRequest} offsets per commit`);
-    }
+    const group = input.group;
+    validateOffsetCommit(group, input);
     const current = (await this.store.get(group)) ?? { state: emptyGroup(group), version: 0 };
     const resolved = await this.validateCommit(current, input);
     const now = this.clock.now();
     return [this.store.versionCheck(group, current.version), ...resolved.map((o) => this.store.offsetPut(group, o, now))];
+  }
+
+  /** The read-free part of `commitItems`, for a produce to run before it reads anything. */
+  validateCommitItems(input: OffsetCommitInput & { group: string }): void {
+    validateOffsetCommit(input.group, input);
   }
 
   async fetchOffsets(group: string) {

@@ -21,9 +21,11 @@ import type { Clock, IdGenerator } from '../deps.ts';
 import {
   InvalidRecordError,
   InvalidRequestError,
+  RecordTooDeepError,
   RecordTooLargeError,
   UnknownTopicOrPartitionError,
 } from '../errors.ts';
+import { validateId } from '../id-rules.ts';
 import { LIMITS } from '../limits.ts';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../errors.ts';
@@ -64,6 +66,8 @@ export interface ProduceInput {
 
 /** Validates a group offset commit and returns its transaction items (fencing check first). */
 export interface OffsetCommitPreparer {
+  /** The checks that need no read (ids, topic names, counts); throws the API's error. */
+  validateCommitItems(input: CommitOffsetsInput): void;
   commitItems(input: CommitOffsetsInput): Promise<TransactWriteItem[]>;
 }
 
@@ -110,6 +114,10 @@ export class ProduceService {
 
   async produce(topicName: string, input: ProduceInput): Promise<ProducedOffset[]> {
     if (input.records.length === 0) throw new InvalidRequestError('records must hold at least one record');
+    // What can be refused without a read is refused first: a malformed id costs no storage call
+    // (the topic name is checked the same way by the topic lookup).
+    if (input.producer) validateId('producer', input.producer.id);
+    if (input.commitOffsets) this.requireOffsetCommits().validateCommitItems(input.commitOffsets);
     const maxExplicit = Math.max(-1, ...input.records.map((r) => r.partition ?? -1));
     const topic = maxExplicit >= 0 ? await this.topics.withPartition(topicName, maxExplicit) : await this.topics.get(topicName);
     const now = this.clock.now();
@@ -244,7 +252,15 @@ export class ProduceService {
         : 0);
     const records = input.records.map((r, i) => {
       const key = encodeText(r.key, encoding, `records[${i}].key`);
-      const value = encodeValue(r.value, encoding, `records[${i}].value`);
+      // A value too deep to store is refused last: the record's other refusals outrank it.
+      let tooDeep: RecordTooDeepError | undefined;
+      let value: Buffer | null = null;
+      try {
+        value = encodeValue(r.value, encoding, `records[${i}].value`);
+      } catch (err) {
+        if (!(err instanceof RecordTooDeepError)) throw err;
+        tooDeep = err;
+      }
       const headers = (r.headers ?? []).map((h, j) => ({
         key: h.key,
         value: encodeText(h.value, encoding, `records[${i}].headers[${j}].value`),
@@ -256,7 +272,7 @@ export class ProduceService {
       }
       const size =
         (key?.byteLength ?? 0) +
-        (value?.byteLength ?? 0) +
+        (tooDeep?.byteLength ?? value?.byteLength ?? 0) +
         headers.reduce((n, h) => n + Buffer.byteLength(h.key) + (h.value?.byteLength ?? 0), 0);
       if (size > maxRecordBytes) {
         throw new RecordTooLargeError(
@@ -267,6 +283,7 @@ export class ProduceService {
       if (r.partition !== undefined && r.partition >= topic.partitions) {
         throw UnknownTopicOrPartitionError.partition(topic.name, r.partition, topic.partitions);
       }
+      if (tooDeep) throw tooDeep;
       const partition = choosePartition({ partition: r.partition, key }, topic.partitions, sticky);
       const timestamp = logAppendTime ? now : (r.timestamp ?? now);
       return { partition, record: { timestamp, key, value, headers }, budgetBytes: recordBudgetBytes(size) };

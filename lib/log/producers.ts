@@ -11,12 +11,12 @@
  */
 import type { Clock, IdGenerator } from '../deps.ts';
 import {
-  InvalidRequestError,
   OutOfOrderSequenceError,
   ProducerFencedError,
   UnavailableError,
   UnknownProducerIdError,
 } from '../errors.ts';
+import { validateId } from '../id-rules.ts';
 import {
   ProducerRaceError,
   RECENT_REQUESTS,
@@ -29,7 +29,6 @@ import {
 export const PRODUCER_EXPIRATION_MS = 7 * 24 * 3600 * 1000;
 /** Producer epochs are int16 in Kafka; past this a fresh producer id is issued. */
 const MAX_EPOCH = 32_767;
-const MAX_TRANSACTIONAL_ID_LENGTH = 255;
 
 export interface ProducerRef {
   readonly id: string;
@@ -50,9 +49,7 @@ export class ProducerService {
   ) {}
 
   async init(transactionalId?: string): Promise<{ id: string; epoch: number }> {
-    if (transactionalId !== undefined && (transactionalId.length === 0 || transactionalId.length > MAX_TRANSACTIONAL_ID_LENGTH)) {
-      throw new InvalidRequestError(`transactionalId must be 1-${MAX_TRANSACTIONAL_ID_LENGTH} characters`);
-    }
+    if (transactionalId !== undefined) validateId('transactional', transactionalId);
     for (let attempt = 1; attempt <= 10; attempt++) {
       const now = this.clock.now();
       const existingId = transactionalId === undefined ? undefined : await this.store.producerIdFor(transactionalId);
@@ -77,7 +74,7 @@ export class ProducerService {
   }
 
   async check(ref: ProducerRef): Promise<SequenceCheck> {
-    const state = await this.store.get(ref.id);
+    const state = await this.store.get(validateId('producer', ref.id));
     if (!state || this.clock.now() - state.lastActiveAt > this.expirationMs) {
       throw new UnknownProducerIdError(`producer '${ref.id}' is unknown or expired; initialise a new one with POST /v1/producers`);
     }

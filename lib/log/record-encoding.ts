@@ -4,11 +4,13 @@
  *          keys and header values: strings (UTF-8)
  *   string value, keys, header values: UTF-8 text
  *   base64 value, keys, header values: arbitrary bytes, base64 on the wire
- * `null` is a real null (distinct from empty), in every encoding.
+ * `null` is a real null (distinct from empty), in every encoding. A json value may nest at most
+ * MAX_JSON_DEPTH (1000) levels of arrays and objects (json-value.ts).
  * Reading with `json`, bytes that are not valid UTF-8 JSON (value) or not valid UTF-8 (key,
  * header) come back as base64 with `valueEncoding` / `keyEncoding` on that record.
  */
-import { InvalidRecordError } from '../errors.ts';
+import { InvalidRecordError, RecordTooDeepError } from '../errors.ts';
+import { MAX_JSON_DEPTH, jsonByteLength, jsonDepth } from './json-value.ts';
 
 export const ENCODINGS = ['json', 'string', 'base64'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
@@ -33,10 +35,22 @@ export function encodeText(value: unknown, encoding: Encoding, what: string): Bu
   return encoding === 'base64' ? decodeBase64(value, what) : Buffer.from(value, 'utf8');
 }
 
-/** Record value from the wire to bytes. */
+/**
+ * Record value from the wire to bytes. A json value nested deeper than MAX_JSON_DEPTH is
+ * refused (RecordTooDeepError) rather than re-serialised, which could overflow the stack.
+ */
 export function encodeValue(value: unknown, encoding: Encoding, what: string): Buffer | null {
   if (value === null || value === undefined) return null;
-  if (encoding === 'json') return Buffer.from(JSON.stringify(value), 'utf8');
+  if (encoding === 'json') {
+    if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      throw new RecordTooDeepError(
+        `${what} nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+        jsonByteLength(value),
+        MAX_JSON_DEPTH,
+      );
+    }
+    return Buffer.from(JSON.stringify(value), 'utf8');
+  }
   return encodeText(value, encoding, what);
 }
 

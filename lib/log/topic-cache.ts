@@ -6,6 +6,7 @@
 import type { Clock } from '../deps.ts';
 import { UnknownTopicOrPartitionError } from '../errors.ts';
 import type { TopicRecord, TopicStore } from '../storage/topic-store.ts';
+import { requireExistingTopicName } from './topic-rules.ts';
 
 export const DEFAULT_TOPIC_CACHE_TTL_MS = 5_000;
 
@@ -19,6 +20,7 @@ export class TopicCache {
   ) {}
 
   async get(name: string, opts: { fresh?: boolean } = {}): Promise<TopicRecord> {
+    requireExistingTopicName(name);
     const hit = this.entries.get(name);
     if (!opts.fresh && hit && this.clock.now() - hit.fetchedAt < this.ttlMs) return hit.topic;
     const topic = await this.store.get(name);

@@ -5,8 +5,19 @@
  * Collision: two names collide when equal after mapping '.' to '_' (KRaft rejects the second
  * with INVALID_TOPIC_EXCEPTION). Storage keys topics by that normalised name, so the
  * collision check is the same conditional write as the existence check.
+ *
+ * A name that breaks these rules can never name an existing topic. Operations on an existing
+ * topic answer it as Kafka answers a describe of such a name, UNKNOWN_TOPIC_OR_PARTITION, and
+ * without a read (`requireExistingTopicName`): a name past DynamoDB's 2,048-byte key limit
+ * would otherwise fail the read itself. Only create (and subscriptions, which name topics to
+ * come) say INVALID_TOPIC_EXCEPTION.
  */
-import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError } from '../errors.ts';
+import {
+  InvalidConfigError,
+  InvalidPartitionsError,
+  InvalidTopicError,
+  UnknownTopicOrPartitionError,
+} from '../errors.ts';
 import { LIMITS } from '../limits.ts';
 
 export const MAX_TOPIC_NAME_LENGTH = 249;
@@ -31,6 +42,19 @@ export function validateTopicName(name: unknown): string {
     );
   }
   return name;
+}
+
+/** What validateTopicName accepts, as a predicate. */
+export function isLegalTopicName(name: string): boolean {
+  return name.length <= MAX_TOPIC_NAME_LENGTH && name !== '.' && name !== '..' && LEGAL_NAME.test(name);
+}
+
+/** `name` unchanged if some topic could have it; else it is unknown, decided without a read. */
+export function requireExistingTopicName(name: string): string {
+  if (isLegalTopicName(name)) return name;
+  // Never echo a long name back whole (a body may carry megabytes of it).
+  const shown = name.length <= MAX_TOPIC_NAME_LENGTH ? name : `${name.slice(0, 40)}…`;
+  throw new UnknownTopicOrPartitionError(`topic '${shown}' does not exist`, { topic: shown });
 }
 
 /** The name two colliding topics share: '.' mapped to '_' (Kafka `Topic.unifyCollisionChars`). */

@@ -8,6 +8,7 @@ import { TopicChangedError, type TopicRecord, type TopicStore } from '../storage
 import {
   applyConfigChanges,
   effectiveConfig,
+  requireExistingTopicName,
   validatePartitionCount,
   validatePartitionGrowth,
   validateTopicName,
@@ -87,7 +88,7 @@ export class TopicService {
   }
 
   async get(name: string): Promise<TopicRecord> {
-    const topic = await this.store.get(name);
+    const topic = await this.store.get(requireExistingTopicName(name));
     if (!topic) throw UnknownTopicOrPartitionError.topic(name);
     return topic;
   }

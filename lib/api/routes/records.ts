@@ -10,6 +10,7 @@ import type { OffsetQuery, OffsetsService } from '../../log/offsets.ts';
 import type { ProduceService } from '../../log/produce.ts';
 import type { ProducerService } from '../../log/producers.ts';
 import { ENCODINGS } from '../../log/record-encoding.ts';
+import { validateTopicName } from '../../log/topic-rules.ts';
 import { InvalidRequestError } from '../../errors.ts';
 import { committerFields, nonNegativeInt } from '../schemas.ts';
 import { parseWith, readJsonBody, readOptionalJsonBody } from '../validation.ts';
@@ -130,6 +131,8 @@ export function recordRoutes(
 
   app.post('/fetch', async (c) => {
     const body = parseWith(multiFetchBody, await readJsonBody(c, LIMITS.maxRequestBytes));
+    // An unknown topic is that partition's error; a name no topic can have is a bad request.
+    for (const p of body.partitions) validateTopicName(p.topic);
     const partitions = await fetch.fetchMany(body.partitions, {
       maxRecords: body.maxRecords ?? 500,
       maxBytes: body.maxBytes ?? 1024 * 1024,

@@ -5,6 +5,8 @@ import {
   applyConfigChanges,
   collisionName,
   effectiveConfig,
+  isLegalTopicName,
+  requireExistingTopicName,
   validatePartitionCount,
   validatePartitionGrowth,
   validateTopicName,
@@ -47,6 +49,39 @@ describe('topic names (Kafka TopicTest.java)', () => {
     expect(collisionName('foo.bar')).toBe(collisionName('foo_bar'));
     expect(collisionName('a.b_c.')).toBe('a_b_c_');
     expect(collisionName('foo-bar')).not.toBe(collisionName('foo_bar'));
+  });
+});
+
+describe('names of existing topics', () => {
+  const LEGAL = ['a', '...', 'foo.bar', 'a'.repeat(249)];
+  const ILLEGAL = ['', '.', '..', 'a'.repeat(250), 'a'.repeat(3000), 'foo bar', '%FF', 'föö', 'a\u0000'];
+
+  it('agrees with validateTopicName on every name', () => {
+    for (const name of [...LEGAL, ...ILLEGAL]) {
+      expect(isLegalTopicName(name)).toBe(codeOf(() => validateTopicName(name)) === undefined);
+    }
+  });
+
+  it.each(LEGAL)('passes %s through to the lookup', (name) => {
+    expect(requireExistingTopicName(name)).toBe(name);
+  });
+
+  it.each(ILLEGAL.map((n) => [n.length > 40 ? `${n.length} characters` : JSON.stringify(n), n]))(
+    'answers %s as an unknown topic (UNKNOWN_TOPIC_OR_PARTITION), as Kafka does',
+    (_what, name) => {
+      expect(codeOf(() => requireExistingTopicName(name))).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+    },
+  );
+
+  it('does not echo a long name back whole', () => {
+    let err: any;
+    try {
+      requireExistingTopicName('x'.repeat(3000));
+    } catch (e) {
+      err = e;
+    }
+    expect(err.message.length).toBeLessThan(100);
+    expect(err.details.topic).toBe(`${'x'.repeat(40)}…`);
   });
 });
 
