@@ -11,6 +11,8 @@ const benches: Record<string, () => Promise<Bench>> = {
   codec: () => import('./codec.ts'),
   'produce-fetch': () => import('./produce-fetch.ts'),
   contention: () => import('./contention.ts'),
+  describe: () => import('./describe.ts'),
+  'local-durability': () => import('./local-durability.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

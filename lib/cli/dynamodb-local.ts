@@ -11,7 +11,13 @@
  *
  * Running: `java -jar DynamoDBLocal.jar -sharedDb ...` on a free port. `-sharedDb` matters:
  * without it tables are private to one access key + region. Ready when ListTables answers.
- * The JVM is registered with child-reaper.ts, so it dies with this process.
+ * The JVM is registered with child-reaper.ts, so it is stopped (SIGTERM, then SIGKILL after a
+ * grace period) when this process exits or dies.
+ *
+ * Durability with `-dbPath`: DynamoDB Local keeps its data in SQLite (sqlite4java, SQLite 3.8.7,
+ * default pragmas: rollback journal, synchronous=FULL) and has no option about it. Single-item
+ * writes commit before they are answered; TransactWriteItems is answered before its COMMIT runs,
+ * which local-stack.ts makes up for.
  */
 import { spawn, spawnSync, execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -1,15 +1,18 @@
 /**
  * The real `sluice dev` process (bin/sluice.js → tsx → lib/cli/main.ts), as a user runs it:
- * healthy quickly, data kept across restarts, SIGTERM leaves no JVM behind, instances with
- * their own PORT + SLUICE_DATA_DIR coexist, and a missing Java is explained.
+ * healthy quickly, data kept across restarts, SIGTERM leaves no JVM behind, a SIGKILLed dev
+ * server's JVM is stopped by the watchdog with SIGTERM first, instances with their own PORT +
+ * SLUICE_DATA_DIR coexist, and a missing Java is explained. Also child-reaper.ts on its own,
+ * with a child whose reaction to SIGTERM is visible.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { REAP_GRACE_MS } from '../../lib/cli/child-reaper.ts';
 import { freePort } from '../../lib/cli/dynamodb-local.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -153,6 +156,56 @@ describe('sluice dev', () => {
     expect(isDynamoDbLocal(second.javaPid)).toBe(false);
   });
 
+  it('after a SIGKILL of the dev server, the watchdog stops the JVM with SIGTERM first and the data survives', async () => {
+    const dataDir = await tempDataDir();
+    // Without bin/sluice.js in between, so the SIGKILL hits the process that owns the JVM.
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'lib', 'cli', 'main.ts'), 'dev'], {
+      cwd: REPO,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', PORT: String(port), SLUICE_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => (running.delete(child), resolve())));
+    const base = `http://127.0.0.1:${port}`;
+    await expect
+      .poll(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status, { timeout: HEALTHY_WITHIN_MS + 10_000, interval: 100 })
+      .toBe(200);
+    await expect.poll(() => /\(pid (\d+)\)/.exec(output)?.[1], { timeout: 5_000 }).toBeDefined();
+    const javaPid = Number(/\(pid (\d+)\)/.exec(output)?.[1]);
+    expect(isDynamoDbLocal(javaPid)).toBe(true);
+
+    const post = (path: string, body: unknown) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('/v1/topics', { name: 'crash', partitions: 3 })).status).toBe(201);
+    // Three partitions in one request: published by one TransactWriteItems.
+    const produced = await post('/v1/topics/crash/records', {
+      records: [0, 1, 2].map((partition) => ({ partition, value: { partition } })),
+    });
+    expect(produced.status).toBe(200);
+
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    await exited;
+    await expect.poll(() => isDynamoDbLocal(javaPid), { timeout: REAP_GRACE_MS + 10_000, interval: 20 }).toBe(false);
+    const goneAfterMs = Date.now() - killedAt;
+    console.log(`JVM gone ${goneAfterMs} ms after the dev server's SIGKILL`);
+    // The watchdog sends SIGKILL only after REAP_GRACE_MS: gone earlier means SIGTERM did it.
+    expect(goneAfterMs).toBeLessThan(REAP_GRACE_MS);
+    expect(javaProcessesUsing(dataDir)).toEqual([]);
+
+    const second = await startDev(dataDir);
+    const res = await fetch(`${second.base}/v1/topics/crash`);
+    expect(res.status).toBe(200);
+    const described = (await res.json()) as { partitions: { partition: number; highWatermark: number }[] };
+    expect(described.partitions.map((p) => p.highWatermark)).toEqual([1, 1, 1]);
+    expect(await stopDev(second)).toBe(0);
+    expect(isDynamoDbLocal(second.javaPid)).toBe(false);
+  });
+
   it('runs two instances side by side on their own PORT and SLUICE_DATA_DIR', async () => {
     const [a, b] = await Promise.all([tempDataDir().then(startDev), tempDataDir().then(startDev)]);
     expect(a.base).not.toBe(b.base);
@@ -174,5 +227,90 @@ describe('sluice dev', () => {
     expect(await exited).toBe(1);
     expect(output()).toContain('sudo apt-get install -y openjdk-17-jre-headless');
     expect(output()).toContain('brew install openjdk@17');
+  });
+});
+
+/** Linux: the process exists and is not a zombie; elsewhere: the pid exists. */
+function processAlive(pid: number): boolean {
+  if (existsSync('/proc')) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(process.platform === 'win32')('child reaper', () => {
+  const REAPER = join(REPO, 'lib', 'cli', 'child-reaper.ts');
+  const GRACE_MS = 400;
+
+  /**
+   * A parent (node) that registers one child with reapOnExit({graceMs}) and prints the child's
+   * pid. The child writes "TERM" to `marker` on SIGTERM and exits, or, when `ignoreTerm`,
+   * ignores SIGTERM. `parentExits`: the parent calls process.exit() without stopping the child.
+   */
+  async function spawnParent(marker: string, opts: { ignoreTerm?: boolean; parentExits?: boolean } = {}) {
+    const childScript = opts.ignoreTerm
+      ? `process.on('SIGTERM', () => require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'TERM ignored')); setInterval(() => {}, 1000);`
+      : `process.on('SIGTERM', () => { require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'TERM'); process.exit(0); }); setInterval(() => {}, 1000);`;
+    const parentScript = [
+      `import { spawn } from 'node:child_process';`,
+      `import { reapOnExit } from ${JSON.stringify(pathToFileURL(REAPER).href)};`,
+      `const child = spawn(process.execPath, ['-e', ${JSON.stringify(childScript)}], { stdio: 'ignore' });`,
+      `reapOnExit(child, { graceMs: ${GRACE_MS} });`,
+      `setTimeout(() => { console.log('child ' + child.pid); ${opts.parentExits ? 'setTimeout(() => process.exit(0), 200);' : ''} }, 300);`,
+      `setInterval(() => {}, 1000);`,
+    ].join('\n');
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', parentScript], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(parent);
+    let output = '';
+    parent.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    parent.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((resolve) => parent.once('exit', () => (running.delete(parent), resolve())));
+    await expect.poll(() => /child (\d+)/.exec(output)?.[1], { timeout: 15_000 }).toBeDefined();
+    const childPid = Number(/child (\d+)/.exec(output)?.[1]);
+    return { parent, childPid, exited, output: () => output };
+  }
+
+  const markerText = (marker: string) => (existsSync(marker) ? readFileSync(marker, 'utf8') : undefined);
+
+  it('a SIGKILLed parent: the watchdog sends SIGTERM, and the child stops cleanly', async () => {
+    const marker = join(await tempDataDir(), 'marker');
+    const { parent, childPid, exited } = await spawnParent(marker);
+    expect(processAlive(childPid)).toBe(true);
+    parent.kill('SIGKILL');
+    await exited;
+    await expect.poll(() => processAlive(childPid), { timeout: 10_000, interval: 20 }).toBe(false);
+    expect(markerText(marker)).toBe('TERM');
+  });
+
+  it('a child that ignores SIGTERM is SIGKILLed after the grace period', async () => {
+    const marker = join(await tempDataDir(), 'marker');
+    const { parent, childPid, exited } = await spawnParent(marker, { ignoreTerm: true });
+    const killedAt = Date.now();
+    parent.kill('SIGKILL');
+    await exited;
+    await expect.poll(() => processAlive(childPid), { timeout: 10_000, interval: 20 }).toBe(false);
+    expect(markerText(marker)).toBe('TERM ignored');
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(GRACE_MS);
+  });
+
+  it('a parent that exits without stopping its child: the child gets SIGTERM', async () => {
+    const marker = join(await tempDataDir(), 'marker');
+    const { childPid, exited } = await spawnParent(marker, { parentExits: true });
+    await exited;
+    await expect.poll(() => processAlive(childPid), { timeout: 10_000, interval: 20 }).toBe(false);
+    expect(markerText(marker)).toBe('TERM');
   });
 });
