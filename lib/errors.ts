@@ -2,65 +2,90 @@
  * The one error hierarchy of Sluice.
  *
  * Every failure that can reach a client is a `SluiceError` with a Kafka error name as `code`,
- * an HTTP `status`, and `retriable`. Subclasses carry structured fields (`details`) that the
- * API returns beside the message. `lib/api/error-mapping.ts` is the only place that turns
- * these into HTTP answers; storage turns SDK failures into these types inside `lib/storage`.
+ * `retriable`, and structured fields (`details`) that the API returns beside the message.
+ * Errors know nothing of HTTP: `lib/api/error-mapping.ts` holds the one code -> status table
+ * (every code in ERROR_CODES has a row, checked by the compiler and a test). Storage turns SDK
+ * failures into these types inside `lib/storage`.
  *
  * Codes are stable API: never rename one.
  */
 
+export const ERROR_CODES = [
+  'INVALID_REQUEST',
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_PARTITIONS',
+  'INVALID_CONFIG',
+  'INVALID_RECORD',
+  'UNAUTHENTICATED',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'GROUP_ID_NOT_FOUND',
+  'UNKNOWN_MEMBER_ID',
+  'UNKNOWN_PRODUCER_ID',
+  'TOPIC_ALREADY_EXISTS',
+  'FENCED_MEMBER_EPOCH',
+  'STALE_MEMBER_EPOCH',
+  'NON_EMPTY_GROUP',
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'PRODUCER_FENCED',
+  'RECORD_TOO_LARGE',
+  'MESSAGE_TOO_LARGE',
+  'OFFSET_OUT_OF_RANGE',
+  'THROTTLING_QUOTA_EXCEEDED',
+  'KAFKA_STORAGE_ERROR',
+  'CORRUPT_MESSAGE',
+  'UNKNOWN_SERVER_ERROR',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export type ErrorDetails = Record<string, unknown>;
 
 export class SluiceError extends Error {
-  readonly code: string;
-  readonly status: number;
+  readonly code: ErrorCode;
   readonly retriable: boolean;
   readonly details: ErrorDetails;
 
   constructor(
-    code: string,
-    status: number,
+    code: ErrorCode,
     message: string,
     opts: { retriable?: boolean; details?: ErrorDetails; cause?: unknown } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
-    this.status = status;
     this.retriable = opts.retriable ?? false;
     this.details = opts.details ?? {};
   }
 }
 
-// ---- 400 -------------------------------------------------------------------------------
+// ---- the request is wrong ----------------------------------------------------------------
 
 export class InvalidRequestError extends SluiceError {
   constructor(message: string, details?: ErrorDetails) {
-    super('INVALID_REQUEST', 400, message, { details });
+    super('INVALID_REQUEST', message, { details });
   }
 }
 
 export class InvalidTopicError extends SluiceError {
   constructor(message: string) {
-    super('INVALID_TOPIC_EXCEPTION', 400, message);
+    super('INVALID_TOPIC_EXCEPTION', message);
   }
 }
 
 export class InvalidPartitionsError extends SluiceError {
   constructor(message: string) {
-    super('INVALID_PARTITIONS', 400, message);
+    super('INVALID_PARTITIONS', message);
   }
 }
 
 export class InvalidConfigError extends SluiceError {
   constructor(message: string, details?: ErrorDetails) {
-    super('INVALID_CONFIG', 400, message, { details });
+    super('INVALID_CONFIG', message, { details });
   }
 }
 
 export class InvalidRecordError extends SluiceError {
   constructor(message: string, details?: ErrorDetails) {
-    super('INVALID_RECORD', 400, message, { details });
+    super('INVALID_RECORD', message, { details });
   }
 }
 
@@ -74,19 +99,19 @@ export class RecordTooDeepError extends InvalidRecordError {
   }
 }
 
-// ---- 401 / 403 -------------------------------------------------------------------------
+// ---- who is asking -----------------------------------------------------------------------
 
 export class UnauthenticatedError extends SluiceError {
   constructor(message = 'a valid bearer token is required') {
-    super('UNAUTHENTICATED', 401, message);
+    super('UNAUTHENTICATED', message);
   }
 }
 
-// ---- 404 -------------------------------------------------------------------------------
+// ---- not found ---------------------------------------------------------------------------
 
 export class UnknownTopicOrPartitionError extends SluiceError {
   constructor(message: string, details?: ErrorDetails) {
-    super('UNKNOWN_TOPIC_OR_PARTITION', 404, message, { details });
+    super('UNKNOWN_TOPIC_OR_PARTITION', message, { details });
   }
   static topic(name: string): UnknownTopicOrPartitionError {
     return new UnknownTopicOrPartitionError(`topic '${name}' does not exist`, { topic: name });
@@ -101,71 +126,71 @@ export class UnknownTopicOrPartitionError extends SluiceError {
 
 export class GroupIdNotFoundError extends SluiceError {
   constructor(group: string) {
-    super('GROUP_ID_NOT_FOUND', 404, `group '${group}' does not exist`, { details: { group } });
+    super('GROUP_ID_NOT_FOUND', `group '${group}' does not exist`, { details: { group } });
   }
 }
 
 export class UnknownMemberIdError extends SluiceError {
   constructor(message: string) {
-    super('UNKNOWN_MEMBER_ID', 404, message);
+    super('UNKNOWN_MEMBER_ID', message);
   }
 }
 
 export class UnknownProducerIdError extends SluiceError {
   constructor(message: string) {
-    super('UNKNOWN_PRODUCER_ID', 404, message);
+    super('UNKNOWN_PRODUCER_ID', message);
   }
 }
 
-// ---- 409 -------------------------------------------------------------------------------
+// ---- state conflicts ---------------------------------------------------------------------
 
 export class TopicAlreadyExistsError extends SluiceError {
   constructor(name: string) {
-    super('TOPIC_ALREADY_EXISTS', 409, `topic '${name}' already exists`, { details: { topic: name } });
+    super('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`, { details: { topic: name } });
   }
 }
 
 export class FencedMemberEpochError extends SluiceError {
   constructor(message: string, details?: ErrorDetails) {
-    super('FENCED_MEMBER_EPOCH', 409, message, { details });
+    super('FENCED_MEMBER_EPOCH', message, { details });
   }
 }
 
 export class StaleMemberEpochError extends SluiceError {
   constructor(message: string, details?: ErrorDetails) {
-    super('STALE_MEMBER_EPOCH', 409, message, { details });
+    super('STALE_MEMBER_EPOCH', message, { details });
   }
 }
 
 export class NonEmptyGroupError extends SluiceError {
   constructor(group: string) {
-    super('NON_EMPTY_GROUP', 409, `group '${group}' has active members`, { details: { group } });
+    super('NON_EMPTY_GROUP', `group '${group}' has active members`, { details: { group } });
   }
 }
 
 export class OutOfOrderSequenceError extends SluiceError {
   constructor(message: string, details?: ErrorDetails) {
-    super('OUT_OF_ORDER_SEQUENCE_NUMBER', 409, message, { details });
+    super('OUT_OF_ORDER_SEQUENCE_NUMBER', message, { details });
   }
 }
 
 export class ProducerFencedError extends SluiceError {
   constructor(message: string, details?: ErrorDetails) {
-    super('PRODUCER_FENCED', 409, message, { details });
+    super('PRODUCER_FENCED', message, { details });
   }
 }
 
-// ---- 413 / 416 -------------------------------------------------------------------------
+// ---- sizes and ranges --------------------------------------------------------------------
 
 export class RecordTooLargeError extends SluiceError {
   constructor(message: string, details?: ErrorDetails) {
-    super('RECORD_TOO_LARGE', 413, message, { details });
+    super('RECORD_TOO_LARGE', message, { details });
   }
 }
 
 export class MessageTooLargeError extends SluiceError {
   constructor(message: string, details?: ErrorDetails) {
-    super('MESSAGE_TOO_LARGE', 413, message, { details });
+    super('MESSAGE_TOO_LARGE', message, { details });
   }
 }
 
@@ -173,18 +198,17 @@ export class OffsetOutOfRangeError extends SluiceError {
   constructor(offset: number, logStartOffset: number, highWatermark: number) {
     super(
       'OFFSET_OUT_OF_RANGE',
-      416,
       `offset ${offset} is outside [${logStartOffset}, ${highWatermark}]`,
       { details: { offset, logStartOffset, highWatermark } },
     );
   }
 }
 
-// ---- 429 / 5xx -------------------------------------------------------------------------
+// ---- transient, or the server's fault ----------------------------------------------------
 
 export class ThrottledError extends SluiceError {
   constructor(message: string, cause?: unknown) {
-    super('THROTTLING_QUOTA_EXCEEDED', 429, message, { retriable: true, cause });
+    super('THROTTLING_QUOTA_EXCEEDED', message, { retriable: true, cause });
   }
 }
 
@@ -194,12 +218,23 @@ export class ThrottledError extends SluiceError {
  */
 export class UnavailableError extends SluiceError {
   constructor(message: string, cause?: unknown) {
-    super('KAFKA_STORAGE_ERROR', 503, message, { retriable: true, cause });
+    super('KAFKA_STORAGE_ERROR', message, { retriable: true, cause });
+  }
+}
+
+/**
+ * Stored data failed its checks (CRC-32C, framing) when read: Kafka's CORRUPT_MESSAGE. Not
+ * retriable: the bytes in storage are what they are. The object key is in the details (and
+ * the log line), so an operator can find it.
+ */
+export class CorruptStoredDataError extends SluiceError {
+  constructor(object: string, reason: string, cause?: unknown) {
+    super('CORRUPT_MESSAGE', `stored data in ${object} is corrupt (${reason})`, { details: { object, reason }, cause });
   }
 }
 
 export class UnknownServerError extends SluiceError {
   constructor(message = 'internal error', cause?: unknown) {
-    super('UNKNOWN_SERVER_ERROR', 500, message, { cause });
+    super('UNKNOWN_SERVER_ERROR', message, { cause });
   }
 }

@@ -1,19 +1,41 @@
 /**
- * The ONE place where errors become HTTP answers (STYLE.md #7). Routes throw; this maps.
- * Body: {"error": {"code", "message", "retriable", ...details}}.
+ * The ONE place where errors become HTTP answers: the code -> status table below, used by
+ * every route (a multi-partition fetch reports per-partition errors with the same body).
+ * Routes throw; this maps. Body: {"error": {"code", "message", "retriable", ...details}}.
  */
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { InvalidRequestError, MessageTooLargeError, SluiceError, UnknownServerError } from '../errors.ts';
+import { InvalidRequestError, MessageTooLargeError, SluiceError, UnknownServerError, type ErrorCode } from '../errors.ts';
+import { errorFields, type ErrorBody } from '../wire/error-body.ts';
 
-export interface ErrorBody {
-  readonly error: {
-    readonly code: string;
-    readonly message: string;
-    readonly retriable: boolean;
-    readonly [detail: string]: unknown;
-  };
-}
+export type { ErrorBody } from '../wire/error-body.ts';
+
+/** Every code has exactly one status (the `satisfies` makes a missing code a compile error). */
+export const HTTP_STATUS = {
+  INVALID_REQUEST: 400,
+  INVALID_TOPIC_EXCEPTION: 400,
+  INVALID_PARTITIONS: 400,
+  INVALID_CONFIG: 400,
+  INVALID_RECORD: 400,
+  UNAUTHENTICATED: 401,
+  UNKNOWN_TOPIC_OR_PARTITION: 404,
+  GROUP_ID_NOT_FOUND: 404,
+  UNKNOWN_MEMBER_ID: 404,
+  UNKNOWN_PRODUCER_ID: 404,
+  TOPIC_ALREADY_EXISTS: 409,
+  FENCED_MEMBER_EPOCH: 409,
+  STALE_MEMBER_EPOCH: 409,
+  NON_EMPTY_GROUP: 409,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 409,
+  PRODUCER_FENCED: 409,
+  RECORD_TOO_LARGE: 413,
+  MESSAGE_TOO_LARGE: 413,
+  OFFSET_OUT_OF_RANGE: 416,
+  THROTTLING_QUOTA_EXCEEDED: 429,
+  KAFKA_STORAGE_ERROR: 503,
+  CORRUPT_MESSAGE: 500,
+  UNKNOWN_SERVER_ERROR: 500,
+} as const satisfies Record<ErrorCode, ContentfulStatusCode>;
 
 export interface HttpError {
   readonly status: ContentfulStatusCode;
@@ -33,7 +55,7 @@ export function toSluiceErrorForHttp(err: unknown): SluiceError {
 export function toHttpError(err: unknown): HttpError {
   const e = toSluiceErrorForHttp(err);
   return {
-    status: e.status as ContentfulStatusCode,
-    body: { error: { ...e.details, code: e.code, message: e.message, retriable: e.retriable } },
+    status: HTTP_STATUS[e.code],
+    body: { error: errorFields(e) },
   };
 }

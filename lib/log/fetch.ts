@@ -7,9 +7,9 @@
  * log start offset or above the high watermark answers OFFSET_OUT_OF_RANGE with both bounds; the
  * first record is returned even if it alone exceeds maxBytes, so a consumer always progresses.
  */
-import { decodeRecordBatches } from '../codec/record-batch.ts';
 import type { Clock } from '../deps.ts';
-import { OffsetOutOfRangeError } from '../errors.ts';
+import { OffsetOutOfRangeError, SluiceError } from '../errors.ts';
+import { errorFields, type ErrorFields } from '../wire/error-body.ts';
 import { LIMITS } from '../limits.ts';
 import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
 import { partitionKey } from '../storage/keys.ts';
@@ -18,6 +18,7 @@ import type { CommitSignal } from './commit-signal.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
 import { decodeText, decodeValue, type Encoding } from './record-encoding.ts';
 import { recordBudgetBytes } from './record-size.ts';
+import { decodeStored } from './stored-batches.ts';
 import type { TopicCache } from './topic-cache.ts';
 
 export type OffsetSpec = number | 'earliest' | 'latest';
@@ -57,7 +58,7 @@ export interface PartitionFetchRequest {
 export interface PartitionFetchResult extends Partial<FetchResult> {
   readonly topic: string;
   readonly partition: number;
-  readonly error?: { code: string; message: string; [k: string]: unknown };
+  readonly error?: ErrorFields;
 }
 
 export interface FetchOptions {
@@ -117,9 +118,9 @@ export class FetchService {
             }
             return { topic: r.topic, ...(await this.read(view, r.partition, offset, shared)) };
           } catch (err) {
-            const e = err as { code?: string; message: string; details?: Record<string, unknown> };
-            if (!e.code) throw err;
-            return { topic: r.topic, partition: r.partition, error: { ...(e.details ?? {}), code: e.code, message: e.message } };
+            // Kafka answers fetch errors per partition; only a failure that is not ours aborts.
+            if (!(err instanceof SluiceError)) throw err;
+            return { topic: r.topic, partition: r.partition, error: errorFields(err) };
           }
         }),
       );
@@ -165,7 +166,7 @@ export class FetchService {
         continue;
       }
       const chunk = chunks[di++]!;
-      for (const batch of decodeRecordBatches(chunk, { baseOffset: entry.base })) {
+      for (const batch of decodeStored(entry, chunk)) {
         const logAppend = batch.timestampType === 'LogAppendTime';
         for (const r of batch.records) {
           if (r.offset < offset) continue;

@@ -10,11 +10,11 @@
  *    pointer are stamped in slot order, so the stamped part is always a prefix.
  * Not found → the high watermark with timestamp null (API.md).
  */
-import { decodeRecordBatches } from '../codec/record-batch.ts';
 import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
 import { partitionKey } from '../storage/keys.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
+import { decodeStored } from './stored-batches.ts';
 import type { TopicCache } from './topic-cache.ts';
 
 export type OffsetQuery = 'earliest' | 'latest' | { timestamp: number };
@@ -94,7 +94,7 @@ export class OffsetsService {
   private async firstInEntry(e: IndexEntry, minOffset: number, ts: number): Promise<OffsetAnswer | undefined> {
     if (e.hole || e.end <= minOffset || (e.maxTimestamp ?? -Infinity) < ts) return undefined;
     const [chunk] = await this.segments.read([{ object: e.object!, position: e.position!, length: e.length! }]);
-    for (const batch of decodeRecordBatches(chunk!, { baseOffset: e.base })) {
+    for (const batch of decodeStored(e, chunk!)) {
       for (const r of batch.records) {
         const recordTs = batch.timestampType === 'LogAppendTime' ? batch.maxTimestamp : r.timestamp;
         if (r.offset >= minOffset && recordTs >= ts) return { offset: r.offset, timestamp: recordTs };

@@ -1,3 +1,4 @@
+import { toHttpError } from '../../../lib/api/error-mapping.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RecordTooDeepError } from '../../../lib/errors.ts';
@@ -82,7 +83,7 @@ describe('json record values: at most MAX_JSON_DEPTH levels', () => {
     expect(caught).toBeInstanceOf(RecordTooDeepError);
     const err = caught as RecordTooDeepError;
     expect(err.code).toBe('INVALID_RECORD');
-    expect(err.status).toBe(400);
+    expect(toHttpError(err).status).toBe(400);
     expect(err.message).toMatch(/^records\[2\]\.value nests arrays and objects deeper than 1000 levels$/);
     expect(err.details).toEqual({ maxJsonDepth: MAX_JSON_DEPTH });
     expect(err.byteLength).toBe(Buffer.byteLength(JSON.stringify(value)));

@@ -1,0 +1,18 @@
+/**
+ * Decoding what storage returned for an index entry. The batches' CRC-32C and framing are
+ * checked by the codec; bytes that fail name the object they came from (CORRUPT_MESSAGE), so
+ * the answer and the server log point at the object to inspect.
+ */
+import { CorruptBatchError } from '../codec/errors.ts';
+import { decodeRecordBatches, type RecordBatch } from '../codec/record-batch.ts';
+import { CorruptStoredDataError } from '../errors.ts';
+import type { IndexEntry } from '../storage/index-store.ts';
+
+export function decodeStored(entry: IndexEntry, chunk: Uint8Array): RecordBatch[] {
+  try {
+    return decodeRecordBatches(chunk, { baseOffset: entry.base });
+  } catch (err) {
+    if (err instanceof CorruptBatchError) throw new CorruptStoredDataError(entry.object ?? '(unknown object)', err.reason, err);
+    throw err;
+  }
+}
