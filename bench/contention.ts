@@ -23,7 +23,6 @@
  */
 import { createApp } from '../lib/api/app.ts';
 import { createServices, type Services } from '../lib/services.ts';
-import { partitionKey } from '../lib/storage/keys.ts';
 import {
   type BenchStack,
   type LoopResult,
@@ -131,18 +130,18 @@ async function appRun(b: BenchStack, req: ReturnType<typeof inProcess>, producer
 
 async function sequencerRun(b: BenchStack, services: Services, producers: number, partitions: number, ms: number): Promise<Result> {
   const topicId = uniqueName('ct-seq');
-  const pks = Array.from({ length: partitions }, (_, p) => partitionKey(topicId, p));
+  const tps = Array.from({ length: partitions }, (_, partition) => ({ topicId, partition }));
   const acked = new Map<number, number[]>();
   const r = await runOne(b, producers, ms, async () => {
     const now = Date.now();
-    const reservations = await Promise.all(pks.map((pk) => services.index.reserve(pk, 1, now)));
-    await services.index.publish(
-      reservations.map((reservation) => ({ reservation, object: `bench/${topicId}`, position: 0, length: 100, recordCount: 1, budgetBytes: 140, minTimestamp: now, maxTimestamp: now })),
+    const reservations = await Promise.all(tps.map((tp) => services.index.reserve(tp, 1, now)));
+    await services.publisher.publish(
+      { entries: reservations.map((reservation) => ({ reservation, object: `bench/${topicId}`, position: 0, length: 100, recordCount: 1, budgetBytes: 140, minTimestamp: now, maxTimestamp: now })) },
       Date.now(),
     );
     return reservations.map((res, p) => ({ partition: p, offset: res.base }));
   }, acked);
-  const settled = await settledHighWatermarks(() => Promise.all(pks.map(async (pk) => (await services.partitions.view(pk)).highWatermark)));
+  const settled = await settledHighWatermarks(() => Promise.all(tps.map(async (tp) => (await services.partitions.view(tp)).highWatermark)));
   const label = partitions === 1 ? 'sequencer, 1 partition' : `sequencer, ${partitions}-partition commits`;
   return { ...r, label, ...verify(`${label} N=${producers}`, acked, settled) };
 }

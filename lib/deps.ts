@@ -28,7 +28,7 @@ export interface SluiceDeps {
   readonly backend: Backend;
   /** Bearer token required on /v1 routes when set (locally open by default). */
   readonly authToken?: string;
-  /** Tunables of the log; defaults in lib/services.ts (env: see docs/CONFIG in README). */
+  /** Tunables of the log; defaults in lib/config.ts, environment overrides in lib/env.ts. */
   readonly tuning?: Partial<LogTuning>;
 }
 

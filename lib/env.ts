@@ -29,7 +29,7 @@ export const SLUICE_ENV = {
   authToken: 'SLUICE_AUTH_TOKEN',
 } as const;
 
-/** Tunables of the log (defaults in lib/services.ts DEFAULT_TUNING). */
+/** Tunables of the log (defaults in lib/config.ts TUNING_DEFAULTS). */
 export const TUNING_ENV = {
   slotTimeoutMs: 'SLUICE_SLOT_TIMEOUT_MS',
   pollIntervalMs: 'SLUICE_POLL_INTERVAL_MS',

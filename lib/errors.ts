@@ -233,8 +233,57 @@ export class CorruptStoredDataError extends SluiceError {
   }
 }
 
+/** Our publish lost its slot to a hole filler (we were too slow): nothing of ours is visible. */
+export class SlotTakenError extends UnavailableError {
+  constructor(what: string, slot: number) {
+    super(`slot ${slot} of ${what} was declared abandoned before this write published; retry the request`);
+  }
+}
+
 export class UnknownServerError extends SluiceError {
   constructor(message = 'internal error', cause?: unknown) {
     super('UNKNOWN_SERVER_ERROR', message, { cause });
   }
 }
+
+// ---- races lost (storage raises, the rules retry; never answered as themselves) -------
+
+/**
+ * A conditional write lost a race: what it was conditional on changed. The caller re-reads
+ * and retries (lib/retry-on-conflict.ts); after its retries it answers a retriable error.
+ */
+export class ConcurrentChangeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class TopicChangedError extends ConcurrentChangeError {
+  constructor(readonly topic: string) {
+    super(`topic '${topic}' changed concurrently`);
+  }
+}
+
+export class GroupChangedError extends ConcurrentChangeError {
+  constructor(readonly group: string) {
+    super(`group '${group}' changed concurrently`);
+  }
+}
+
+export class ProducerRaceError extends ConcurrentChangeError {
+  constructor(readonly producerId: string) {
+    super(`producer '${producerId}' state changed concurrently`);
+  }
+}
+
+/**
+ * The publish transaction found the producer at a later sequence than the one checked: a
+ * concurrent copy of this request (a retry) committed first. Retrying answers its offsets.
+ */
+export class DuplicateSequenceError extends ConcurrentChangeError {
+  constructor(readonly producerId: string, readonly sequence: number) {
+    super(`producer '${producerId}' committed sequence ${sequence} concurrently`);
+  }
+}
+

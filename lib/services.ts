@@ -1,4 +1,5 @@
 /** Builds the log's services from injected deps: one place wires storage into the rules. */
+import { TUNING_DEFAULTS } from './config.ts';
 import type { LogTuning, SluiceDeps } from './deps.ts';
 import { CommitSignal } from './log/commit-signal.ts';
 import { FetchService } from './log/fetch.ts';
@@ -12,16 +13,10 @@ import { ProducerStore } from './storage/producer-store.ts';
 import { TopicCache } from './log/topic-cache.ts';
 import { TopicService, type PartitionBoundsReader } from './log/topics.ts';
 import { IndexStore } from './storage/index-store.ts';
-import { partitionKey } from './storage/keys.ts';
+import { PublishTransaction } from './storage/publish-transaction.ts';
 import { SegmentStore } from './storage/segment-store.ts';
 import { TopicStore } from './storage/topic-store.ts';
 
-export const DEFAULT_TUNING: LogTuning = {
-  slotTimeoutMs: 10_000,
-  pollIntervalMs: 250,
-  segmentCacheBytes: 64 * 1024 * 1024,
-  topicCacheTtlMs: 5_000,
-};
 
 export interface Services {
   readonly topics: TopicService;
@@ -32,6 +27,7 @@ export interface Services {
   readonly producers: ProducerService;
   readonly partitions: PartitionIndex;
   readonly index: IndexStore;
+  readonly publisher: PublishTransaction;
   readonly segments: SegmentStore;
 }
 
@@ -39,15 +35,15 @@ export interface Services {
 function boundsFrom(partitions: PartitionIndex): PartitionBoundsReader {
   return {
     async bounds(topic) {
-      const pks = Array.from({ length: topic.partitions }, (_, p) => partitionKey(topic.topicId, p));
-      const views = await partitions.views(pks);
+      const tps = Array.from({ length: topic.partitions }, (_, partition) => ({ topicId: topic.topicId, partition }));
+      const views = await partitions.views(tps);
       return views.map((view, partition) => ({ partition, logStartOffset: view.logStartOffset, highWatermark: view.highWatermark }));
     },
   };
 }
 
 export function createServices(deps: SluiceDeps): Services {
-  const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  const tuning: LogTuning = { ...TUNING_DEFAULTS, ...deps.tuning };
   const topicStore = new TopicStore(deps.clients, deps.names.tables.meta);
   const index = new IndexStore(deps.clients, deps.names.tables.log);
   const segments = new SegmentStore(deps.clients, deps.names.bucket, tuning.segmentCacheBytes);
@@ -59,24 +55,28 @@ export function createServices(deps: SluiceDeps): Services {
   const signal = new CommitSignal();
   const topics = new TopicService(topicStore, deps.clock, deps.ids, boundsFrom(partitions), topicCache);
   const offsets = new OffsetsService(topicCache, index, partitions, segments);
+  const groupStore = new GroupStore(deps.clients, deps.names.tables.meta);
+  const producerStore = new ProducerStore(deps.clients, deps.names.tables.meta);
+  const publisher = new PublishTransaction(deps.clients, deps.names.tables.log, producerStore, groupStore);
   const groups = new GroupService(
-    new GroupStore(deps.clients, deps.names.tables.meta),
+    groupStore,
     topicCache,
     partitions,
     offsets,
     deps.clock,
     deps.ids,
   );
-  const producers = new ProducerService(new ProducerStore(deps.clients, deps.names.tables.meta), deps.clock, deps.ids);
+  const producers = new ProducerService(producerStore, deps.clock, deps.ids);
   return {
     topics,
     groups,
     producers,
-    produce: new ProduceService(topicCache, index, segments, deps.clock, deps.ids, signal, producers, groups),
+    produce: new ProduceService(topicCache, index, publisher, segments, deps.clock, deps.ids, signal, producers, groups),
     fetch: new FetchService(topicCache, index, partitions, segments, deps.clock, signal, { pollIntervalMs: tuning.pollIntervalMs }),
     offsets,
     partitions,
     index,
+    publisher,
     segments,
   };
 }

@@ -42,11 +42,9 @@
  * different ones) plus a scan of one topic's owners. 100 members × 1000 partitions over 20
  * topics take a couple of milliseconds, also when nearly every partition has to move.
  */
+import type { NamedPartition } from '../model/group.ts';
 
-export interface TopicPartition {
-  readonly topic: string;
-  readonly partition: number;
-}
+export type { NamedPartition } from '../model/group.ts';
 
 export interface AssignorMember {
   readonly memberId: string;
@@ -58,14 +56,14 @@ export interface AssignorInput {
   /** Partition count of every topic that exists (subscribed topics that don't exist are ignored). */
   readonly partitionsPerTopic: Readonly<Record<string, number>>;
   /** The previous target assignment (memberId → partitions), for stickiness; members may be gone. */
-  readonly previous: Readonly<Record<string, readonly TopicPartition[]>>;
+  readonly previous: Readonly<Record<string, readonly NamedPartition[]>>;
 }
 
 /**
  * "topic:partition". Unambiguous: the partition is everything after the last ':' (Kafka topic
  * names cannot contain ':' anyway).
  */
-export function tpKey(tp: TopicPartition): string {
+export function tpKey(tp: NamedPartition): string {
   return `${tp.topic}:${tp.partition}`;
 }
 
@@ -76,7 +74,7 @@ function compareCodeUnits(a: string, b: string): number {
 }
 
 /** memberId → partitions, each list sorted by (topic, partition); every member present (possibly []). */
-export function assignUniformSticky(input: AssignorInput): Record<string, TopicPartition[]> {
+export function assignUniformSticky(input: AssignorInput): Record<string, NamedPartition[]> {
   // Members are referred to by their index in memberId order, so index order is tie order.
   const members = [...input.members].sort((a, b) => compareCodeUnits(a.memberId, b.memberId));
   for (let i = 1; i < members.length; i++) {
@@ -253,7 +251,7 @@ export function assignUniformSticky(input: AssignorInput): Record<string, TopicP
     repair(receiver);
   }
 
-  const lists: TopicPartition[][] = members.map(() => []);
+  const lists: NamedPartition[][] = members.map(() => []);
   for (let t = 0; t < T; t++) {
     const topic = topics[t]!;
     const topicOwners = owner[t]!;

@@ -16,34 +16,13 @@ import {
   InvalidRequestError,
   UnknownMemberIdError,
 } from '../errors.ts';
-import { assignUniformSticky, tpKey, type TopicPartition } from './assignor.ts';
+import type { GroupState, MemberState, NamedPartition } from '../model/group.ts';
+import { assignUniformSticky, tpKey } from './assignor.ts';
 
 export const SESSION_TIMEOUT = { min: 1_000, max: 1_800_000, default: 45_000 } as const;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 
-export interface MemberState {
-  readonly memberId: string;
-  readonly memberEpoch: number;
-  /** The epoch before the last bump: a heartbeat with it is accepted if its response was lost. */
-  readonly previousEpoch: number;
-  readonly topics: readonly string[];
-  readonly sessionTimeoutMs: number;
-  readonly lastHeartbeatAt: number;
-  /** What the service last told the member it may consume. */
-  readonly assigned: readonly TopicPartition[];
-  /** What the member last reported it still consumes. */
-  readonly owned: readonly TopicPartition[];
-}
-
-export interface GroupState {
-  readonly group: string;
-  readonly groupEpoch: number;
-  readonly targetEpoch: number;
-  readonly target: Readonly<Record<string, readonly TopicPartition[]>>;
-  /** Partition counts of the subscribed topics when the target was computed. */
-  readonly topicMetadata: Readonly<Record<string, number>>;
-  readonly members: Readonly<Record<string, MemberState>>;
-}
+export type { GroupState, MemberState } from '../model/group.ts';
 
 export interface HeartbeatRequest {
   readonly memberId: string | null;
@@ -93,21 +72,21 @@ export function subscribedTopics(state: GroupState, extra: readonly string[] = [
   return [...all].sort();
 }
 
-function flattenOwned(owned: HeartbeatRequest['ownedPartitions']): TopicPartition[] {
+function flattenOwned(owned: HeartbeatRequest['ownedPartitions']): NamedPartition[] {
   return sortTps((owned ?? []).flatMap((o) => o.partitions.map((partition) => ({ topic: o.topic, partition }))));
 }
 
-function sortTps(tps: readonly TopicPartition[]): TopicPartition[] {
+function sortTps(tps: readonly NamedPartition[]): NamedPartition[] {
   return [...tps].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
 }
 
-function sameTps(a: readonly TopicPartition[], b: readonly TopicPartition[]): boolean {
+function sameTps(a: readonly NamedPartition[], b: readonly NamedPartition[]): boolean {
   if (a.length !== b.length) return false;
   const keys = new Set(a.map(tpKey));
   return b.every((tp) => keys.has(tpKey(tp)));
 }
 
-function subset(a: readonly TopicPartition[], b: readonly TopicPartition[]): boolean {
+function subset(a: readonly NamedPartition[], b: readonly NamedPartition[]): boolean {
   const keys = new Set(b.map(tpKey));
   return a.every((tp) => keys.has(tpKey(tp)));
 }
@@ -263,7 +242,7 @@ function reconcile(state: GroupState, memberId: string, now: number): GroupState
   return { ...state, members: { ...state.members, [memberId]: next } };
 }
 
-export function groupByTopic(tps: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
+export function groupByTopic(tps: readonly NamedPartition[]): { topic: string; partitions: number[] }[] {
   const byTopic = new Map<string, number[]>();
   for (const tp of sortTps(tps)) {
     const list = byTopic.get(tp.topic);

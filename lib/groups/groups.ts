@@ -4,7 +4,6 @@
  * re-apply. Offsets: commit (fenced by member epoch and assignment, atomically with a check of
  * the group version), fetch with lag, reset, list, describe, delete.
  */
-import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Clock, IdGenerator } from '../deps.ts';
 import {
   FencedMemberEpochError,
@@ -20,8 +19,9 @@ import { LIMITS } from '../limits.ts';
 import type { OffsetsService } from '../log/offsets.ts';
 import type { PartitionIndex } from '../log/partition-index.ts';
 import type { TopicCache } from '../log/topic-cache.ts';
-import { GroupChangedError, type GroupStore, type VersionedGroup } from '../storage/group-store.ts';
-import { partitionKey } from '../storage/keys.ts';
+import type { GroupStore, VersionedGroup } from '../storage/group-store.ts';
+import type { GroupOffsetCommit } from '../storage/publish-transaction.ts';
+import { GroupChangedError } from '../errors.ts';
 import type { TopicRecord } from '../storage/topic-store.ts';
 import { tpKey } from './assignor.ts';
 import {
@@ -94,13 +94,12 @@ export class GroupService {
    * and returns its transaction items (a check of the group version it was validated at, then
    * the offset puts), to run in the same transaction as the records.
    */
-  async commitItems(input: OffsetCommitInput & { group: string }): Promise<TransactWriteItem[]> {
+  async commitItems(input: OffsetCommitInput & { group: string }): Promise<GroupOffsetCommit> {
     const group = input.group;
     validateOffsetCommit(group, input);
     const current = (await this.store.get(group)) ?? { state: emptyGroup(group), version: 0 };
-    const resolved = await this.validateCommit(current, input);
-    const now = this.clock.now();
-    return [this.store.versionCheck(group, current.version), ...resolved.map((o) => this.store.offsetPut(group, o, now))];
+    const offsets = await this.validateCommit(current, input);
+    return { group, groupVersion: current.version, offsets };
   }
 
   /** The read-free part of `commitItems`, for a produce to run before it reads anything. */
@@ -116,7 +115,7 @@ export class GroupService {
       // A topic deleted (or deleted and re-created) since the commit: its offsets do not leak.
       const topic = await this.topics.get(c.topic).catch(() => undefined);
       if (!topic || topic.topicId !== c.topicId || c.partition >= topic.partitions) continue;
-      const view = await this.partitions.view(partitionKey(topic.topicId, c.partition));
+      const view = await this.partitions.view({ topicId: topic.topicId, partition: c.partition });
       rows.push({
         topic: c.topic,
         partition: c.partition,
@@ -267,7 +266,7 @@ export class GroupService {
   }
 
   private async resolveReset(topic: TopicRecord, partition: number, to: ResetTarget): Promise<number> {
-    const view = await this.partitions.view(partitionKey(topic.topicId, partition));
+    const view = await this.partitions.view({ topicId: topic.topicId, partition });
     if (to === 'earliest') return view.logStartOffset;
     if (to === 'latest') return view.highWatermark;
     if ('offset' in to) return Math.min(Math.max(to.offset, view.logStartOffset), view.highWatermark);

@@ -4,6 +4,7 @@
  * long poll costs a bounded number of DynamoDB reads per second (1000 / pollIntervalMs).
  */
 import { EventEmitter } from 'node:events';
+import { tpId, type TopicPartition } from '../model/topic.ts';
 
 export class CommitSignal {
   private readonly emitter = new EventEmitter();
@@ -12,12 +13,13 @@ export class CommitSignal {
     this.emitter.setMaxListeners(0);
   }
 
-  notify(pk: string): void {
-    this.emitter.emit(pk);
+  notify(tp: TopicPartition): void {
+    this.emitter.emit(tpId(tp));
   }
 
-  /** Resolves on a commit to any of `pks`, after `timeoutMs`, or when `signal` aborts. */
-  wait(pks: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /** Resolves on a commit to any of `tps`, after `timeoutMs`, or when `signal` aborts. */
+  wait(tps: readonly TopicPartition[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const pks = tps.map(tpId);
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -7,12 +7,13 @@
  * log start offset or above the high watermark answers OFFSET_OUT_OF_RANGE with both bounds; the
  * first record is returned even if it alone exceeds maxBytes, so a consumer always progresses.
  */
+import { PAGE_SIZES, TUNING_DEFAULTS } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import { OffsetOutOfRangeError, SluiceError } from '../errors.ts';
 import { errorFields, type ErrorFields } from '../wire/error-body.ts';
 import { LIMITS } from '../limits.ts';
 import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
-import { partitionKey } from '../storage/keys.ts';
+import type { TopicPartition } from '../model/topic.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { CommitSignal } from './commit-signal.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
@@ -66,7 +67,7 @@ export interface FetchOptions {
   readonly pollIntervalMs: number;
 }
 
-export const DEFAULT_FETCH_OPTIONS: FetchOptions = { pollIntervalMs: 250 };
+export const DEFAULT_FETCH_OPTIONS: FetchOptions = { pollIntervalMs: TUNING_DEFAULTS.pollIntervalMs };
 
 
 export class FetchService {
@@ -82,16 +83,16 @@ export class FetchService {
 
   async fetch(topicName: string, partition: number, input: FetchInput): Promise<FetchResult> {
     const topic = await this.topics.withPartition(topicName, partition);
-    const pk = partitionKey(topic.topicId, partition);
+    const tp: TopicPartition = { topicId: topic.topicId, partition };
     const deadline = this.clock.now() + Math.min(input.waitMs, LIMITS.maxWaitMs);
     let offset: number | undefined;
     for (;;) {
-      const view = await this.partitions.view(pk);
+      const view = await this.partitions.view(tp);
       offset ??= resolveOffset(input.offset, view);
       const result = await this.read(view, partition, offset, input);
       const remaining = deadline - this.clock.now();
       if (result.records.length > 0 || remaining <= 0 || offset < view.highWatermark) return result;
-      await this.signal.wait([pk], Math.min(remaining, this.opts.pollIntervalMs));
+      await this.signal.wait([tp], Math.min(remaining, this.opts.pollIntervalMs));
     }
   }
 
@@ -110,7 +111,7 @@ export class FetchService {
         requests.map(async (r, i): Promise<PartitionFetchResult> => {
           try {
             const topic = await this.topics.withPartition(r.topic, r.partition);
-            const view = await this.partitions.view(partitionKey(topic.topicId, r.partition));
+            const view = await this.partitions.view({ topicId: topic.topicId, partition: r.partition });
             let offset = resolved.get(i);
             if (offset === undefined) {
               offset = resolveOffset(r.offset, view);
@@ -126,16 +127,16 @@ export class FetchService {
       );
       const remaining = deadline - this.clock.now();
       if (remaining <= 0 || results.some((r) => (r.records?.length ?? 0) > 0)) return results;
-      const pks = await Promise.all(
-        requests.map(async (r) => {
+      const tps = await Promise.all(
+        requests.map(async (r): Promise<TopicPartition | undefined> => {
           try {
-            return partitionKey((await this.topics.get(r.topic)).topicId, r.partition);
+            return { topicId: (await this.topics.get(r.topic)).topicId, partition: r.partition };
           } catch {
             return undefined;
           }
         }),
       );
-      await this.signal.wait(pks.filter((p): p is string => p !== undefined), Math.min(remaining, this.opts.pollIntervalMs));
+      await this.signal.wait(tps.filter((p): p is TopicPartition => p !== undefined), Math.min(remaining, this.opts.pollIntervalMs));
     }
   }
 
@@ -212,11 +213,11 @@ export class FetchService {
     if (view.windowStartOffset <= offset && view.window.length > 0) {
       return take(view.window.slice(lowerBoundEntry(view.window, offset)));
     }
-    let from = (await this.index.slotAtOrBefore(view.pk, offset)) ?? 0;
+    let from = (await this.index.slotAtOrBefore(view.tp, offset)) ?? 0;
     const collected: IndexEntry[] = [];
     while (from < view.stableSlots) {
-      const to = Math.min(view.stableSlots, from + 200);
-      const page = await this.index.entries(view.pk, from, to);
+      const to = Math.min(view.stableSlots, from + PAGE_SIZES.fetchWalk);
+      const page = await this.index.entries(view.tp, from, to, PAGE_SIZES.fetchWalk);
       collected.push(...page);
       const picked = take(collected);
       const last = picked[picked.length - 1];

@@ -11,9 +11,9 @@
  * Not found → the high watermark with timestamp null (API.md).
  */
 import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
-import { partitionKey } from '../storage/keys.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
+import { PAGE_SIZES } from '../config.ts';
 import { decodeStored } from './stored-batches.ts';
 import type { TopicCache } from './topic-cache.ts';
 
@@ -24,7 +24,7 @@ export interface OffsetAnswer {
   readonly timestamp: number | null;
 }
 
-const PAGE = 200;
+const PAGE = PAGE_SIZES.offsetsWalk;
 
 export class OffsetsService {
   constructor(
@@ -36,8 +36,7 @@ export class OffsetsService {
 
   async lookup(topicName: string, partition: number, at: OffsetQuery): Promise<OffsetAnswer> {
     const topic = await this.topics.withPartition(topicName, partition);
-    const pk = partitionKey(topic.topicId, partition);
-    const view = await this.partitions.view(pk);
+    const view = await this.partitions.view({ topicId: topic.topicId, partition });
     if (at === 'latest') return { offset: view.highWatermark, timestamp: null };
     if (at === 'earliest') {
       const first = await this.firstRecordFrom(view, await this.slotAt(view, view.logStartOffset), view.logStartOffset, -Infinity);
@@ -59,30 +58,30 @@ export class OffsetsService {
     let runMax = view.hint.runningMaxTs;
     let found: number | undefined;
     while (stamped < view.stableSlots) {
-      const page = await this.index.entries(view.pk, stamped, Math.min(view.stableSlots, stamped + PAGE));
+      const page = await this.index.entries(view.tp, stamped, Math.min(view.stableSlots, stamped + PAGE), PAGE);
       for (const e of page) {
         if (!e.hole && e.maxTimestamp !== undefined) {
           runMax = Math.max(runMax, e.maxTimestamp);
-          await this.index.stamp(view.pk, e.slot, runMax);
+          await this.index.stamp(view.tp, e.slot, runMax);
           if (found === undefined && runMax >= ts && view.hint.runningMaxTs < ts) found = e.slot;
         }
         stamped = e.slot + 1;
       }
       if (page.length === 0) break;
-      await this.index.advanceStamp(view.pk, stamped, runMax);
+      await this.index.advanceStamp(view.tp, stamped, runMax);
     }
-    if (view.hint.runningMaxTs >= ts) return this.index.firstSlotWithMaxTsAtLeast(view.pk, ts);
+    if (view.hint.runningMaxTs >= ts) return this.index.firstSlotWithMaxTsAtLeast(view.tp, ts);
     return found;
   }
 
   private async slotAt(view: StableView, offset: number): Promise<number> {
-    return (await this.index.slotAtOrBefore(view.pk, offset)) ?? 0;
+    return (await this.index.slotAtOrBefore(view.tp, offset)) ?? 0;
   }
 
   /** The first record at or after `fromSlot` with offset >= minOffset and timestamp >= ts. */
   private async firstRecordFrom(view: StableView, fromSlot: number, minOffset: number, ts: number): Promise<OffsetAnswer | undefined> {
     for (let slot = fromSlot; slot < view.stableSlots; slot += PAGE) {
-      const page = await this.index.entries(view.pk, slot, Math.min(view.stableSlots, slot + PAGE));
+      const page = await this.index.entries(view.tp, slot, Math.min(view.stableSlots, slot + PAGE), PAGE);
       for (const e of page) {
         const hit = await this.firstInEntry(e, minOffset, ts);
         if (hit) return hit;

@@ -16,7 +16,9 @@
  *  - The hint item (shared by all processes) only moves forward, to a prefix this process
  *    verified; a hint is judged before it is trusted, and a wrong one is repaired.
  */
+import { PAGE_SIZES, PREFIX_CACHE_DEFAULTS, TUNING_DEFAULTS } from '../config.ts';
 import type { Clock } from '../deps.ts';
+import { tpId, type TopicPartition } from '../model/topic.ts';
 import type { HeadState, HintState, IndexEntry, IndexStore, PartitionState } from '../storage/index-store.ts';
 import {
   HINT_VERSION,
@@ -44,16 +46,14 @@ export interface PartitionIndexOptions {
 }
 
 export const DEFAULT_PARTITION_INDEX_OPTIONS: PartitionIndexOptions = {
-  slotTimeoutMs: 10_000,
-  hintIntervalMs: 1_000,
-  cachedEntries: 4_096,
-  pageSize: 1_000,
-  maxPagesPerView: 32,
+  slotTimeoutMs: TUNING_DEFAULTS.slotTimeoutMs,
+  pageSize: PAGE_SIZES.prefixWalk,
+  ...PREFIX_CACHE_DEFAULTS,
 };
 
 /** What a reader may see of one partition right now. */
 export interface StableView {
-  readonly pk: string;
+  readonly tp: TopicPartition;
   readonly head: HeadState;
   /** The hint as readers may use it (a distrusted hint is replaced by the verified prefix). */
   readonly hint: HintState;
@@ -93,13 +93,14 @@ export class PartitionIndex {
     private readonly opts: PartitionIndexOptions = DEFAULT_PARTITION_INDEX_OPTIONS,
   ) {}
 
-  async view(pk: string): Promise<StableView> {
+  async view(tp: TopicPartition): Promise<StableView> {
     const mine = ++this.tickets;
+    const id = tpId(tp);
     for (;;) {
-      const flight = this.flights.get(pk);
+      const flight = this.flights.get(id);
       // Started after this request did: everything published before us is in what it reads.
       if (flight && flight.ticket > mine) return flight.promise;
-      if (!flight) return this.startFlight(pk).promise;
+      if (!flight) return this.startFlight(tp).promise;
       // Started before us: it may have read the partition before our producer's ack. Let it
       // finish (its snapshot is ours to build on), then join or start the next one.
       await flight.promise.catch(() => undefined);
@@ -110,35 +111,31 @@ export class PartitionIndex {
    * Views of many partitions (describe, lag): heads and hints in batches, then a walk only for
    * partitions whose known prefix or trusted hint does not already reach their last slot.
    */
-  async views(pks: readonly string[], concurrency = 16): Promise<StableView[]> {
-    const states = await this.index.readStates(pks);
-    const out = new Array<StableView>(pks.length);
+  async views(tps: readonly TopicPartition[], concurrency = 16): Promise<StableView[]> {
+    const states = await this.index.readStates(tps);
+    const out = new Array<StableView>(tps.length);
     const walk: number[] = [];
-    pks.forEach((pk, i) => {
-      const settled = this.settledView(pk, states.get(pk)!);
+    tps.forEach((tp, i) => {
+      const settled = this.settledView(tp, states[i]!);
       if (settled) out[i] = settled;
       else walk.push(i);
     });
     let next = 0;
     const worker = async (): Promise<void> => {
-      for (let w = next++; w < walk.length; w = next++) out[walk[w]!] = await this.view(pks[walk[w]!]!);
+      for (let w = next++; w < walk.length; w = next++) out[walk[w]!] = await this.view(tps[walk[w]!]!);
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, walk.length) }, worker));
     return out;
   }
 
-  /** Drops what this process knows of a partition (a topic was deleted). */
-  forget(pk: string): void {
-    this.known.delete(pk);
-  }
-
-  private startFlight(pk: string): Flight {
+  private startFlight(tp: TopicPartition): Flight {
+    const id = tpId(tp);
     const ticket = ++this.tickets;
-    const promise = this.refresh(pk).finally(() => {
-      if (this.flights.get(pk)?.ticket === ticket) this.flights.delete(pk);
+    const promise = this.refresh(tp).finally(() => {
+      if (this.flights.get(id)?.ticket === ticket) this.flights.delete(id);
     });
     const flight = { ticket, promise };
-    this.flights.set(pk, flight);
+    this.flights.set(id, flight);
     return flight;
   }
 
@@ -147,39 +144,39 @@ export class PartitionIndex {
    * every reserved slot is published per this process's snapshot, or per a hint whose claim
    * matches the head exactly (as many stable slots as reserved, ending at the head's next).
    */
-  private settledView(pk: string, state: PartitionState): StableView | undefined {
+  private settledView(tp: TopicPartition, state: PartitionState): StableView | undefined {
     const head = state.head;
     const hint = usableHint(state.hint);
-    const known = this.known.get(pk);
-    if (known && stableSlots(known.snapshot) >= head.slots) return this.toView(pk, head, hint, known.snapshot);
-    if (head.slots === 0) return this.toView(pk, head, hint, emptySnapshot());
+    const known = this.known.get(tpId(tp));
+    if (known && stableSlots(known.snapshot) >= head.slots) return this.toView(tp, head, hint, known.snapshot);
+    if (head.slots === 0) return this.toView(tp, head, hint, emptySnapshot());
     if (hint.version >= HINT_VERSION && hint.stable === head.slots && hint.highWatermark === head.next) {
-      return this.toView(pk, head, hint, emptySnapshot(hint.stable, hint.highWatermark));
+      return this.toView(tp, head, hint, emptySnapshot(hint.stable, hint.highWatermark));
     }
     return undefined;
   }
 
   /** One refresh: read head and hint, pick a trusted starting point, walk, keep the hint up. */
-  private async refresh(pk: string): Promise<StableView> {
-    const { head, hint } = await this.index.readState(pk);
-    const known = this.known.get(pk)?.snapshot;
+  private async refresh(tp: TopicPartition): Promise<StableView> {
+    const { head, hint } = await this.index.readState(tp);
+    const known = this.known.get(tpId(tp))?.snapshot;
     // A hint of an older writer is never believed (and is repaired once a prefix is verified).
     const legacy = isLegacy(hint);
     if (!legacy && hint.stable > (known ? stableSlots(known) : 0)) {
       // The hint is ahead of us. Start there only if it holds up: its anchor (slot stable-1) is
       // read as the first entry of the first page, so the check costs no extra request.
       const from = hint.stable - 1;
-      const entries = await this.index.entries(pk, from, head.slots, this.opts.pageSize);
+      const entries = await this.index.entries(tp, from, head.slots, this.opts.pageSize);
       const anchor = entries[0]?.slot === from ? entries[0] : undefined;
       if (judgeHint(hint, head, anchor) === 'trusted') {
         const page = { entries: entries.slice(1), full: entries.length === this.opts.pageSize };
-        const snapshot = await this.walk(pk, head, emptySnapshot(hint.stable, hint.highWatermark), page);
-        return this.finish(pk, head, hint, snapshot, false);
+        const snapshot = await this.walk(tp, head, emptySnapshot(hint.stable, hint.highWatermark), page);
+        return this.finish(tp, head, hint, snapshot, false);
       }
-      return this.finish(pk, head, distrusted(hint), await this.walk(pk, head, known ?? emptySnapshot()), true, hint);
+      return this.finish(tp, head, distrusted(hint), await this.walk(tp, head, known ?? emptySnapshot()), true, hint);
     }
     const usable = legacy ? distrusted(hint) : hint;
-    return this.finish(pk, head, usable, await this.walk(pk, head, known ?? emptySnapshot()), legacy, hint);
+    return this.finish(tp, head, usable, await this.walk(tp, head, known ?? emptySnapshot()), legacy, hint);
   }
 
   /**
@@ -187,7 +184,7 @@ export class PartitionIndex {
    * when given, is an already-read page of the entries right after `start`.
    */
   private async walk(
-    pk: string,
+    tp: TopicPartition,
     head: HeadState,
     start: PrefixSnapshot,
     firstPage?: { entries: readonly IndexEntry[]; full: boolean },
@@ -198,7 +195,7 @@ export class PartitionIndex {
       const from = stableSlots(snapshot);
       if (from >= head.slots) break;
       if (page === undefined) {
-        const entries = await this.index.entries(pk, from, head.slots, this.opts.pageSize);
+        const entries = await this.index.entries(tp, from, head.slots, this.opts.pageSize);
         page = { entries, full: entries.length === this.opts.pageSize };
       }
       const now = this.clock.now();
@@ -215,7 +212,7 @@ export class PartitionIndex {
         continue;
       }
       // An abandoned slot: exactly one of a late writer and this filler wins the slot.
-      if (await this.index.fillHole(pk, s.slot, s.base, s.end, now)) {
+      if (await this.index.fillHole(tp, s.slot, s.base, s.end, now)) {
         snapshot = append(snapshot, [holeEntry(s, now)], this.opts.cachedEntries);
         // The rest of the page is still valid: published entries are immutable.
         page = { entries: page.entries.filter((e) => e.slot > s.slot), full: page.full };
@@ -228,14 +225,15 @@ export class PartitionIndex {
 
   /** Publishes the new snapshot to this process and, now and then, to the shared hint. */
   private async finish(
-    pk: string,
+    tp: TopicPartition,
     head: HeadState,
     hint: HintState,
     snapshot: PrefixSnapshot,
     repair: boolean,
     stored: HintState = hint,
   ): Promise<StableView> {
-    const previous = this.known.get(pk);
+    const id = tpId(tp);
+    const previous = this.known.get(id);
     // Never replace a longer prefix with a shorter one (P2: the high watermark never decreases).
     const best = previous && stableSlots(previous.snapshot) > stableSlots(snapshot) ? previous.snapshot : snapshot;
     const stable = stableSlots(best);
@@ -244,21 +242,21 @@ export class PartitionIndex {
     let hintWrittenAt = previous?.hintWrittenAt ?? 0;
     let hintStable = previous?.hintStable ?? 0;
     if (repair && stable > 0) {
-      await this.index.repairHint(pk, stored, stable, hwm, HINT_VERSION);
+      await this.index.repairHint(tp, stored, stable, hwm, HINT_VERSION);
       hintWrittenAt = now;
       hintStable = stable;
     } else if (stable > Math.max(hint.stable, hintStable) && now - hintWrittenAt >= this.opts.hintIntervalMs) {
-      await this.index.advanceHint(pk, stable, hwm, HINT_VERSION);
+      await this.index.advanceHint(tp, stable, hwm, HINT_VERSION);
       hintWrittenAt = now;
       hintStable = stable;
     }
-    this.known.set(pk, { snapshot: best, hintWrittenAt, hintStable });
-    return this.toView(pk, head, hint, best);
+    this.known.set(id, { snapshot: best, hintWrittenAt, hintStable });
+    return this.toView(tp, head, hint, best);
   }
 
-  private toView(pk: string, head: HeadState, hint: HintState, snapshot: PrefixSnapshot): StableView {
+  private toView(tp: TopicPartition, head: HeadState, hint: HintState, snapshot: PrefixSnapshot): StableView {
     return {
-      pk,
+      tp,
       head,
       hint,
       logStartOffset: hint.logStartOffset,

@@ -27,12 +27,11 @@ import {
 } from '../errors.ts';
 import { validateId } from '../id-rules.ts';
 import { LIMITS } from '../limits.ts';
-import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { UnavailableError } from '../errors.ts';
-import { PublishConditionError, type IndexStore, type PublishItem, type Reservation } from '../storage/index-store.ts';
-import type { RecentRequest } from '../storage/producer-store.ts';
+import { ConcurrentChangeError, UnavailableError } from '../errors.ts';
+import type { IndexStore, PublishItem, Reservation } from '../storage/index-store.ts';
+import type { GroupOffsetCommit, PublishIntent, PublishTransaction } from '../storage/publish-transaction.ts';
+import type { RecentRequest } from '../model/producer.ts';
 import type { ProducerRef, ProducerService } from './producers.ts';
-import { partitionKey, segmentObjectKey } from '../storage/keys.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { TopicRecord } from '../storage/topic-store.ts';
 import type { CommitSignal } from './commit-signal.ts';
@@ -64,11 +63,11 @@ export interface ProduceInput {
   readonly commitOffsets?: CommitOffsetsInput | undefined;
 }
 
-/** Validates a group offset commit and returns its transaction items (fencing check first). */
+/** Validates a group offset commit and returns it as a publish intent (fencing check first). */
 export interface OffsetCommitPreparer {
   /** The checks that need no read (ids, topic names, counts); throws the API's error. */
   validateCommitItems(input: CommitOffsetsInput): void;
-  commitItems(input: CommitOffsetsInput): Promise<TransactWriteItem[]>;
+  commitItems(input: CommitOffsetsInput): Promise<GroupOffsetCommit>;
 }
 
 export interface ProducedOffset {
@@ -101,6 +100,7 @@ export class ProduceService {
   constructor(
     private readonly topics: TopicCache,
     private readonly index: IndexStore,
+    private readonly publisher: PublishTransaction,
     private readonly segments: SegmentStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
@@ -130,7 +130,7 @@ export class ProduceService {
       return offsetsInRequestOrder(replay.records, (p) => sequenceCheck.original.bases[String(p)]!);
     }
     const { records: prepared, sticky } = this.prepare(topic, input, now);
-    const commitItems = input.commitOffsets ? await this.requireOffsetCommits().commitItems(input.commitOffsets) : [];
+    const commit = input.commitOffsets ? await this.requireOffsetCommits().commitItems(input.commitOffsets) : undefined;
 
     // Group by partition, keeping request order inside each partition.
     const byPartition = new Map<number, number[]>();
@@ -170,7 +170,7 @@ export class ProduceService {
 
     const segment = encodeSegment(chunks);
     const segmentId = this.ids.newId();
-    const object = segmentObjectKey(segmentId, now);
+    const object = this.segments.objectKeyFor(segmentId, now);
     await this.segments.put(object, segment.bytes);
 
     const reservations = await this.reserveAll(partitions, chunks.map((c) => c.recordCount), topic, now);
@@ -187,23 +187,23 @@ export class ProduceService {
         maxTimestamp: loc.maxTimestamp,
       };
     });
-    const extra: TransactWriteItem[] = [...commitItems];
+    const intent: PublishIntent = { entries: items, commit, token: segmentId };
     if (sequenceCheck?.kind === 'accept') {
       const accepted: RecentRequest = {
         sequence: input.producer!.sequence,
         sticky,
         bases: Object.fromEntries(partitions.map((p, i) => [String(p), reservations[i]!.base])),
       };
-      const producers = this.requireProducers();
-      extra.push(producers.acceptItem(sequenceCheck.prev, accepted));
+      Object.assign(intent, { producer: this.requireProducers().advance(sequenceCheck.prev, accepted) });
     }
     try {
-      await this.index.publish(items, this.clock.now(), extra, segmentId);
+      await this.publisher.publish(intent, this.clock.now());
     } catch (err) {
       await this.fillHoles(reservations);
-      if (err instanceof PublishConditionError) {
+      if (err instanceof ConcurrentChangeError) {
         // The producer's sequence or the group moved between our check and the publish (a
-        // concurrent retry, a new epoch, a rebalance). Nothing was written; the retry sees why.
+        // concurrent retry, a rebalance). Nothing was written; the retry sees why (a duplicate
+        // answers its original offsets, a moved group its fencing error).
         throw new UnavailableError('the producer or group state changed during the request; retry it', err);
       }
       throw err;
@@ -214,7 +214,7 @@ export class ProduceService {
         { object, position: item.position, length: item.length },
         segment.bytes.subarray(item.position, item.position + item.length),
       );
-      this.signal.notify(item.reservation.pk);
+      this.signal.notify(item.reservation.tp);
     }
 
     const bases = new Map(partitions.map((p, i) => [p, reservations[i]!.base]));
@@ -298,7 +298,7 @@ export class ProduceService {
     now: number,
   ): Promise<Reservation[]> {
     const settled = await Promise.allSettled(
-      partitions.map((p, i) => this.index.reserve(partitionKey(topic.topicId, p), counts[i]!, now)),
+      partitions.map((p, i) => this.index.reserve({ topicId: topic.topicId, partition: p }, counts[i]!, now)),
     );
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) {
@@ -311,7 +311,7 @@ export class ProduceService {
   /** Best effort: a slot we cannot fill here is filled by readers after the slot timeout. */
   private async fillHoles(reservations: readonly Reservation[]): Promise<void> {
     const now = this.clock.now();
-    await Promise.allSettled(reservations.map((r) => this.index.fillHole(r.pk, r.slot, r.base, r.end, now)));
+    await Promise.allSettled(reservations.map((r) => this.index.fillHole(r.tp, r.slot, r.base, r.end, now)));
   }
 }
 

@@ -17,13 +17,10 @@ import {
   UnknownProducerIdError,
 } from '../errors.ts';
 import { validateId } from '../id-rules.ts';
-import {
-  ProducerRaceError,
-  RECENT_REQUESTS,
-  type ProducerState,
-  type ProducerStore,
-  type RecentRequest,
-} from '../storage/producer-store.ts';
+import { ProducerRaceError } from '../errors.ts';
+import { RECENT_REQUESTS, type ProducerState, type RecentRequest } from '../model/producer.ts';
+import type { ProducerStore } from '../storage/producer-store.ts';
+import type { ProducerAdvance } from '../storage/publish-transaction.ts';
 
 /** Kafka's transactional.id.expiration.ms default. */
 export const PRODUCER_EXPIRATION_MS = 7 * 24 * 3600 * 1000;
@@ -103,9 +100,9 @@ export class ProducerService {
     };
   }
 
-  /** The conditional producer-state update for the publish transaction. */
-  acceptItem(prev: ProducerState, request: RecentRequest) {
-    return this.store.acceptUpdate(prev, this.next(prev, request), this.ttl());
+  /** The producer-state advance the publish transaction makes (conditional on `prev`). */
+  advance(prev: ProducerState, request: RecentRequest): ProducerAdvance {
+    return { prev, next: this.next(prev, request), ttlSeconds: this.ttl() };
   }
 
   ttl(now = this.clock.now()): number {

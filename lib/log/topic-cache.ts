@@ -3,12 +3,11 @@
  * warm produce costs no metadata read. Writes through this process invalidate at once; other
  * instances see a change within `ttlMs` (documented in docs/API.md).
  */
+import { TUNING_DEFAULTS } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import { UnknownTopicOrPartitionError } from '../errors.ts';
 import type { TopicRecord, TopicStore } from '../storage/topic-store.ts';
 import { requireExistingTopicName } from './topic-rules.ts';
-
-export const DEFAULT_TOPIC_CACHE_TTL_MS = 5_000;
 
 export class TopicCache {
   private readonly entries = new Map<string, { topic: TopicRecord; fetchedAt: number }>();
@@ -16,7 +15,7 @@ export class TopicCache {
   constructor(
     private readonly store: TopicStore,
     private readonly clock: Clock,
-    private readonly ttlMs = DEFAULT_TOPIC_CACHE_TTL_MS,
+    private readonly ttlMs = TUNING_DEFAULTS.topicCacheTtlMs,
   ) {}
 
   async get(name: string, opts: { fresh?: boolean } = {}): Promise<TopicRecord> {

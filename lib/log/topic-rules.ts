@@ -13,6 +13,13 @@
  * come) say INVALID_TOPIC_EXCEPTION.
  */
 import {
+  CLEANUP_POLICIES,
+  COMPRESSION_TYPES,
+  TIMESTAMP_TYPES,
+  type TopicConfig,
+  type TopicConfigKey,
+} from '../model/topic.ts';
+import {
   InvalidConfigError,
   InvalidPartitionsError,
   InvalidTopicError,
@@ -57,10 +64,6 @@ export function requireExistingTopicName(name: string): string {
   throw new UnknownTopicOrPartitionError(`topic '${shown}' does not exist`, { topic: shown });
 }
 
-/** The name two colliding topics share: '.' mapped to '_' (Kafka `Topic.unifyCollisionChars`). */
-export function collisionName(name: string): string {
-  return name.replaceAll('.', '_');
-}
 
 export function validatePartitionCount(partitions: unknown): number {
   if (typeof partitions !== 'number' || !Number.isInteger(partitions)) {
@@ -87,23 +90,9 @@ export function validatePartitionGrowth(current: number, requested: unknown): nu
 
 // ---- configs -------------------------------------------------------------------------
 
-export const CLEANUP_POLICIES = ['delete', 'compact', 'compact,delete'] as const;
-export const TIMESTAMP_TYPES = ['CreateTime', 'LogAppendTime'] as const;
-export const COMPRESSION_TYPES = ['producer', 'none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export { CLEANUP_POLICIES, COMPRESSION_TYPES, TIMESTAMP_TYPES, collisionName, type TopicConfig, type TopicConfigKey } from '../model/topic.ts';
 
-export interface TopicConfig {
-  'retention.ms': number;
-  'retention.bytes': number;
-  'cleanup.policy': (typeof CLEANUP_POLICIES)[number];
-  'delete.retention.ms': number;
-  'max.message.bytes': number;
-  'message.timestamp.type': (typeof TIMESTAMP_TYPES)[number];
-  'compression.type': (typeof COMPRESSION_TYPES)[number];
-  'min.compaction.lag.ms': number;
-  'max.compaction.lag.ms': number;
-}
 
-export type TopicConfigKey = keyof TopicConfig;
 
 /**
  * Kafka's defaults (LogConfig.java), except `max.message.bytes`: API.md fixes it at 1 MiB

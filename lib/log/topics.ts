@@ -4,7 +4,8 @@
  */
 import type { Clock, IdGenerator } from '../deps.ts';
 import { UnknownTopicOrPartitionError, UnavailableError } from '../errors.ts';
-import { TopicChangedError, type TopicRecord, type TopicStore } from '../storage/topic-store.ts';
+import type { TopicRecord, TopicStore } from '../storage/topic-store.ts';
+import { TopicChangedError } from '../errors.ts';
 import {
   applyConfigChanges,
   effectiveConfig,

@@ -13,9 +13,10 @@ import {
   TransactWriteItemsCommand,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import type { GroupState } from '../groups/group-state.ts';
+import type { GroupState } from '../model/group.ts';
 import { N, S, isConditionFailure, keyAttributes, num, optStr, str } from './attributes.ts';
 import { queryAll } from './query.ts';
+import { GroupChangedError } from '../errors.ts';
 import type { AwsClients } from './clients.ts';
 import { GROUP_OFFSET_SK_PREFIX, ITEM_KIND, groupKey, groupOffsetKey, parseGroupOffsetSk } from './keys.ts';
 import { withRetries } from './retry.ts';
@@ -35,13 +36,6 @@ export interface CommittedOffset {
   readonly offset: number;
   readonly metadata: string;
   readonly committedAt: number;
-}
-
-/** The group changed since it was read: re-read, re-validate, retry. */
-export class GroupChangedError extends Error {
-  constructor(readonly group: string) {
-    super(`group '${group}' changed concurrently`);
-  }
 }
 
 export class GroupStore {

@@ -1,7 +1,7 @@
 /**
  * The offset index in the `log` table: the conflict-free slot sequencer of DESIGN.md §2.5.
  *
- * Items of one partition (pk = partitionKey(topicId, partition), layouts in keys.ts):
+ * Items of one partition (callers name it by TopicPartition; the pk layout is keys.ts's):
  *   head  (sk -1)  slots N, next N, at N        reserve target: ADD slots 1, next n; SET at
  *   hint  (sk -2)  stable N, hwm N, v N, lso N, stamped N, runMax N
  *                  lazily advanced summary of the stable prefix; `v` marks hints written by
@@ -21,17 +21,15 @@ import {
   BatchGetItemCommand,
   PutItemCommand,
   QueryCommand,
-  TransactWriteItemsCommand,
   UpdateItemCommand,
-  type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import { UnavailableError } from '../errors.ts';
+import { SlotTakenError, UnavailableError } from '../errors.ts';
 import { N, S, isConditionFailure, num, optNum, optStr, str, type Item } from './attributes.ts';
 import type { AwsClients } from './clients.ts';
-import { HEAD_SLOT, HINT_SLOT } from './keys.ts';
+import type { TopicPartition } from '../model/topic.ts';
+import { HEAD_SLOT, HINT_SLOT, partitionKey } from './keys.ts';
 import { queryAll } from './query.ts';
 import { withRetries } from './retry.ts';
-import { isTransactionConditionFailure } from './topic-store.ts';
 import { LOG_TABLE } from './tables.ts';
 
 /** One published slot: data (a byte range of a segment object) or a hole. */
@@ -55,7 +53,7 @@ export interface IndexEntry {
 }
 
 export interface Reservation {
-  readonly pk: string;
+  readonly tp: TopicPartition;
   readonly slot: number;
   readonly base: number;
   readonly end: number;
@@ -96,13 +94,6 @@ export interface PublishItem {
   readonly budgetBytes: number;
   readonly minTimestamp: number;
   readonly maxTimestamp: number;
-}
-
-/** Our publish lost its slot to a hole filler (we were too slow): nothing of ours is visible. */
-export class SlotTakenError extends UnavailableError {
-  constructor(pk: string, slot: number) {
-    super(`slot ${slot} of ${pk} was declared abandoned before this write published; retry the request`);
-  }
 }
 
 const EMPTY_HEAD: HeadState = { slots: 0, next: 0, reservedAt: 0 };
@@ -154,10 +145,11 @@ function entryFromItem(item: Item): IndexEntry {
   };
 }
 
-function entryItem(p: PublishItem, publishedAt: number): Item {
+/** The stored form of a published data entry (publish-transaction.ts writes it). */
+export function entryItem(p: PublishItem, publishedAt: number): Item {
   const r = p.reservation;
   return {
-    pk: S(r.pk),
+    pk: S(pkOf(r.tp)),
     sk: N(r.slot),
     st: S('d'),
     base: N(r.base),
@@ -173,6 +165,9 @@ function entryItem(p: PublishItem, publishedAt: number): Item {
   };
 }
 
+const pkOf = (tp: TopicPartition): string => partitionKey(tp.topicId, tp.partition);
+const describeTp = (tp: TopicPartition): string => `partition ${tp.partition} of topic ${tp.topicId}`;
+
 export class IndexStore {
   readonly table: string;
 
@@ -187,7 +182,8 @@ export class IndexStore {
    * idempotent: if a response is lost and the SDK retries, the first slot stays unpublished and
    * readers fill it with a hole after the timeout; no offset is ever handed out twice.
    */
-  async reserve(pk: string, count: number, now: number): Promise<Reservation> {
+  async reserve(tp: TopicPartition, count: number, now: number): Promise<Reservation> {
+    const pk = pkOf(tp);
     const out = await withRetries('reserve slot', () =>
       this.clients.dynamo.send(
         new UpdateItemCommand({
@@ -202,73 +198,15 @@ export class IndexStore {
     );
     const slots = num(out.Attributes, 'slots');
     const next = num(out.Attributes, 'next');
-    return { pk, slot: slots - 1, base: next - count, end: next };
-  }
-
-  /**
-   * Publishes entries: one conditional PutItem for one partition, else ONE TransactWriteItems
-   * (all or nothing) which may carry `extra` items (producer state, offset commits).
-   * A retry after a lost response is recognised (the entry already there is ours); `token`
-   * (<= 36 chars, e.g. the segment's UUID) makes a retried transaction idempotent for 10 min.
-   */
-  async publish(items: readonly PublishItem[], now: number, extra: readonly TransactWriteItem[] = [], token?: string): Promise<void> {
-    if (items.length === 1 && extra.length === 0) {
-      const item = items[0]!;
-      try {
-        await withRetries('publish entry', () =>
-          this.clients.dynamo.send(
-            new PutItemCommand({
-              TableName: this.table,
-              Item: entryItem(item, now),
-              ConditionExpression: 'attribute_not_exists(sk)',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          ),
-        );
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-        const existing = (err as { Item?: Item }).Item;
-        if (existing && optStr(existing, 'obj') === item.object) return; // our own earlier attempt
-        throw new SlotTakenError(item.reservation.pk, item.reservation.slot);
-      }
-      return;
-    }
-    const transactItems: TransactWriteItem[] = [
-      ...items.map((item) => ({
-        Put: {
-          TableName: this.table,
-          Item: entryItem(item, now),
-          ConditionExpression: 'attribute_not_exists(sk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-        },
-      })),
-      ...extra,
-    ];
-    try {
-      await withRetries('publish entries', () =>
-        this.clients.dynamo.send(
-          new TransactWriteItemsCommand({ TransactItems: transactItems, ClientRequestToken: token }),
-        ),
-      );
-    } catch (err) {
-      if (!isTransactionConditionFailure(err)) throw err;
-      const reasons = (err as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
-      // Entry conditions come first; a failure there is a lost slot unless the entry is ours.
-      for (let i = 0; i < items.length; i++) {
-        const reason = reasons[i];
-        if (reason?.Code !== 'ConditionalCheckFailed') continue;
-        if (reason.Item && optStr(reason.Item, 'obj') === items[i]!.object) continue;
-        throw new SlotTakenError(items[i]!.reservation.pk, items[i]!.reservation.slot);
-      }
-      throw new PublishConditionError(reasons.slice(items.length).map((r) => r?.Code ?? 'None'), err);
-    }
+    return { tp, slot: slots - 1, base: next - count, end: next };
   }
 
   /**
    * Writes a hole into a slot unless something is already there. Returns true when the hole
    * was written. `base`/`end` are the offsets the hole covers (possibly empty).
    */
-  async fillHole(pk: string, slot: number, base: number, end: number, now: number): Promise<boolean> {
+  async fillHole(tp: TopicPartition, slot: number, base: number, end: number, now: number): Promise<boolean> {
+    const pk = pkOf(tp);
     try {
       await withRetries('fill hole', () =>
         this.clients.dynamo.send(
@@ -289,7 +227,8 @@ export class IndexStore {
   // ---- read path ------------------------------------------------------------------------
 
   /** Head and hint in one strongly consistent Query (sk -2..-1). */
-  async readState(pk: string): Promise<PartitionState> {
+  async readState(tp: TopicPartition): Promise<PartitionState> {
+    const pk = pkOf(tp);
     const out = await withRetries('read partition head', () =>
       this.clients.dynamo.send(
         new QueryCommand({
@@ -313,7 +252,8 @@ export class IndexStore {
    * Head and hint of many partitions, strongly consistent, 50 partitions per BatchGetItem (its
    * 100-key limit); unprocessed keys are asked again. Same answer as readState per partition.
    */
-  async readStates(pks: readonly string[], concurrency = 8): Promise<Map<string, PartitionState>> {
+  async readStates(tps: readonly TopicPartition[], concurrency = 8): Promise<PartitionState[]> {
+    const pks = tps.map(pkOf);
     const found = new Map<string, { head?: HeadState; hint?: HintState }>();
     const batches: string[][] = [];
     for (let i = 0; i < pks.length; i += STATES_PER_BATCH) batches.push(pks.slice(i, i + STATES_PER_BATCH));
@@ -345,14 +285,15 @@ export class IndexStore {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
-    return new Map(pks.map((pk) => [pk, { head: found.get(pk)?.head ?? EMPTY_HEAD, hint: found.get(pk)?.hint ?? EMPTY_HINT }]));
+    return pks.map((pk) => ({ head: found.get(pk)?.head ?? EMPTY_HEAD, hint: found.get(pk)?.hint ?? EMPTY_HINT }));
   }
 
   /**
    * Entries with slot in [fromSlot, toSlot), strongly consistent, in slot order; stops after
    * `limit` entries. Missing slots are simply absent from the answer.
    */
-  async entries(pk: string, fromSlot: number, toSlot: number, limit = 500): Promise<IndexEntry[]> {
+  async entries(tp: TopicPartition, fromSlot: number, toSlot: number, limit: number): Promise<IndexEntry[]> {
+    const pk = pkOf(tp);
     if (toSlot <= fromSlot) return [];
     const items = await queryAll(
       this.clients,
@@ -373,7 +314,8 @@ export class IndexStore {
    * eventually consistent, so the answer may be an EARLIER slot than the true one (never a
    * later one): callers walk forward from it.
    */
-  async slotAtOrBefore(pk: string, offset: number): Promise<number | undefined> {
+  async slotAtOrBefore(tp: TopicPartition, offset: number): Promise<number | undefined> {
+    const pk = pkOf(tp);
     const out = await withRetries('find offset', () =>
       this.clients.dynamo.send(
         new QueryCommand({
@@ -392,7 +334,8 @@ export class IndexStore {
   }
 
   /** First stamped entry whose running max timestamp >= ts (byTime index), if any. */
-  async firstSlotWithMaxTsAtLeast(pk: string, ts: number): Promise<number | undefined> {
+  async firstSlotWithMaxTsAtLeast(tp: TopicPartition, ts: number): Promise<number | undefined> {
+    const pk = pkOf(tp);
     const out = await withRetries('find timestamp', () =>
       this.clients.dynamo.send(
         new QueryCommand({
@@ -409,7 +352,8 @@ export class IndexStore {
   }
 
   /** Sets the monotone time-index key on a stable data entry (idempotent). */
-  async stamp(pk: string, slot: number, runningMaxTs: number): Promise<void> {
+  async stamp(tp: TopicPartition, slot: number, runningMaxTs: number): Promise<void> {
+    const pk = pkOf(tp);
     await withRetries('stamp entry', () =>
       this.clients.dynamo.send(
         new UpdateItemCommand({
@@ -429,7 +373,8 @@ export class IndexStore {
    * and refuses to build on a hint of an older writer (that one must be repaired, not raised).
    * Losing is fine: someone else advanced it at least as far. Returns whether it was written.
    */
-  async advanceHint(pk: string, stable: number, highWatermark: number, version: number): Promise<boolean> {
+  async advanceHint(tp: TopicPartition, stable: number, highWatermark: number, version: number): Promise<boolean> {
+    const pk = pkOf(tp);
     return this.conditionalHintUpdate(
       'advance hint',
       pk,
@@ -446,7 +391,8 @@ export class IndexStore {
    * one it judged, so a concurrent repair or advance is never undone. The time-index pointer
    * is reset too (the same older code may have stamped past a gap); stamping is idempotent.
    */
-  async repairHint(pk: string, found: { stable: number; highWatermark: number }, stable: number, highWatermark: number, version: number): Promise<boolean> {
+  async repairHint(tp: TopicPartition, found: { stable: number; highWatermark: number }, stable: number, highWatermark: number, version: number): Promise<boolean> {
+    const pk = pkOf(tp);
     return this.conditionalHintUpdate(
       'repair hint',
       pk,
@@ -466,7 +412,8 @@ export class IndexStore {
   }
 
   /** Advances the time-index stamping pointer (stamped slots, running max) on the hint item. */
-  async advanceStamp(pk: string, stamped: number, runningMaxTs: number): Promise<void> {
+  async advanceStamp(tp: TopicPartition, stamped: number, runningMaxTs: number): Promise<void> {
+    const pk = pkOf(tp);
     await this.conditionalHintUpdate(
       'advance stamped',
       pk,
@@ -519,12 +466,5 @@ export class IndexStore {
       ),
     );
     return (out.Items?.length ?? 0) > 0;
-  }
-}
-
-/** A non-entry condition in the publish transaction failed (producer state, offset commit). */
-export class PublishConditionError extends Error {
-  constructor(readonly codes: readonly string[], cause: unknown) {
-    super(`publish transaction condition failed: ${codes.join(', ')}`, { cause });
   }
 }

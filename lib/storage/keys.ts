@@ -27,7 +27,7 @@
  *
  * Stable: these layouts are persisted. Never change a prefix without a migration.
  */
-import { collisionName } from '../log/topic-rules.ts';
+import { collisionName } from '../model/topic.ts';
 
 export const ITEM_KIND = {
   topic: 'topic',

@@ -17,37 +17,14 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { N, S, keyAttributes, num, optStr, str, type Item } from './attributes.ts';
+import { ProducerRaceError } from '../errors.ts';
+import type { ProducerState, RecentRequest } from '../model/producer.ts';
 import type { AwsClients } from './clients.ts';
 import { producerKey, transactionalIdKey } from './keys.ts';
 import { withRetries } from './retry.ts';
 import { isTransactionConditionFailure } from './topic-store.ts';
 
-/** Kafka keeps metadata of the last 5 batches per producer (ProducerStateEntry). */
-export const RECENT_REQUESTS = 5;
-
-export interface RecentRequest {
-  readonly sequence: number;
-  /** The sticky partition the request's null-keyed records went to. */
-  readonly sticky: number;
-  /** partition → first offset the request got in it. */
-  readonly bases: Readonly<Record<string, number>>;
-}
-
-export interface ProducerState {
-  readonly producerId: string;
-  readonly epoch: number;
-  /** -1 before the first request of this epoch. */
-  readonly lastSequence: number;
-  readonly recent: readonly RecentRequest[];
-  readonly lastActiveAt: number;
-  readonly transactionalId?: string;
-}
-
-export class ProducerRaceError extends Error {
-  constructor(readonly producerId: string) {
-    super(`producer '${producerId}' state changed concurrently`);
-  }
-}
+export type { ProducerState, RecentRequest } from '../model/producer.ts';
 
 export class ProducerStore {
   constructor(private readonly clients: AwsClients, private readonly table: string) {}
@@ -117,6 +94,8 @@ export class ProducerStore {
         Key: keyAttributes(producerKey(prev.producerId)),
         UpdateExpression: 'SET lastSeq = :seq, recent = :recent, lastActiveAt = :at, expiresAt = :ttl',
         ConditionExpression: 'epoch = :epoch AND lastSeq = :prevSeq',
+        // The publish transaction tells a fenced producer from a concurrent duplicate by it.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         ExpressionAttributeValues: {
           ':seq': N(next.lastSequence),
           ':recent': S(JSON.stringify(next.recent)),

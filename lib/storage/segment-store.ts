@@ -9,6 +9,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ByteLru } from './byte-cache.ts';
 import type { AwsClients } from './clients.ts';
+import { segmentObjectKey } from './keys.ts';
 import { withRetries } from './retry.ts';
 
 export interface ByteRange {
@@ -16,8 +17,6 @@ export interface ByteRange {
   readonly position: number;
   readonly length: number;
 }
-
-export const DEFAULT_SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
 
 function cacheKey(r: ByteRange): string {
   return `${r.object}\u0000${r.position}\u0000${r.length}`;
@@ -29,7 +28,7 @@ export class SegmentStore {
   constructor(
     private readonly clients: AwsClients,
     private readonly bucket: string,
-    cacheBytes = DEFAULT_SEGMENT_CACHE_BYTES,
+    cacheBytes: number,
   ) {
     this.cache = new ByteLru(cacheBytes);
   }
@@ -45,6 +44,11 @@ export class SegmentStore {
         }),
       ),
     );
+  }
+
+  /** The key of a new segment object (the layout is keys.ts's): `id` is a fresh UUID. */
+  objectKeyFor(id: string, now: number): string {
+    return segmentObjectKey(id, now);
   }
 
   /** Remember bytes we wrote so tail reads in this process need no GET. */

@@ -13,32 +13,16 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { InvalidTopicError, TopicAlreadyExistsError } from '../errors.ts';
-import type { TopicConfig } from '../log/topic-rules.ts';
+export type { TopicRecord } from '../model/topic.ts';
+import type { TopicConfig, TopicRecord } from '../model/topic.ts';
 import { N, S, isConditionFailure, keyAttributes, num, str, type Item } from './attributes.ts';
 import { queryAll } from './query.ts';
+import { InvalidTopicError, TopicAlreadyExistsError, TopicChangedError } from '../errors.ts';
 import type { AwsClients } from './clients.ts';
 import { ITEM_KIND, deletedTopicKey, topicKey } from './keys.ts';
 import { withRetries } from './retry.ts';
 import { META_TABLE } from './tables.ts';
 
-export interface TopicRecord {
-  readonly name: string;
-  /** Stable identity: a deleted and re-created topic gets a new one. */
-  readonly topicId: string;
-  readonly partitions: number;
-  readonly config: TopicConfig;
-  readonly createdAt: number;
-  /** Bumped by every update; the condition of the next one. */
-  readonly version: number;
-}
-
-/** A conditional update lost a race (the topic changed or vanished); re-read and retry. */
-export class TopicChangedError extends Error {
-  constructor(readonly topic: string) {
-    super(`topic '${topic}' changed concurrently`);
-  }
-}
 
 function toItem(t: TopicRecord): Item {
   const key = topicKey(t.name);

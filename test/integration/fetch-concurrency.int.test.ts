@@ -202,7 +202,8 @@ describe('the shared hint', () => {
     const topic = uniqueName('hint');
     const created = await call(app, 'POST', '/v1/topics', { name: topic, partitions: 1 });
     for (let i = 0; i < n; i++) expect((await call(app, 'POST', `/v1/topics/${topic}/records`, { records: [{ value: i }] })).status).toBe(200);
-    return { deps, topic, pk: partitionKey(created.body.topicId, 0) };
+    const tp = { topicId: created.body.topicId as string, partition: 0 };
+    return { deps, topic, tp, pk: partitionKey(tp.topicId, 0) };
   }
 
   async function readHint(deps: ReturnType<typeof stackDeps>, pk: string) {
@@ -245,27 +246,26 @@ describe('the shared hint', () => {
   });
 
   it('only moves forward: a lower hint is refused', async () => {
-    const { deps, pk } = await topicWithRecords(5);
+    const { deps, tp, pk } = await topicWithRecords(5);
     const services = createServices(stackDeps());
-    await services.partitions.view(pk);
+    await services.partitions.view(tp);
     expect(await readHint(deps, pk)).toEqual({ stable: 5, hwm: 5, v: 2 });
-    expect(await services.index.advanceHint(pk, 3, 3, 2)).toBe(false);
+    expect(await services.index.advanceHint(tp, 3, 3, 2)).toBe(false);
     expect(await readHint(deps, pk)).toEqual({ stable: 5, hwm: 5, v: 2 });
   });
 
   it('a fresh process starts from a trusted hint: it reads only the entries after it', async () => {
-    const { deps, topic, pk } = await topicWithRecords(8);
-    await createServices(stackDeps()).partitions.view(pk); // leaves hint {8, 8}
+    const { topic, tp } = await topicWithRecords(8);
+    await createServices(stackDeps()).partitions.view(tp); // leaves hint {8, 8}
     const fresh = stackDeps();
     const calls = countCalls(fresh.clients.dynamo);
     const services = createServices(fresh);
-    const view = await services.partitions.view(pk);
+    const view = await services.partitions.view(tp);
     expect(view.highWatermark).toBe(8);
     // readState + one entries Query from the anchor (slot 7): nothing before it is read.
     const queries = calls.calls('QueryCommand').map((c) => c.input.ExpressionAttributeValues?.[':lo']?.N);
     expect(queries).toEqual(['-2', '7']);
     expect(topic).toBeTruthy();
-    void deps;
   });
 });
 

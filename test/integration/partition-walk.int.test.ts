@@ -10,7 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { PartitionIndex } from '../../lib/log/partition-index.ts';
 import { createServices } from '../../lib/services.ts';
-import { partitionKey } from '../../lib/storage/keys.ts';
 import { countCalls } from '../support/faults.ts';
 import { call, uniqueName } from '../support/http.ts';
 import { stackDeps } from '../support/stack.ts';
@@ -23,13 +22,13 @@ describe('stable-prefix walk', () => {
     const topic = uniqueName('walk');
     const created = await call(app, 'POST', '/v1/topics', { name: topic, partitions: 1 });
     for (let i = 0; i < 12; i++) await call(app, 'POST', `/v1/topics/${topic}/records`, { records: [{ value: i }] });
-    const pk = partitionKey(created.body.topicId, 0);
+    const tp = { topicId: created.body.topicId as string, partition: 0 };
 
     // Bounded first (a later reader starts from the hint the earlier ones leave behind).
     const bounded = new PartitionIndex(services.index, deps.clock, { slotTimeoutMs: 60_000, hintIntervalMs: 60_000, cachedEntries: 100, pageSize: 5, maxPagesPerView: 1 });
-    expect((await bounded.view(pk)).highWatermark).toBe(5);
-    expect((await bounded.view(pk)).highWatermark).toBe(10);
-    expect((await bounded.view(pk)).highWatermark).toBe(12);
+    expect((await bounded.view(tp)).highWatermark).toBe(5);
+    expect((await bounded.view(tp)).highWatermark).toBe(10);
+    expect((await bounded.view(tp)).highWatermark).toBe(12);
 
     let fills = 0;
     const index = services.index;
@@ -39,7 +38,7 @@ describe('stable-prefix walk', () => {
     // Slot timeout 0: a page end mistaken for a gap would be "filled" at once. It starts from
     // the hint (stable 5) and walks a full page, then a short one.
     const cold = new PartitionIndex(spy, deps.clock, { slotTimeoutMs: 0, hintIntervalMs: 60_000, cachedEntries: 100, pageSize: 5, maxPagesPerView: 32 });
-    expect((await cold.view(pk)).highWatermark).toBe(12);
+    expect((await cold.view(tp)).highWatermark).toBe(12);
     expect(fills).toBe(0);
   });
 

@@ -5,10 +5,10 @@ import {
   tpKey,
   type AssignorInput,
   type AssignorMember,
-  type TopicPartition,
+  type NamedPartition,
 } from '../../../lib/groups/assignor.ts';
 
-type Assignment = Record<string, TopicPartition[]>;
+type Assignment = Record<string, NamedPartition[]>;
 
 // ---------------------------------------------------------------------------------------------
 // Oracles: each checks one invariant from the module's doc comment on plain data.
@@ -154,7 +154,7 @@ function shuffledInput(input: AssignorInput, seed: number): AssignorInput {
   };
 }
 
-const tp = (topic: string, partition: number): TopicPartition => ({ topic, partition });
+const tp = (topic: string, partition: number): NamedPartition => ({ topic, partition });
 
 // ---------------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toHttpError } from '../../../lib/api/error-mapping.ts';
 import { withRetries } from '../../../lib/storage/retry.ts';
 
 const throttle = () => Object.assign(new Error('x'), { name: 'ThrottlingException' });
@@ -25,15 +26,17 @@ describe('withRetries', () => {
   it('gives up after the bounded attempts with 429 for throttling', async () => {
     const sleeps: number[] = [];
     let calls = 0;
-    await expect(withRetries('op', async () => { calls++; throw throttle(); }, policy(sleeps)))
-      .rejects.toMatchObject({ code: 'THROTTLING_QUOTA_EXCEEDED', status: 429, retriable: true });
+    const err = await withRetries('op', async () => { calls++; throw throttle(); }, policy(sleeps)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'THROTTLING_QUOTA_EXCEEDED', retriable: true });
+    expect(toHttpError(err).status).toBe(429);
     expect(calls).toBe(4);
     expect(sleeps).toEqual([9, 19, 39]);
   });
 
   it('gives up with a retriable 503 for an unavailable dependency', async () => {
-    await expect(withRetries('op', async () => { throw unavailable(); }, policy([])))
-      .rejects.toMatchObject({ status: 503, retriable: true });
+    const err = await withRetries('op', async () => { throw unavailable(); }, policy([])).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retriable: true });
+    expect(toHttpError(err).status).toBe(503);
   });
 
   it('passes a failed condition through untouched and untried', async () => {

@@ -1,0 +1,40 @@
+/**
+ * Every default of Sluice's tunables, once. Modules take their options injected and fall back
+ * to these; `SLUICE_*` environment variables (lib/env.ts) override the LogTuning ones.
+ * Limits published to clients (`GET /v1/cluster`) are in lib/limits.ts.
+ */
+import type { LogTuning } from './deps.ts';
+
+export const TUNING_DEFAULTS: LogTuning = {
+  /** A reserved slot unpublished for longer than this is filled with a hole by readers. */
+  slotTimeoutMs: 10_000,
+  /** Long-poll re-check interval when no in-process commit wakes the poll. */
+  pollIntervalMs: 250,
+  /** Byte budget of the in-memory segment cache. */
+  segmentCacheBytes: 64 * 1024 * 1024,
+  /** How long topic metadata is cached in memory. */
+  topicCacheTtlMs: 5_000,
+};
+
+/** The per-process stable-prefix cache (lib/log/partition-index.ts). */
+export const PREFIX_CACHE_DEFAULTS = {
+  /** Minimum time between hint writes from one process for one partition. */
+  hintIntervalMs: 1_000,
+  /** Entries kept per partition in the process cache. */
+  cachedEntries: 4_096,
+  /** Pages (and hole fills) one refresh may do before reporting the prefix found so far. */
+  maxPagesPerView: 32,
+} as const;
+
+/**
+ * Index entries read per DynamoDB Query, by purpose. DynamoDB pages at 1 MB anyway (an entry
+ * is ~200 bytes); smaller pages where a reader usually needs only a few entries.
+ */
+export const PAGE_SIZES = {
+  /** Walking the stable prefix forward (a cold reader may walk far). */
+  prefixWalk: 1_000,
+  /** Finding the entries of a fetch below the cached window. */
+  fetchWalk: 200,
+  /** Offsets by timestamp and time-index stamping. */
+  offsetsWalk: 200,
+} as const;

@@ -1,0 +1,22 @@
+/** Idempotent-producer state (values only, no imports): what the publish transaction advances. */
+
+/** Kafka keeps metadata of the last 5 batches per producer (ProducerStateEntry). */
+export const RECENT_REQUESTS = 5;
+
+export interface RecentRequest {
+  readonly sequence: number;
+  /** The sticky partition the request's null-keyed records went to. */
+  readonly sticky: number;
+  /** partition → first offset the request got in it. */
+  readonly bases: Readonly<Record<string, number>>;
+}
+
+export interface ProducerState {
+  readonly producerId: string;
+  readonly epoch: number;
+  /** -1 before the first request of this epoch. */
+  readonly lastSequence: number;
+  readonly recent: readonly RecentRequest[];
+  readonly lastActiveAt: number;
+  readonly transactionalId?: string;
+}
