@@ -35,6 +35,9 @@ import type { ProducerRef, ProducerService } from './producers.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { TopicRecord } from '../storage/topic-store.ts';
 import type { CommitSignal } from './commit-signal.ts';
+import { offsetsInRequestOrder, planChunks, timestampRange, type PlannedRecord, type ProducedOffset } from './produce-plan.ts';
+
+export type { ProducedOffset } from './produce-plan.ts';
 import { encodeText, encodeValue, type Encoding } from './record-encoding.ts';
 import { recordBudgetBytes } from './record-size.ts';
 import type { TopicCache } from './topic-cache.ts';
@@ -70,11 +73,6 @@ export interface OffsetCommitPreparer {
   commitItems(input: CommitOffsetsInput): Promise<GroupOffsetCommit>;
 }
 
-export interface ProducedOffset {
-  readonly partition: number;
-  readonly offset: number;
-}
-
 /**
  * Codec for `compression.type: producer` (the REST producer sends no compressed batches, so
  * the service picks): zstd, measured in BENCHMARKS.md (3.8x smaller on JSON-like records, S3
@@ -87,12 +85,7 @@ export function defaultCompression(available: (codec: CompressionCodecId) => boo
 
 export const DEFAULT_COMPRESSION: CompressionCodecId = defaultCompression();
 
-interface PreparedRecord {
-  readonly partition: number;
-  readonly record: RecordInput;
-  /** What the record counts for in fetch budgets. */
-  readonly budgetBytes: number;
-}
+type PreparedRecord = PlannedRecord<RecordInput>;
 
 export class ProduceService {
   private readonly sticky: StickyPartitioner;
@@ -132,40 +125,22 @@ export class ProduceService {
     const { records: prepared, sticky } = this.prepare(topic, input, now);
     const commit = input.commitOffsets ? await this.requireOffsetCommits().commitItems(input.commitOffsets) : undefined;
 
-    // Group by partition, keeping request order inside each partition.
-    const byPartition = new Map<number, number[]>();
-    prepared.forEach((p, i) => {
-      const list = byPartition.get(p.partition);
-      if (list) list.push(i);
-      else byPartition.set(p.partition, [i]);
-    });
-    if (byPartition.size > LIMITS.maxPartitionsPerRequest) {
-      throw new InvalidRequestError(
-        `a request may touch at most maxPartitionsPerRequest = ${LIMITS.maxPartitionsPerRequest} partitions; this one touches ${byPartition.size}`,
-        { maxPartitionsPerRequest: LIMITS.maxPartitionsPerRequest },
-      );
-    }
+    const planned = planChunks(prepared, LIMITS.maxPartitionsPerRequest);
 
     const compression = topic.config['compression.type'] === 'producer'
       ? DEFAULT_COMPRESSION
       : compressionFromName(topic.config['compression.type']);
     const logAppendTime = topic.config['message.timestamp.type'] === 'LogAppendTime';
-    const partitions = [...byPartition.keys()];
-    const chunks = partitions.map((partition) => {
-      const records = byPartition.get(partition)!.map((i) => prepared[i]!.record);
-      let minTs = Infinity;
-      let maxTs = -Infinity;
-      for (const r of records) {
-        if (r.timestamp < minTs) minTs = r.timestamp;
-        if (r.timestamp > maxTs) maxTs = r.timestamp;
-      }
+    const partitions = planned.map((c) => c.partition);
+    const chunks = planned.map((c) => {
+      const { min, max } = timestampRange(c.records);
       const batches = encodeRecordBatch({
         compression,
         timestampType: logAppendTime ? 'LogAppendTime' : 'CreateTime',
-        records,
+        records: c.records,
         ...(logAppendTime ? { maxTimestamp: now } : {}),
       });
-      return { topicId: topic.topicId, partition, batches, recordCount: records.length, minTimestamp: minTs, maxTimestamp: maxTs };
+      return { topicId: topic.topicId, partition: c.partition, batches, recordCount: c.records.length, minTimestamp: min, maxTimestamp: max };
     });
 
     const segment = encodeSegment(chunks);
@@ -182,7 +157,7 @@ export class ProduceService {
         position: loc.byteOffset,
         length: loc.byteLength,
         recordCount: loc.recordCount,
-        budgetBytes: byPartition.get(partitions[i]!)!.reduce((n, r) => n + prepared[r]!.budgetBytes, 0),
+        budgetBytes: planned[i]!.budgetBytes,
         minTimestamp: loc.minTimestamp,
         maxTimestamp: loc.maxTimestamp,
       };
@@ -313,14 +288,4 @@ export class ProduceService {
     const now = this.clock.now();
     await Promise.allSettled(reservations.map((r) => this.index.fillHole(r.tp, r.slot, r.base, r.end, now)));
   }
-}
-
-/** Each partition's records are consecutive from its base, in request order. */
-function offsetsInRequestOrder(records: readonly PreparedRecord[], baseOf: (partition: number) => number): ProducedOffset[] {
-  const next = new Map<number, number>();
-  return records.map((r) => {
-    const offset = next.get(r.partition) ?? baseOf(r.partition);
-    next.set(r.partition, offset + 1);
-    return { partition: r.partition, offset };
-  });
 }
