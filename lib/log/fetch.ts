@@ -1,54 +1,47 @@
 /**
- * Fetch (DESIGN.md §3): stable view → find the entry holding the offset → walk entries up to
- * the byte/record budget (holes skipped) → ranged reads (cache first, adjacent ranges merged)
- * → decode, patch base offsets, drop records before the requested offset.
+ * Fetch (docs/ARCHITECTURE.md, "Read path"): stable view → find the entry holding the offset → plan entries for the
+ * byte/record budget (fetch-plan.ts, holes skipped) → ranged reads (cache first, adjacent
+ * ranges merged) → decode, patch base offsets → cut the records (fetch-plan.ts).
+ *
+ * Every read goes through one read session (read-session.ts), which owns the long poll:
+ * `fetch()` answers with its first batch, `fetchMany()` races one session per partition, and
+ * a streaming route can follow one.
  *
  * As in Kafka: a fetch at exactly the high watermark answers empty (or long-polls); below the
  * log start offset or above the high watermark answers OFFSET_OUT_OF_RANGE with both bounds; the
  * first record is returned even if it alone exceeds maxBytes, so a consumer always progresses.
  */
+import type { DecodedRecord } from '../codec/record-batch.ts';
 import { PAGE_SIZES, TUNING_DEFAULTS } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import { OffsetOutOfRangeError, SluiceError } from '../errors.ts';
-import { errorFields, type ErrorFields } from '../wire/error-body.ts';
 import { LIMITS } from '../limits.ts';
-import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
 import type { TopicPartition } from '../model/topic.ts';
+import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
+import { errorFields, type ErrorFields } from '../wire/error-body.ts';
 import type { CommitSignal } from './commit-signal.ts';
+import { cutRecords, fetchBudget, planEntries, type DecodedEntry, type FetchBudget } from './fetch-plan.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
+import { readSession, type FetchedRecord, type OffsetSpec, type ReadBatch } from './read-session.ts';
 import { decodeText, decodeValue, type Encoding } from './record-encoding.ts';
 import { recordBudgetBytes } from './record-size.ts';
+import { stableEntryPages } from './stable-entries.ts';
 import { decodeStored } from './stored-batches.ts';
 import type { TopicCache } from './topic-cache.ts';
 
-export type OffsetSpec = number | 'earliest' | 'latest';
+export { resolveOffset, type FetchedRecord, type OffsetSpec } from './read-session.ts';
 
 export interface FetchInput {
   readonly offset: OffsetSpec;
   readonly maxRecords: number;
   readonly maxBytes: number;
+  /** Long-poll time at the high watermark; capped at LIMITS.maxWaitMs here (only here). */
   readonly waitMs: number;
   readonly encoding: Encoding;
 }
 
-export interface FetchedRecord {
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: unknown;
-  headers: { key: string; value: string | null }[];
-  keyEncoding?: 'base64';
-  valueEncoding?: 'base64';
-}
-
-export interface FetchResult {
-  readonly records: FetchedRecord[];
-  readonly nextOffset: number;
-  readonly highWatermark: number;
-  readonly logStartOffset: number;
-}
+export type FetchResult = ReadBatch;
 
 export interface PartitionFetchRequest {
   readonly topic: string;
@@ -62,6 +55,16 @@ export interface PartitionFetchResult extends Partial<FetchResult> {
   readonly error?: ErrorFields;
 }
 
+/** What a session reads per batch, and how. */
+export interface SessionOptions {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+  readonly encoding: Encoding;
+  /** Clock time (ms) after which the session stops waiting at the high watermark. */
+  readonly deadline: number;
+  readonly signal?: AbortSignal;
+}
+
 export interface FetchOptions {
   /** Re-check interval of a long poll when no in-process commit wakes it. */
   readonly pollIntervalMs: number;
@@ -69,6 +72,13 @@ export interface FetchOptions {
 
 export const DEFAULT_FETCH_OPTIONS: FetchOptions = { pollIntervalMs: TUNING_DEFAULTS.pollIntervalMs };
 
+/** A decoded record on its way to the cut: its size for the budget, its answer timestamp. */
+interface CutCandidate {
+  readonly offset: number;
+  readonly bytes: number;
+  readonly record: DecodedRecord;
+  readonly timestamp: number;
+}
 
 export class FetchService {
   constructor(
@@ -81,19 +91,29 @@ export class FetchService {
     private readonly opts: FetchOptions = DEFAULT_FETCH_OPTIONS,
   ) {}
 
-  async fetch(topicName: string, partition: number, input: FetchInput): Promise<FetchResult> {
+  /** The partition a fetch names (UNKNOWN_TOPIC_OR_PARTITION if the topic lacks it). */
+  async topicPartition(topicName: string, partition: number): Promise<TopicPartition> {
     const topic = await this.topics.withPartition(topicName, partition);
-    const tp: TopicPartition = { topicId: topic.topicId, partition };
-    const deadline = this.clock.now() + Math.min(input.waitMs, LIMITS.maxWaitMs);
-    let offset: number | undefined;
-    for (;;) {
-      const view = await this.partitions.view(tp);
-      offset ??= resolveOffset(input.offset, view);
-      const result = await this.read(view, partition, offset, input);
-      const remaining = deadline - this.clock.now();
-      if (result.records.length > 0 || remaining <= 0 || offset < view.highWatermark) return result;
-      await this.signal.wait([tp], Math.min(remaining, this.opts.pollIntervalMs));
-    }
+    return { topicId: topic.topicId, partition };
+  }
+
+  /** A read session from `from` (read-session.ts: what it yields, when it waits). */
+  session(tp: TopicPartition, from: OffsetSpec, opts: SessionOptions): AsyncGenerator<ReadBatch, void, undefined> {
+    const budget = fetchBudget(opts);
+    return readSession(
+      { clock: this.clock, commits: this.signal, pollIntervalMs: this.opts.pollIntervalMs },
+      { view: (p) => this.partitions.view(p), read: (view, offset) => this.read(view, offset, budget, opts.encoding) },
+      tp,
+      from,
+      { deadline: opts.deadline, signal: opts.signal },
+    );
+  }
+
+  /** One answer: the session's first batch. */
+  async fetch(topicName: string, partition: number, input: FetchInput): Promise<FetchResult> {
+    const tp = await this.topicPartition(topicName, partition);
+    for await (const batch of this.session(tp, input.offset, { ...input, deadline: this.deadline(input.waitMs) })) return batch;
+    throw new Error('a read session ended without a batch');
   }
 
   /**
@@ -104,145 +124,108 @@ export class FetchService {
     requests: readonly PartitionFetchRequest[],
     shared: Omit<FetchInput, 'offset'>,
   ): Promise<PartitionFetchResult[]> {
-    const deadline = this.clock.now() + Math.min(shared.waitMs, LIMITS.maxWaitMs);
-    const resolved = new Map<number, number>();
-    for (;;) {
-      const results = await Promise.all(
-        requests.map(async (r, i): Promise<PartitionFetchResult> => {
-          try {
-            const topic = await this.topics.withPartition(r.topic, r.partition);
-            const view = await this.partitions.view({ topicId: topic.topicId, partition: r.partition });
-            let offset = resolved.get(i);
-            if (offset === undefined) {
-              offset = resolveOffset(r.offset, view);
-              resolved.set(i, offset);
+    const deadline = this.deadline(shared.waitMs);
+    // Records in one partition end every other partition's wait.
+    const answered = new AbortController();
+    return Promise.all(
+      requests.map(async (r): Promise<PartitionFetchResult> => {
+        try {
+          const tp = await this.topicPartition(r.topic, r.partition);
+          let last: ReadBatch | undefined;
+          for await (const batch of this.session(tp, r.offset, { ...shared, deadline, signal: answered.signal })) {
+            last = batch;
+            if (batch.records.length > 0) {
+              answered.abort();
+              break;
             }
-            return { topic: r.topic, ...(await this.read(view, r.partition, offset, shared)) };
-          } catch (err) {
-            // Kafka answers fetch errors per partition; only a failure that is not ours aborts.
-            if (!(err instanceof SluiceError)) throw err;
-            return { topic: r.topic, partition: r.partition, error: errorFields(err) };
           }
-        }),
-      );
-      const remaining = deadline - this.clock.now();
-      if (remaining <= 0 || results.some((r) => (r.records?.length ?? 0) > 0)) return results;
-      const tps = await Promise.all(
-        requests.map(async (r): Promise<TopicPartition | undefined> => {
-          try {
-            return { topicId: (await this.topics.get(r.topic)).topicId, partition: r.partition };
-          } catch {
-            return undefined;
+          return { topic: r.topic, ...last! };
+        } catch (err) {
+          // Kafka answers fetch errors per partition; only a failure that is not ours aborts.
+          if (!(err instanceof SluiceError)) {
+            answered.abort();
+            throw err;
           }
-        }),
-      );
-      await this.signal.wait(tps.filter((p): p is TopicPartition => p !== undefined), Math.min(remaining, this.opts.pollIntervalMs));
-    }
+          return { topic: r.topic, partition: r.partition, error: errorFields(err) };
+        }
+      }),
+    );
   }
 
-  private async read(view: StableView, partition: number, offset: number, input: Omit<FetchInput, 'offset'>): Promise<FetchResult & { partition: number }> {
+  /** The one place waitMs is capped. */
+  private deadline(waitMs: number): number {
+    return this.clock.now() + Math.min(waitMs, LIMITS.maxWaitMs);
+  }
+
+  /** One batch at `offset` from one view (the view's snapshot serves the whole batch). */
+  private async read(view: StableView, offset: number, budget: FetchBudget, encoding: Encoding): Promise<ReadBatch> {
     const { highWatermark, logStartOffset } = view;
     if (offset < logStartOffset || offset > highWatermark) {
       throw new OffsetOutOfRangeError(offset, logStartOffset, highWatermark);
     }
-    const base = { partition, highWatermark, logStartOffset };
-    if (offset === highWatermark) return { ...base, records: [], nextOffset: offset };
+    const partition = view.tp.partition;
+    // Field order as answers have always had it.
+    const bounds = { partition, highWatermark, logStartOffset };
+    if (offset === highWatermark) return { ...bounds, records: [], nextOffset: offset };
 
-    const maxBytes = Math.min(input.maxBytes, LIMITS.maxFetchBytes);
-    const entries = await this.entriesFrom(view, offset, maxBytes, input.maxRecords);
+    const entries = await this.entriesFrom(view, offset, budget);
     const data = entries.filter((e) => !e.hole);
     const chunks = await this.segments.read(
       data.map((e) => ({ object: e.object!, position: e.position!, length: e.length! })),
     );
-
-    const records: FetchedRecord[] = [];
-    let bytes = 0;
-    let nextOffset = offset;
-    let full = false;
-    let di = 0;
-    for (const entry of entries) {
-      if (full) break;
-      if (entry.hole) {
-        nextOffset = Math.max(nextOffset, entry.end);
-        continue;
-      }
-      const chunk = chunks[di++]!;
-      for (const batch of decodeStored(entry, chunk)) {
-        const logAppend = batch.timestampType === 'LogAppendTime';
-        for (const r of batch.records) {
-          if (r.offset < offset) continue;
-          const size = recordBudgetBytes(
-            (r.key?.byteLength ?? 0) +
-              (r.value?.byteLength ?? 0) +
-              r.headers.reduce((n, h) => n + Buffer.byteLength(h.key) + (h.value?.byteLength ?? 0), 0),
-          );
-          if (records.length >= input.maxRecords || (records.length > 0 && bytes + size > maxBytes)) {
-            full = true;
-            break;
-          }
-          bytes += size;
-          records.push(toApiRecord(partition, r, logAppend ? batch.maxTimestamp : r.timestamp, input.encoding));
-          nextOffset = r.offset + 1;
-        }
-        if (full) break;
-      }
-      if (!full) nextOffset = Math.max(nextOffset, entry.end);
-    }
-    return { ...base, records, nextOffset: Math.min(nextOffset, highWatermark) };
+    const byEntry = new Map(data.map((e, i) => [e, chunks[i]!] as const));
+    const cut = cutRecords(
+      entries.map((e) => decodedEntry(e, byEntry.get(e))),
+      offset,
+      budget,
+      highWatermark,
+    );
+    return { ...bounds, records: cut.records.map((c) => toApiRecord(partition, c.record, c.timestamp, encoding)), nextOffset: cut.nextOffset };
   }
 
   /**
-   * Stable entries from the one holding `offset`, enough to cover the budgets. Served from the
-   * cached window when it reaches back far enough; else located via the byOffset index.
+   * The planned entries from the one holding `offset`. Served from the cached window when it
+   * reaches back far enough; else located via the byOffset index and read page by page until
+   * the plan is covered (pages that reach the window come from memory).
    */
-  private async entriesFrom(view: StableView, offset: number, maxBytes: number, maxRecords: number): Promise<IndexEntry[]> {
-    const take = (list: readonly IndexEntry[]): IndexEntry[] => {
-      const out: IndexEntry[] = [];
-      let bytes = 0;
-      let records = 0;
-      for (const e of list) {
-        if (e.end <= offset) continue;
-        out.push(e);
-        // Plan by what the entry decodes to (stored bytes may be compressed several times over).
-        bytes += e.budgetBytes ?? e.length ?? 0;
-        records += e.recordCount ?? 0;
-        if (bytes >= maxBytes || records >= maxRecords + (offset - out[0]!.base)) break;
-      }
-      return out;
-    };
-    if (view.windowStartOffset <= offset && view.window.length > 0) {
-      return take(view.window.slice(lowerBoundEntry(view.window, offset)));
-    }
-    let from = (await this.index.slotAtOrBefore(view.tp, offset)) ?? 0;
+  private async entriesFrom(view: StableView, offset: number, budget: FetchBudget): Promise<readonly IndexEntry[]> {
+    if (view.windowStartOffset <= offset && view.window.length > 0) return planEntries(view.window, offset, budget).entries;
+    const from = (await this.index.slotAtOrBefore(view.tp, offset)) ?? 0;
     const collected: IndexEntry[] = [];
-    while (from < view.stableSlots) {
-      const to = Math.min(view.stableSlots, from + PAGE_SIZES.fetchWalk);
-      const page = await this.index.entries(view.tp, from, to, PAGE_SIZES.fetchWalk);
+    for await (const page of stableEntryPages(this.index, view, from, PAGE_SIZES.fetchWalk)) {
       collected.push(...page);
-      const picked = take(collected);
-      const last = picked[picked.length - 1];
-      if (last && (picked.reduce((n, e) => n + (e.budgetBytes ?? e.length ?? 0), 0) >= maxBytes || last.end >= view.highWatermark)) return picked;
-      from = to;
+      const plan = planEntries(collected, offset, budget);
+      const last = plan.entries[plan.entries.length - 1];
+      if (plan.covered || (last && last.end >= view.highWatermark)) return plan.entries;
     }
-    return take(collected);
+    return planEntries(collected, offset, budget).entries;
   }
 }
 
-function lowerBoundEntry(entries: readonly IndexEntry[], offset: number): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.end <= offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** A planned entry decoded lazily: the cut pulls records only until the budget is spent. */
+function decodedEntry(entry: IndexEntry, chunk: Uint8Array | undefined): DecodedEntry<CutCandidate> {
+  return {
+    end: entry.end,
+    records: chunk === undefined ? [] : candidates(entry, chunk),
+  };
 }
 
-export function resolveOffset(spec: OffsetSpec, view: Pick<StableView, 'logStartOffset' | 'highWatermark'>): number {
-  if (spec === 'earliest') return view.logStartOffset;
-  if (spec === 'latest') return view.highWatermark;
-  return spec;
+function* candidates(entry: IndexEntry, chunk: Uint8Array): Generator<CutCandidate> {
+  for (const batch of decodeStored(entry, chunk)) {
+    const logAppend = batch.timestampType === 'LogAppendTime';
+    for (const r of batch.records) {
+      yield {
+        offset: r.offset,
+        bytes: recordBudgetBytes(
+          (r.key?.byteLength ?? 0) +
+            (r.value?.byteLength ?? 0) +
+            r.headers.reduce((n, h) => n + Buffer.byteLength(h.key) + (h.value?.byteLength ?? 0), 0),
+        ),
+        record: r,
+        timestamp: logAppend ? batch.maxTimestamp : r.timestamp,
+      };
+    }
+  }
 }
 
 function toApiRecord(

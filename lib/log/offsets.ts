@@ -1,20 +1,23 @@
 /**
  * ListOffsets (API.md `GET .../offsets?at=`): earliest, latest, or the first offset whose record
- * timestamp is >= T (Kafka's offsetsForTimes). No scan:
+ * timestamp is >= T (Kafka's offsetsForTimes).
  *
- *  - Stable data entries get a `tsKey` = (running max timestamp over slots 0..s, s). The running
- *    max is monotone in slot order, so the FIRST entry whose running max is >= T is the first
- *    entry holding a record with timestamp >= T, and every record before it is older than T.
- *    The byTime index answers "first tsKey >= T" with one Query.
- *  - Stamping happens lazily here (and in maintenance): entries after the hint's `stamped`
- *    pointer are stamped in slot order, so the stamped part is always a prefix.
+ *  - By time (the rule: time-index-plan.ts): if the stamped prefix already reaches T, the byTime
+ *    index answers "first tsKey >= T" with one Query; otherwise the first unstamped stable
+ *    entry holding a record >= T, found by reading entries (the cached window first). Either
+ *    way, the answer is the first record of that entry (or a later one) at or after T.
+ *  - A lookup writes nothing. Afterwards it triggers a bounded background run of the stamper
+ *    (time-index-stamper.ts), not awaited, so the stamped prefix catches up off the read path.
  * Not found → the high watermark with timestamp null (API.md).
  */
+import { PAGE_SIZES } from '../config.ts';
 import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
-import { PAGE_SIZES } from '../config.ts';
+import { stableEntryPages } from './stable-entries.ts';
 import { decodeStored } from './stored-batches.ts';
+import { firstUnstampedReaching, timeLookupSource } from './time-index-plan.ts';
+import type { TimeIndexStamper } from './time-index-stamper.ts';
 import type { TopicCache } from './topic-cache.ts';
 
 export type OffsetQuery = 'earliest' | 'latest' | { timestamp: number };
@@ -32,6 +35,7 @@ export class OffsetsService {
     private readonly index: IndexStore,
     private readonly partitions: PartitionIndex,
     private readonly segments: SegmentStore,
+    private readonly stamper: Pick<TimeIndexStamper, 'trigger'>,
   ) {}
 
   async lookup(topicName: string, partition: number, at: OffsetQuery): Promise<OffsetAnswer> {
@@ -43,35 +47,22 @@ export class OffsetsService {
       return first?.offset === view.logStartOffset ? first : { offset: view.logStartOffset, timestamp: null };
     }
     const slot = await this.firstSlotReaching(view, at.timestamp);
-    if (slot === undefined) return { offset: view.highWatermark, timestamp: null };
-    return (
-      (await this.firstRecordFrom(view, slot, view.logStartOffset, at.timestamp)) ?? {
-        offset: view.highWatermark,
-        timestamp: null,
-      }
-    );
+    const answer = (slot === undefined ? undefined : await this.firstRecordFrom(view, slot, view.logStartOffset, at.timestamp)) ?? {
+      offset: view.highWatermark,
+      timestamp: null,
+    };
+    this.stamper.trigger(view);
+    return answer;
   }
 
-  /** Stamps the unstamped stable entries, then asks the byTime index. */
+  /** The first stable entry holding a record with timestamp >= ts (time-index-plan.ts T3). */
   private async firstSlotReaching(view: StableView, ts: number): Promise<number | undefined> {
-    let stamped = view.hint.stamped;
-    let runMax = view.hint.runningMaxTs;
-    let found: number | undefined;
-    while (stamped < view.stableSlots) {
-      const page = await this.index.entries(view.tp, stamped, Math.min(view.stableSlots, stamped + PAGE), PAGE);
-      for (const e of page) {
-        if (!e.hole && e.maxTimestamp !== undefined) {
-          runMax = Math.max(runMax, e.maxTimestamp);
-          await this.index.stamp(view.tp, e.slot, runMax);
-          if (found === undefined && runMax >= ts && view.hint.runningMaxTs < ts) found = e.slot;
-        }
-        stamped = e.slot + 1;
-      }
-      if (page.length === 0) break;
-      await this.index.advanceStamp(view.tp, stamped, runMax);
+    if (timeLookupSource(view.hint, ts) === 'stamped') return this.index.firstSlotWithMaxTsAtLeast(view.tp, ts);
+    for await (const page of stableEntryPages(this.index, view, view.hint.stamped, PAGE)) {
+      const slot = firstUnstampedReaching(page, ts);
+      if (slot !== undefined) return slot;
     }
-    if (view.hint.runningMaxTs >= ts) return this.index.firstSlotWithMaxTsAtLeast(view.tp, ts);
-    return found;
+    return undefined;
   }
 
   private async slotAt(view: StableView, offset: number): Promise<number> {
@@ -80,8 +71,7 @@ export class OffsetsService {
 
   /** The first record at or after `fromSlot` with offset >= minOffset and timestamp >= ts. */
   private async firstRecordFrom(view: StableView, fromSlot: number, minOffset: number, ts: number): Promise<OffsetAnswer | undefined> {
-    for (let slot = fromSlot; slot < view.stableSlots; slot += PAGE) {
-      const page = await this.index.entries(view.tp, slot, Math.min(view.stableSlots, slot + PAGE), PAGE);
+    for await (const page of stableEntryPages(this.index, view, fromSlot, PAGE)) {
       for (const e of page) {
         const hit = await this.firstInEntry(e, minOffset, ts);
         if (hit) return hit;

@@ -12,7 +12,7 @@ import type { ProducerService } from '../../log/producers.ts';
 import { ENCODINGS } from '../../log/record-encoding.ts';
 import { validateTopicName } from '../../log/topic-rules.ts';
 import { InvalidRequestError } from '../../errors.ts';
-import { committerFields, nonNegativeInt } from '../schemas.ts';
+import { committerFields, nonNegativeInt } from '../../wire/schemas.ts';
 import { parseWith, readJsonBody, readOptionalJsonBody } from '../validation.ts';
 
 const encoding = z.enum(ENCODINGS);
@@ -114,7 +114,7 @@ export function recordRoutes(
       offset: offsetParam(q.offset),
       maxRecords,
       maxBytes,
-      waitMs: Math.min(intParam('waitMs', q.waitMs, 0), LIMITS.maxWaitMs),
+      waitMs: intParam('waitMs', q.waitMs, 0), // capped at LIMITS.maxWaitMs by the fetch service
       encoding: encodingParam(q.encoding),
     });
     return c.json(result);
@@ -136,7 +136,7 @@ export function recordRoutes(
     const partitions = await fetch.fetchMany(body.partitions, {
       maxRecords: body.maxRecords ?? 500,
       maxBytes: body.maxBytes ?? 1024 * 1024,
-      waitMs: Math.min(body.waitMs ?? 0, LIMITS.maxWaitMs),
+      waitMs: body.waitMs ?? 0,
       encoding: body.encoding ?? 'json',
     });
     return c.json({ partitions });
