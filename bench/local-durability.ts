@@ -8,7 +8,7 @@
  * acknowledged record is readable at its acknowledged offset with its value:
  *   a. SIGTERM to the dev server (clean stop: HTTP server closed, then the JVM gets SIGTERM);
  *   b. SIGKILL to the dev server's node process only: no handler runs, the watchdog of
- *      lib/cli/child-reaper.ts then stops the JVM (SIGTERM, SIGKILL after the grace period);
+ *      lib/local/child-reaper.ts then stops the JVM (SIGTERM, SIGKILL after the grace period);
  *   c. SIGKILL to the dev server's whole process group: node and the JVM die at once.
  * The load: half the workers send 1 record to one partition (a single conditional PutItem
  * publishes it), half send 4 records to 4 partitions (one TransactWriteItems publishes them).
@@ -22,7 +22,7 @@
  * Then the emulator alone, without Sluice: concurrent 4-item TransactWriteItems straight to a
  * persisted DynamoDB Local, SIGKILL to the JVM, restart, look for every acknowledged item;
  * once taking the emulator's answer as the acknowledgement, once only after the commit wait
- * that the local stack adds (lib/cli/local-stack.ts: a ListTables queued behind the COMMIT).
+ * that the local stack adds (lib/local/local-stack.ts: a ListTables queued behind the COMMIT).
  *
  * Last, what that wait costs: 4-partition produce requests through the app in process
  * (`app.request`) on a persisted local stack, with the stack's clients (wait on) and with plain
@@ -43,8 +43,8 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../lib/api/app.ts';
-import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../lib/cli/dynamodb-local.ts';
-import { startLocalStack } from '../lib/cli/local-stack.ts';
+import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../lib/local/dynamodb-local.ts';
+import { startLocalStack } from '../lib/local/local-stack.ts';
 import { randomIds, systemClock } from '../lib/deps.ts';
 import { createAwsClients } from '../lib/storage/clients.ts';
 import { call, fmtMs, fmtNum, inProcess, log, machine, numberArg, postJson, summarize, table, timedLoop } from './support.ts';

@@ -11,8 +11,9 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Hono } from 'hono';
-import { startLocalStack, type LocalStack } from '../lib/cli/local-stack.ts';
-import { randomIds, systemClock, type SluiceDeps } from '../lib/deps.ts';
+import { startLocalStack, type LocalStack } from '../lib/local/local-stack.ts';
+import type { SluiceDeps } from '../lib/deps.ts';
+import { depsFor } from '../lib/env.ts';
 import type { AwsClients } from '../lib/storage/clients.ts';
 
 // ---- stack ----------------------------------------------------------------------------------
@@ -122,7 +123,8 @@ export async function startBenchStack(opts: { maxSockets?: number } = {}): Promi
   counter.attach(dynamo, 'dynamodb');
   counter.attach(s3, 's3');
   const clients: AwsClients = { dynamo, s3 };
-  const deps: SluiceDeps = { clients, names: stack.names, clock: systemClock, ids: randomIds, backend: 'local' };
+  // An empty environment: the bench measures the defaults, whatever SLUICE_* the shell has.
+  const deps = depsFor('local', {}, { clients, names: stack.names });
   return {
     stack,
     clients,

@@ -1,6 +1,13 @@
 /**
- * Builds `SluiceDeps` from environment variables: how a Lambda function (and anything else
- * configured by its environment) learns its resource names, backend and endpoints.
+ * Builds `SluiceDeps`, the one entry point: `depsFor(backend, env, overrides)`. Every process
+ * that serves the app builds its deps here (tuning defaults are in lib/config.ts):
+ *   Lambda (functions/api)    depsFromEnv(): everything from the environment below
+ *   `sluice dev`              its --backend, process.env, and the clients of the emulators it started
+ *   tests, benches            their stack's clients and names, and an empty environment, so a
+ *                             developer's shell (SLUICE_AUTH_TOKEN, SLUICE_* tuning) cannot change them
+ *
+ * How a Lambda function (and anything else configured by its environment) learns its resource
+ * names, backend and endpoints:
  *
  * The CDK stack sets the RESOURCE_ENV variables through `SluiceFunction.bindTable()` /
  * `bindBucket()`; the integration tests set them by hand before importing `functions/api`.
@@ -16,8 +23,18 @@
  *   AWS_REGION / AWS_DEFAULT_REGION   region (Lambda always sets AWS_REGION)
  *   AWS_ACCESS_KEY_ID          in emulator mode, real credentials are used when set, else dummy ones
  */
-import { BACKENDS, randomIds, systemClock, type Backend, type LogTuning, type SluiceDeps } from './deps.ts';
-import { createAwsClients } from './storage/clients.ts';
+import {
+  BACKENDS,
+  isBackend,
+  randomIds,
+  systemClock,
+  type Backend,
+  type Clock,
+  type IdGenerator,
+  type LogTuning,
+  type SluiceDeps,
+} from './deps.ts';
+import { createAwsClients, type AwsClients } from './storage/clients.ts';
 import { RESOURCE_ENV, type ResourceNames } from './storage/tables.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -61,10 +78,10 @@ export function resourceNamesFromEnv(env: Env = process.env): ResourceNames {
 
 export function backendFromEnv(env: Env = process.env): Backend {
   const value = read(env, SLUICE_ENV.backend) ?? 'aws';
-  if (!(BACKENDS as readonly string[]).includes(value)) {
+  if (!isBackend(value)) {
     throw new Error(`${SLUICE_ENV.backend}='${value}' is not one of ${BACKENDS.join(', ')}`);
   }
-  return value as Backend;
+  return value;
 }
 
 export function tuningFromEnv(env: Env = process.env): Partial<LogTuning> {
@@ -81,13 +98,12 @@ export function tuningFromEnv(env: Env = process.env): Partial<LogTuning> {
   return tuning;
 }
 
-export function depsFromEnv(env: Env = process.env): SluiceDeps {
-  const names = resourceNamesFromEnv(env);
-  const backend = backendFromEnv(env);
+/** AWS clients configured by the environment: real services, or emulators where endpoints are set. */
+export function clientsFromEnv(env: Env = process.env): AwsClients {
   const dynamoEndpoint = read(env, SLUICE_ENV.dynamoEndpoint);
   const s3Endpoint = read(env, SLUICE_ENV.s3Endpoint);
   const emulator = dynamoEndpoint !== undefined || s3Endpoint !== undefined;
-  const clients = createAwsClients({
+  return createAwsClients({
     dynamoEndpoint,
     s3Endpoint,
     region: read(env, 'AWS_REGION') ?? read(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
@@ -95,14 +111,40 @@ export function depsFromEnv(env: Env = process.env): SluiceDeps {
     // profile), and outside emulator mode the SDK's default chain (the Lambda role) applies.
     dummyCredentials: emulator && read(env, 'AWS_ACCESS_KEY_ID') === undefined,
   });
+}
+
+/** What a caller already has, used instead of what the environment would give. */
+export interface DepsOverrides {
+  /** Clients already made: a started emulator stack's, or a bench's counting clients. */
+  readonly clients?: AwsClients;
+  /** Physical names already known (a local stack's); else read from the RESOURCE_ENV variables. */
+  readonly names?: ResourceNames;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+}
+
+/**
+ * SluiceDeps for `backend`, configured by `env`: names (RESOURCE_ENV) and clients (endpoints,
+ * region, credentials) unless overridden, the auth token and the log tunables always from `env`.
+ */
+export function depsFor(backend: Backend, env: Env = process.env, overrides: DepsOverrides = {}): SluiceDeps {
+  const names = overrides.names ?? resourceNamesFromEnv(env);
+  const tuning = tuningFromEnv(env);
   const authToken = read(env, SLUICE_ENV.authToken);
   return {
-    clients,
+    clients: overrides.clients ?? clientsFromEnv(env),
     names,
-    clock: systemClock,
-    ids: randomIds,
+    clock: overrides.clock ?? systemClock,
+    ids: overrides.ids ?? randomIds,
     backend,
-    tuning: tuningFromEnv(env),
+    tuning,
     ...(authToken !== undefined ? { authToken } : {}),
   };
+}
+
+/** Everything from the environment, the backend too (SLUICE_BACKEND): the Lambda entry. */
+export function depsFromEnv(env: Env = process.env): SluiceDeps {
+  // Names first: a missing one is the likelier deployment bug, and its message the more useful.
+  const names = resourceNamesFromEnv(env);
+  return depsFor(backendFromEnv(env), env, { names });
 }

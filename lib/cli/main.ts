@@ -1,27 +1,22 @@
 /**
- * The `sluice` command. Run through bin/sluice.js (tsx) or `npm start` (= `sluice dev`).
+ * The `sluice` command: the root lists the subcommands, each in its own file under commands/
+ * with its arguments, delegating to the library (lib/local, lib/env.ts, lib/api). Run through
+ * bin/sluice.js (tsx) or `npm start` (= `sluice dev`).
  */
-import { Command, Option } from 'commander';
-import { DEV_DEFAULTS, devOptions, runDev } from './dev.ts';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { SLUICE_VERSION } from '../version.ts';
+import { devCommand } from './commands/dev.ts';
 
 export function buildProgram(): Command {
-  const program = new Command('sluice').description('Sluice: a serverless log with Kafka semantics on AWS');
-  program
-    .command('dev')
-    .description('Run the HTTP API locally (DynamoDB Local + s3rver by default; data kept across restarts)')
-    .addOption(
-      new Option('--backend <backend>', 'where data lives').choices(['local', 'localstack', 'aws']).default('local'),
-    )
-    .option('--port <n>', `HTTP port (env PORT, default ${DEV_DEFAULTS.port})`)
-    .option('--host <host>', `interface to listen on (default ${DEV_DEFAULTS.host})`)
-    .option('--data-dir <dir>', `local backend data directory (env SLUICE_DATA_DIR, default ./${DEV_DEFAULTS.dataDir})`)
-    .action(async (flags: { backend?: string; port?: string; host?: string; dataDir?: string }) => {
-      process.exitCode = await runDev(devOptions(flags));
-    });
-  return program;
+  return new Command('sluice')
+    .description('Sluice: a serverless log with Kafka semantics on AWS')
+    .version(SLUICE_VERSION, '-V, --version', 'print the version')
+    .addCommand(devCommand());
 }
 
-async function main(argv: readonly string[]): Promise<void> {
+export async function main(argv: readonly string[]): Promise<void> {
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (err) {
@@ -36,4 +31,15 @@ async function main(argv: readonly string[]): Promise<void> {
   process.exit();
 }
 
-await main(process.argv);
+/** True when this file is the process's entry script (not imported, e.g. by a test). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return pathToFileURL(realpathSync(script)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) await main(process.argv);

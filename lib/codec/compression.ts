@@ -12,10 +12,13 @@
  *   4 zstd    zstd frame; node:zlib's zstd where present (Node >= 22.15), else zstd-napi
  *
  * Spec: apache/kafka CompressionType.java, SnappyFactory/KafkaLZ4BlockOutputStream; the sarama
- * goldens in /work/shared/vectors use xerial snappy and frame lz4.
+ * goldens in test/unit/codec/vectors use xerial snappy and frame lz4.
  *
+ * snappy, lz4-napi and zstd-napi are optional dependencies: an install where one fails to build
+ * or download still succeeds, and gzip, none and (on Node >= 22.15) zstd need none of them.
  * Native modules are loaded lazily on first use, so a Lambda that never sees snappy never pays
- * for loading it at cold start.
+ * for loading it at cold start; one that does not load throws CodecUnavailableError, naming the
+ * codec and the package, on every use of that codec (the first failure is remembered).
  */
 
 import { createRequire } from 'node:module';
@@ -71,13 +74,51 @@ interface ZlibZstd {
   zstdDecompressSync(input: Uint8Array, opts?: { maxOutputLength?: number; }): Buffer;
 }
 
+/**
+ * A codec whose implementation cannot load in this process (an optional native package not
+ * installed, or built for another platform). A plain Error like the codec's other failures:
+ * produce answers it as an internal error, a fetch of such a batch as corrupt data (the batch
+ * decoder wraps it), as when the package was a hard dependency; only the message is clearer.
+ */
+export class CodecUnavailableError extends Error {
+  override readonly name = 'CodecUnavailableError';
+  readonly codec: CompressionName;
+  /** The npm package that did not load. */
+  readonly packageName: string;
+  constructor(codec: CompressionName, packageName: string, detail: string, options?: { cause?: unknown; }) {
+    super(
+      `compression codec ${codec} is unavailable: the optional package "${packageName}" did not load ` +
+        `(${detail}). Install it (npm install ${packageName}), or give the topic another ` +
+        `compression.type (gzip and none always work).`,
+      options,
+    );
+    this.codec = codec;
+    this.packageName = packageName;
+  }
+}
+
 const require = createRequire(import.meta.url);
-let snappyLib: SnappyLib | undefined;
-let lz4Lib: Lz4Lib | undefined;
-let zstdLib: ZstdLib | undefined;
-const snappy = (): SnappyLib => (snappyLib ??= require('snappy') as SnappyLib);
-const lz4 = (): Lz4Lib => (lz4Lib ??= require('lz4-napi') as Lz4Lib);
-const zstd = (): ZstdLib => (zstdLib ??= require('zstd-napi') as ZstdLib);
+
+/** Loads `packageName` once; a failure is remembered and rethrown as CodecUnavailableError. */
+export function optionalNative<T>(codec: CompressionName, packageName: string, hint = ''): () => T {
+  let lib: T | undefined;
+  let failure: CodecUnavailableError | undefined;
+  return () => {
+    if (lib !== undefined) return lib;
+    if (failure !== undefined) throw failure;
+    try {
+      return (lib = require(packageName) as T);
+    } catch (err) {
+      const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+      failure = new CodecUnavailableError(codec, packageName, reason + hint, { cause: err });
+      throw failure;
+    }
+  };
+}
+
+const snappy = optionalNative<SnappyLib>('snappy', 'snappy');
+const lz4 = optionalNative<Lz4Lib>('lz4', 'lz4-napi');
+const zstd = optionalNative<ZstdLib>('zstd', 'zstd-napi', '; Node >= 22.15 has zstd built in');
 
 const zlibZstd: ZlibZstd | undefined =
   typeof (zlib as unknown as Partial<ZlibZstd>).zstdCompressSync === 'function'
@@ -87,16 +128,22 @@ const zlibZstd: ZlibZstd | undefined =
 export const zstdImplementation: 'node:zlib' | 'zstd-napi' = zlibZstd ? 'node:zlib' : 'zstd-napi';
 
 /**
- * Whether `codec` works in this process: its implementation loads and round-trips a byte.
- * A Lambda bundle without a native module (and without node:zlib zstd) answers false.
+ * Why `codec` does not work in this process, or undefined when its implementation loads and
+ * round-trips a byte. A Lambda bundle without a native module (and without node:zlib zstd)
+ * gets the CodecUnavailableError message.
  */
-export function codecAvailable(codec: CompressionCodecId): boolean {
+export function codecUnavailableReason(codec: CompressionCodecId): string | undefined {
   try {
     const probe = Buffer.from([42]);
-    return decompress(codec, compress(codec, probe)).equals(probe);
-  } catch {
-    return false;
+    return decompress(codec, compress(codec, probe)).equals(probe) ? undefined : 'round trip changed the bytes';
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
+}
+
+/** Whether `codec` works in this process (see codecUnavailableReason). */
+export function codecAvailable(codec: CompressionCodecId): boolean {
+  return codecUnavailableReason(codec) === undefined;
 }
 
 /** Kafka's default zstd level (compression.zstd.level = 3). */

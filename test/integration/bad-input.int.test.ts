@@ -12,7 +12,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { randomUUID } from 'node:crypto';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lingerBeforeClose, type LingerLimits } from '../../lib/cli/lingering-close.ts';
+import { lingerBeforeClose, type LingerLimits } from '../../lib/local/lingering-close.ts';
 import { LIMITS } from '../../lib/limits.ts';
 import { countCalls, isolatedStack, type CallCounter, type IsolatedStack } from '../support/faults.ts';
 import { call, type JsonResponse } from '../support/http.ts';

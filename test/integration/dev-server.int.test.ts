@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { REAP_GRACE_MS } from '../../lib/cli/child-reaper.ts';
-import { freePort } from '../../lib/cli/dynamodb-local.ts';
+import { REAP_GRACE_MS } from '../../lib/local/child-reaper.ts';
+import { freePort } from '../../lib/local/dynamodb-local.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(REPO, 'bin', 'sluice.js');
@@ -48,9 +48,9 @@ async function tempDataDir(): Promise<string> {
   return dir;
 }
 
-function spawnDev(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function spawnDev(env: NodeJS.ProcessEnv, cwd = REPO): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, 'dev'], {
-    cwd: REPO,
+    cwd,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -67,10 +67,10 @@ function spawnDev(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => 
   return { child, output: () => output, exited };
 }
 
-async function startDev(dataDir: string): Promise<DevProcess & { exited: Promise<number | null> }> {
+async function startDev(dataDir: string, cwd = REPO): Promise<DevProcess & { exited: Promise<number | null> }> {
   const port = await freePort();
   const startedAt = Date.now();
-  const { child, output, exited } = spawnDev({ PORT: String(port), SLUICE_DATA_DIR: dataDir });
+  const { child, output, exited } = spawnDev({ PORT: String(port), SLUICE_DATA_DIR: dataDir }, cwd);
   const base = `http://127.0.0.1:${port}`;
   let healthyAfterMs: number | undefined;
   while (healthyAfterMs === undefined) {
@@ -217,6 +217,25 @@ describe('sluice dev', () => {
     expect(isDynamoDbLocal(a.javaPid) || isDynamoDbLocal(b.javaPid)).toBe(false);
   });
 
+  it('run from another directory, writes nothing into it: DynamoDB Local works in the data dir', async () => {
+    const cwd = await tempDataDir();
+    const dataDir = join(await tempDataDir(), 'data');
+    const dev = await startDev(dataDir, cwd);
+    expect(readdirSync(join(dataDir, 'dynamodb'))).toContain('dynamodb-local-metadata.json');
+    expect(await stopDev(dev)).toBe(0);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('prints the package version for --version', async () => {
+    const child = spawn(process.execPath, [BIN, '--version'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect(code).toBe(0);
+    expect(output.trim()).toBe(pkg.version);
+  });
+
   it.each([
     ['SLUICE_JAVA_BIN points nowhere', { SLUICE_JAVA_BIN: '/nonexistent/bin/java' }],
     ['PATH has no java', { PATH: '/nonexistent', JAVA_HOME: '', SLUICE_JAVA_BIN: '' }],
@@ -249,7 +268,7 @@ function processAlive(pid: number): boolean {
 }
 
 describe.skipIf(process.platform === 'win32')('child reaper', () => {
-  const REAPER = join(REPO, 'lib', 'cli', 'child-reaper.ts');
+  const REAPER = join(REPO, 'lib', 'local', 'child-reaper.ts');
   const GRACE_MS = 400;
 
   /**

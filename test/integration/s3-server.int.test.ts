@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeIncompleteObjects, startS3Server, type S3Server } from '../../lib/cli/s3-server.ts';
+import { removeIncompleteObjects, startS3Server, type S3Server } from '../../lib/local/s3-server.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {

@@ -9,8 +9,9 @@ import {
   localstackClients,
   startLocalstackContainer,
   type LocalstackContainerHandle,
-} from '../../lib/cli/local-stack.ts';
-import { randomIds, systemClock, type SluiceDeps } from '../../lib/deps.ts';
+} from '../../lib/local/local-stack.ts';
+import type { SluiceDeps } from '../../lib/deps.ts';
+import { depsFor } from '../../lib/env.ts';
 import { ensureResources } from '../../lib/storage/bootstrap.ts';
 import { resourceNames } from '../../lib/storage/tables.ts';
 import { registerAllScenarios } from '../support/scenarios/index.ts';
@@ -37,7 +38,7 @@ if (!runtime) {
       const clients = localstackClients(container.endpoint);
       const names = resourceNames('sluice-localstack');
       await ensureResources(clients, names, { timeoutMs: 120_000 });
-      deps = { clients, names, clock: systemClock, ids: randomIds, backend: 'localstack' };
+      deps = depsFor('localstack', {}, { clients, names });
     });
 
     afterAll(async () => {

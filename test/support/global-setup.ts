@@ -2,11 +2,11 @@
  * Integration global setup: ONE local stack (in-memory DynamoDB Local + s3rver on a temp dir,
  * random ports) shared by every integration test file. Files run in parallel against it, so
  * tests must use unique names. The stack is torn down at the end; the DynamoDB Local JVM is
- * also killed if this process exits or dies early (lib/cli/child-reaper.ts).
+ * also killed if this process exits or dies early (lib/local/child-reaper.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
-import { startLocalStack } from '../../lib/cli/local-stack.ts';
+import { startLocalStack } from '../../lib/local/local-stack.ts';
 
 /** What test files get from `inject('sluiceStack')`. */
 export interface SluiceStackContext {

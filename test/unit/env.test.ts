@@ -119,3 +119,31 @@ describe('tuningFromEnv', () => {
     expect(() => tuningFromEnv({ SLUICE_SEGMENT_CACHE_BYTES: '64MB' })).toThrow(/SLUICE_SEGMENT_CACHE_BYTES/);
   });
 });
+
+describe('depsFor', () => {
+  it('builds deps for the given backend, auth token and tunables from the environment', async () => {
+    const { depsFor } = await import('../../lib/env.ts');
+    const deps = depsFor('localstack', { ...NAMES, SLUICE_AUTH_TOKEN: 's3cret', SLUICE_POLL_INTERVAL_MS: '100' });
+    expect(deps.backend).toBe('localstack');
+    expect(deps.authToken).toBe('s3cret');
+    expect(deps.tuning).toEqual({ pollIntervalMs: 100 });
+    expect(deps.names.tables.meta).toBe('sluice-test-meta');
+  });
+
+  it('uses the clients and names it is given instead of the environment', async () => {
+    const { depsFor } = await import('../../lib/env.ts');
+    const given = depsFromEnv({ ...NAMES, SLUICE_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' });
+    const names = { tables: { meta: 'm', log: 'l' }, bucket: 'b' };
+    // No RESOURCE_ENV variables at all: the names given are used, nothing is missing.
+    const deps = depsFor('local', {}, { clients: given.clients, names });
+    expect(deps.clients).toBe(given.clients);
+    expect(deps.names).toBe(names);
+    expect(deps.authToken).toBeUndefined();
+    expect(deps.tuning).toEqual({});
+  });
+
+  it('still needs the names from the environment when none are given', async () => {
+    const { depsFor } = await import('../../lib/env.ts');
+    expect(() => depsFor('aws', {})).toThrow(/SLUICE_META_TABLE/);
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * An S3-compatible server (s3rver) in this process, on 127.0.0.1 and a random port.
  *
- * Known s3rver faults and how we live with them (details in shared LOCAL-STACK.md):
+ * Known s3rver faults and how we live with them (also in docs/LOCAL-DEV.md):
  *  - Paginated ListObjectsV2 answers 500: s3rver encrypts continuation tokens with single DES,
  *    which OpenSSL 3 refuses. `installDesShim()` maps `des` to `des-ede3-cbc` with key k‖k‖k,
  *    which is the same cipher (EDE with three equal keys is single DES), so tokens stay valid.

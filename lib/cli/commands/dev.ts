@@ -5,32 +5,54 @@
  *   aws         real AWS: region/credentials from the environment, names from
  *               SLUICE_META_TABLE / SLUICE_LOG_TABLE / SLUICE_BUCKET, nothing created
  *
+ * The command's arguments are here; the emulators are lib/local, the deps lib/env.ts depsFor.
+ *
  * Shutdown (SIGINT/SIGTERM, or the `npm start` that ran us exiting): close the HTTP server,
- * stop every emulator, exit 0. The JVM is also reaped on any other exit (child-reaper.ts).
+ * stop every emulator, exit 0. The JVM is also reaped on any other exit (lib/local/child-reaper.ts).
  * Repeated signals during shutdown are ignored; a hard deadline bounds it.
  */
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
-import { tuningFromEnv } from '../env.ts';
-import { createApp } from '../api/app.ts';
-import { randomIds, systemClock, type Backend, type SluiceDeps } from '../deps.ts';
-import { resourceNamesFromEnv } from '../env.ts';
-import { ensureResources } from '../storage/bootstrap.ts';
-import { createAwsClients, type AwsClients } from '../storage/clients.ts';
-import { resourceNames, type ResourceNames } from '../storage/tables.ts';
+import { Command, Option } from 'commander';
+import { createApp } from '../../api/app.ts';
+import { CompressionCodec, codecUnavailableReason, type CompressionName } from '../../codec/compression.ts';
+import { BACKENDS, isBackend, type Backend, type SluiceDeps } from '../../deps.ts';
+import { depsFor, type DepsOverrides, type Env } from '../../env.ts';
+import { ensureResources } from '../../storage/bootstrap.ts';
+import { resourceNames } from '../../storage/tables.ts';
+import { lingerBeforeClose } from '../../local/lingering-close.ts';
 import {
   DEFAULT_PREFIX,
   hasContainerRuntime,
   localstackClients,
   startLocalStack,
   startLocalstackContainer,
-} from './local-stack.ts';
-import { lingerBeforeClose } from './lingering-close.ts';
-import { watchNpmAncestor } from './parent-watch.ts';
+} from '../../local/local-stack.ts';
+import { watchNpmAncestor } from '../../local/parent-watch.ts';
 
 export const DEV_DEFAULTS = { port: 8080, host: '127.0.0.1', dataDir: '.sluice' } as const;
 const SHUTDOWN_DEADLINE_MS = 15_000;
+
+export interface DevFlags {
+  readonly backend?: string;
+  readonly port?: string;
+  readonly host?: string;
+  readonly dataDir?: string;
+}
+
+/** The `dev` command with its arguments; the root (lib/cli/main.ts) registers it. */
+export function devCommand(): Command {
+  return new Command('dev')
+    .description('Run the HTTP API locally (DynamoDB Local + s3rver by default; data kept across restarts)')
+    .addOption(new Option('--backend <backend>', 'where data lives').choices(BACKENDS).default('local'))
+    .option('--port <n>', `HTTP port (env PORT, default ${DEV_DEFAULTS.port})`)
+    .option('--host <host>', `interface to listen on (default ${DEV_DEFAULTS.host})`)
+    .option('--data-dir <dir>', `local backend data directory (env SLUICE_DATA_DIR, default ./${DEV_DEFAULTS.dataDir})`)
+    .action(async (flags: DevFlags) => {
+      process.exitCode = await runDev(devOptions(flags));
+    });
+}
 
 export interface DevOptions {
   readonly backend: Backend;
@@ -38,17 +60,15 @@ export interface DevOptions {
   readonly host: string;
   /** Used by the local backend only. */
   readonly dataDir: string;
-  readonly authToken?: string | undefined;
+  /** The environment the deps are configured by (SLUICE_AUTH_TOKEN, tuning; names for aws). */
+  readonly env: Env;
 }
 
-/** Options from flags, falling back to PORT / SLUICE_DATA_DIR / SLUICE_AUTH_TOKEN. */
-export function devOptions(
-  flags: { backend?: string; port?: string; host?: string; dataDir?: string },
-  env: NodeJS.ProcessEnv = process.env,
-): DevOptions {
+/** Options from flags, falling back to PORT / SLUICE_DATA_DIR. */
+export function devOptions(flags: DevFlags, env: Env = process.env): DevOptions {
   const backend = flags.backend ?? 'local';
-  if (backend !== 'local' && backend !== 'localstack' && backend !== 'aws') {
-    throw new Error(`--backend must be local, localstack or aws (got ${backend})`);
+  if (!isBackend(backend)) {
+    throw new Error(`--backend must be one of ${BACKENDS.join(', ')} (got ${backend})`);
   }
   const portText = flags.port ?? env.PORT ?? String(DEV_DEFAULTS.port);
   const port = Number(portText);
@@ -58,15 +78,15 @@ export function devOptions(
     port,
     host: flags.host ?? DEV_DEFAULTS.host,
     dataDir: resolve(flags.dataDir ?? env.SLUICE_DATA_DIR ?? DEV_DEFAULTS.dataDir),
-    authToken: env.SLUICE_AUTH_TOKEN || undefined,
+    env,
   };
 }
 
 interface Backing {
-  readonly clients: AwsClients;
-  readonly names: ResourceNames;
+  /** What the backend provides instead of the environment (emulator clients and names). */
+  readonly overrides: DepsOverrides;
   /** Lines describing what runs where (printed at start). */
-  readonly banner: readonly string[];
+  banner(deps: SluiceDeps): Promise<readonly string[]>;
   stop(): Promise<void>;
 }
 
@@ -76,9 +96,8 @@ async function startBacking(opts: DevOptions): Promise<Backing> {
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
       const stack = await startLocalStack({ dataDir: opts.dataDir, prefix: DEFAULT_PREFIX });
       return {
-        clients: stack.clients,
-        names: stack.names,
-        banner: [
+        overrides: { clients: stack.clients, names: stack.names },
+        banner: async () => [
           `  DynamoDB Local  ${stack.dynamoEndpoint} (pid ${stack.dynamoPid})`,
           `  S3 (s3rver)     ${stack.s3Endpoint}`,
           `  data            ${opts.dataDir}`,
@@ -101,19 +120,15 @@ async function startBacking(opts: DevOptions): Promise<Backing> {
         throw err;
       }
       return {
-        clients,
-        names,
-        banner: [`  LocalStack      ${container.endpoint} (data is discarded on exit)`],
+        overrides: { clients, names },
+        banner: async () => [`  LocalStack      ${container.endpoint} (data is discarded on exit)`],
         stop: container.stop,
       };
     }
     case 'aws': {
-      const names = resourceNamesFromEnv();
-      const clients = createAwsClients({});
       return {
-        clients,
-        names,
-        banner: [
+        overrides: {}, // names, region and credentials from the environment
+        banner: async ({ clients, names }) => [
           `  AWS             region ${await clients.dynamo.config.region()}`,
           `  tables          ${names.tables.meta}, ${names.tables.log}; bucket ${names.bucket}`,
         ],
@@ -121,6 +136,14 @@ async function startBacking(opts: DevOptions): Promise<Backing> {
       };
     }
   }
+}
+
+/** A line per compression codec this process cannot run (an optional native package missing). */
+function missingCodecs(): string[] {
+  return (Object.keys(CompressionCodec) as CompressionName[]).flatMap((name) => {
+    const reason = codecUnavailableReason(CompressionCodec[name]);
+    return reason === undefined ? [] : [`  ${name.padEnd(16)}${reason}`];
+  });
 }
 
 function portInUse(port: number, host: string): Error {
@@ -144,15 +167,15 @@ export async function runDev(opts: DevOptions): Promise<number> {
   const startedAt = Date.now();
   await assertPortFree(opts.port, opts.host);
   const backing = await startBacking(opts);
-  const deps: SluiceDeps = {
-    clients: backing.clients,
-    names: backing.names,
-    clock: systemClock,
-    ids: randomIds,
-    backend: opts.backend,
-    tuning: tuningFromEnv(process.env),
-    ...(opts.authToken !== undefined ? { authToken: opts.authToken } : {}),
-  };
+  let deps: SluiceDeps;
+  let banner: readonly string[];
+  try {
+    deps = depsFor(opts.backend, opts.env, backing.overrides);
+    banner = await backing.banner(deps);
+  } catch (err) {
+    await backing.stop();
+    throw err;
+  }
   const app = createApp(deps);
 
   let server: ReturnType<typeof serve>;
@@ -175,7 +198,8 @@ export async function runDev(opts: DevOptions): Promise<number> {
   console.log(
     [
       `sluice dev (backend ${opts.backend}) ready in ${Date.now() - startedAt} ms: ${base}`,
-      ...backing.banner,
+      ...banner,
+      ...missingCodecs(),
       '',
       'Try:',
       `  curl -s ${curlBase}/healthz`,

@@ -5,12 +5,15 @@
  * Provisioning: the jar ships inside `amplify-dynamodb-simulator` (its `emulator/` folder).
  * Installing that package pulls ~350 MB of Amplify dependencies, so instead, on first use,
  * we `npm pack` the pinned version (~56 MB, ~3 s), check the tarball against the pinned
- * sha512 integrity, and extract only `package/emulator` into a cache directory. Extraction
- * goes to a temp dir that is renamed into place, so the cache entry either exists complete
- * or not at all, and two processes racing to provision it are both fine.
+ * sha512 integrity, and extract only `package/emulator` into the per-user cache directory
+ * (cache-dir.ts). Extraction goes to a temp dir that is renamed into place, so the cache entry
+ * either exists complete or not at all, and two processes racing to provision it are both fine.
  *
  * Running: `java -jar DynamoDBLocal.jar -sharedDb ...` on a free port. `-sharedDb` matters:
  * without it tables are private to one access key + region. Ready when ListTables answers.
+ * DynamoDB Local writes `dynamodb-local-metadata.json` into its working directory, so the JVM
+ * runs in the `-dbPath` directory (in memory: a temp dir, removed when it stops), never in
+ * the caller's.
  * The JVM is registered with child-reaper.ts, so it is stopped (SIGTERM, then SIGKILL after a
  * grace period) when this process exits or dies.
  *
@@ -24,10 +27,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CACHE_DIR_ENV, userCacheDir } from './cache-dir.ts';
 import { reapOnExit } from './child-reaper.ts';
 
 const execFileAsync = promisify(execFile);
@@ -105,11 +109,9 @@ export function checkJava(env: NodeJS.ProcessEnv = process.env): string {
 
 // ---- Provisioning --------------------------------------------------------------------
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** `$SLUICE_CACHE_DIR` or `<repo>/node_modules/.cache/sluice`. */
+/** The per-user cache directory (cache-dir.ts): `$SLUICE_CACHE_DIR`, else the platform's. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SLUICE_CACHE_DIR ?? join(REPO_ROOT, 'node_modules', '.cache', 'sluice');
+  return userCacheDir(env);
 }
 
 async function sha512Integrity(file: string): Promise<string> {
@@ -127,7 +129,13 @@ export async function ensureDynamoDbLocal(env: NodeJS.ProcessEnv = process.env):
   const target = join(root, `dynamodb-local-${DYNAMODB_LOCAL.version}`);
   if (existsSync(join(target, 'DynamoDBLocal.jar'))) return target;
 
-  await mkdir(root, { recursive: true });
+  await mkdir(root, { recursive: true }).catch((err: unknown) => {
+    throw new Error(
+      `cannot create the cache directory ${root} for DynamoDB Local (${errorText(err)}): ` +
+        `point ${CACHE_DIR_ENV} at a writable directory`,
+      { cause: err },
+    );
+  });
   // Same filesystem as `target`, so the final rename is atomic.
   const work = await mkdtemp(join(root, '.provision-'));
   try {
@@ -196,19 +204,34 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
   const env = opts.env ?? process.env;
   const javaBin = checkJava(env);
   const emulator = await ensureDynamoDbLocal(env);
-  if (opts.dbPath !== undefined) await mkdir(opts.dbPath, { recursive: true });
+  // Absolute: the JVM runs in another working directory (below).
+  const dbPath = opts.dbPath === undefined ? undefined : resolve(opts.dbPath);
+  if (dbPath !== undefined) await mkdir(dbPath, { recursive: true });
+  // The JVM's working directory, where DynamoDB Local writes dynamodb-local-metadata.json.
+  const workDir = dbPath ?? (await mkdtemp(join(tmpdir(), 'sluice-dynamodb-')));
+  const removeWorkDir = async (): Promise<void> => {
+    if (dbPath === undefined) await rm(workDir, { recursive: true, force: true });
+  };
   // A free port can be taken between our probe and the JVM's bind: retry with another one.
   const attempts = opts.port === undefined ? 3 : 1;
   let lastError: unknown;
   for (let i = 0; i < attempts; i++) {
     const port = opts.port ?? (await freePort());
     try {
-      return await launch(javaBin, emulator, port, opts.dbPath, env);
+      const running = await launch(javaBin, emulator, port, dbPath, workDir, env);
+      return {
+        ...running,
+        async stop() {
+          await running.stop();
+          await removeWorkDir();
+        },
+      };
     } catch (err) {
       lastError = err;
-      if (!(err instanceof EarlyExitError)) throw err;
+      if (!(err instanceof EarlyExitError)) break;
     }
   }
+  await removeWorkDir();
   throw lastError;
 }
 
@@ -219,6 +242,7 @@ async function launch(
   emulator: string,
   port: number,
   dbPath: string | undefined,
+  cwd: string,
   env: NodeJS.ProcessEnv,
 ): Promise<DynamoDbLocal> {
   const args = [
@@ -234,7 +258,7 @@ async function launch(
     String(port),
     ...(dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath]),
   ];
-  const child = spawn(javaBin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false, env });
+  const child = spawn(javaBin, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: false, env });
   reapOnExit(child);
   let output = '';
   const keepTail = (chunk: Buffer): void => {
