@@ -1,5 +1,6 @@
 /**
- * Commit contention on one partition (`npm run bench -- contention [--seconds=3] [--rounds=3]`), DESIGN.md W5.
+ * Commit contention on one partition (`npm run bench -- contention [--seconds=3] [--rounds=3]`), invariant W5
+ * of docs/ARCHITECTURE.md.
  *
  * N = 1, 4, 16, 64 concurrent producers, each looping one 100-byte record per request to
  * partition 0 of a fresh topic, for a fixed time (3 s) after a 1 s warm-up at the same N; then
@@ -10,7 +11,7 @@
  *  - app:       the whole produce path through `createApp(deps)` in process (`app.request`):
  *               validation, encode, S3 PUT to s3rver, reserve, publish;
  *  - sequencer: only the DynamoDB commit (IndexStore.reserve + publish), no S3, no app: what
- *               DESIGN.md's slot-sequencer numbers measured.
+ *               the reference slot-sequencer numbers in docs/ARCHITECTURE.md measured.
  *
  * Three rounds interleave all configurations (the machine is shared; background load then
  * hits every configuration alike); rows report the median round's commits/s and latencies

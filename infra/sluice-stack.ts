@@ -1,5 +1,5 @@
 /**
- * The Sluice stack: composition only (STYLE.md #11). Each piece lives in `constructs/`; table
+ * The Sluice stack: composition only. Each piece lives in `constructs/`; table
  * and bucket shapes come from lib/storage/tables.ts, shared with the local bootstrap.
  *
  * Environment-agnostic (no account/region lookups), so `cdk synth` runs without credentials.

@@ -38,3 +38,11 @@ export const PAGE_SIZES = {
   /** Offsets by timestamp and time-index stamping. */
   offsetsWalk: 200,
 } as const;
+
+/** Background time-index stamping (lib/log/time-index-stamper.ts), per partition. */
+export const STAMP_DEFAULTS = {
+  /** Entries one run stamps at most (a run follows an offsets-by-time lookup). */
+  entriesPerRun: 1_000,
+  /** Stamp writes (UpdateItem) in flight at once within a run. */
+  inFlight: 4,
+} as const;

@@ -1,6 +1,6 @@
 /**
- * What the app needs from the outside world, injected (STYLE.md #10): AWS clients, physical
- * resource names, time, ids, the backend name and limits. `createApp(deps)` is served by the
+ * What the app needs from the outside world, injected (never read ad hoc inside lib/): AWS clients, physical
+ * resource names, time, ids, logging, the backend name and limits. `createApp(deps)` is served by the
  * Lambda adapter, the dev server and tests alike; only how `deps` is built differs.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,8 +17,13 @@ export interface IdGenerator {
   newId(): string;
 }
 
+/** Where data lives; the one list (the CLI's `--backend` choices and SLUICE_BACKEND use it). */
 export const BACKENDS = ['aws', 'local', 'localstack'] as const;
 export type Backend = (typeof BACKENDS)[number];
+
+export function isBackend(value: string): value is Backend {
+  return (BACKENDS as readonly string[]).includes(value);
+}
 
 export interface SluiceDeps {
   readonly clients: AwsClients;
@@ -30,7 +35,27 @@ export interface SluiceDeps {
   readonly authToken?: string;
   /** Tunables of the log; defaults in lib/config.ts, environment overrides in lib/env.ts. */
   readonly tuning?: Partial<LogTuning>;
+  /** Where server-side failures are logged; JSON lines on the console when unset. */
+  readonly logger?: Logger;
 }
+
+/** Structured fields of a log line (JSON-serialisable). */
+export type LogFields = Readonly<Record<string, unknown>>;
+
+export interface Logger {
+  /** A failure on the server's side (an answer of 500 or more): worth an operator's look. */
+  error(msg: string, fields?: LogFields): void;
+}
+
+/** One log line: JSON with `level` and `msg` first; fields never overwrite them. */
+export function logLine(level: 'error', msg: string, fields: LogFields = {}): string {
+  return JSON.stringify(Object.assign({ level, msg }, fields, { level, msg }));
+}
+
+/** The default: one JSON line per event on stderr (CloudWatch Logs on Lambda). */
+export const consoleLogger: Logger = {
+  error: (msg, fields) => console.error(logLine('error', msg, fields)),
+};
 
 export interface LogTuning {
   /** A reserved slot unpublished for longer than this is filled with a hole by readers. */

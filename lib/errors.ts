@@ -223,6 +223,21 @@ export class UnavailableError extends SluiceError {
 }
 
 /**
+ * S3 answered a ranged GET of a segment object with fewer bytes than the range holds (a body
+ * cut short in transit). Segment objects are immutable and complete once referenced, so
+ * reading again is the cure: KAFKA_STORAGE_ERROR, retriable (retried by `withRetries`, then
+ * answered 503 if it persists). The object key and the byte counts are in the details.
+ */
+export class ShortReadError extends SluiceError {
+  constructor(object: string, expected: number, received: number) {
+    super('KAFKA_STORAGE_ERROR', `short read of ${object}: ${received} of ${expected} bytes`, {
+      retriable: true,
+      details: { object, expectedBytes: expected, receivedBytes: received },
+    });
+  }
+}
+
+/**
  * Stored data failed its checks (CRC-32C, framing) when read: Kafka's CORRUPT_MESSAGE. Not
  * retriable: the bytes in storage are what they are. The object key is in the details (and
  * the log line), so an operator can find it.

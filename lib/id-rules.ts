@@ -10,7 +10,7 @@
  *    U+007F, C1 U+0080-U+009F) and no lone surrogate (category Cs: such a string has no UTF-8
  *    encoding, and DynamoDB stores strings as UTF-8).
  *
- * Why 255: the ids become DynamoDB keys (keys.ts). 255 code units are at most 765 UTF-8 bytes
+ * Why 255: the ids become DynamoDB keys (lib/storage/keys/). 255 code units are at most 765 UTF-8 bytes
  * (3 per BMP unit, 4 per surrogate pair); with the longest prefix ("producer#", 9 bytes) a
  * partition key stays under 775 bytes, far under DynamoDB's 2,048, and a group's pk also fits
  * the 1,024-byte limit of the byKind index, where it is the sort key.

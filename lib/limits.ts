@@ -1,6 +1,7 @@
 /**
  * Limits in force, published by `GET /v1/cluster`. Each derives from an AWS limit
- * (DESIGN.md §9); the derivation is stated beside it so a change stays honest.
+ * (Lambda payloads, DynamoDB items and transactions); the derivation is stated beside it so a
+ * change stays honest.
  */
 export const LIMITS = {
   /** Lambda's synchronous payload limit is 6 MB for the request (and the response). */

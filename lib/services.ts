@@ -1,11 +1,13 @@
 /** Builds the log's services from injected deps: one place wires storage into the rules. */
 import { TUNING_DEFAULTS } from './config.ts';
-import type { LogTuning, SluiceDeps } from './deps.ts';
+import { consoleLogger, type LogTuning, type SluiceDeps } from './deps.ts';
 import { CommitSignal } from './log/commit-signal.ts';
 import { FetchService } from './log/fetch.ts';
 import { OffsetsService } from './log/offsets.ts';
 import { DEFAULT_PARTITION_INDEX_OPTIONS, PartitionIndex } from './log/partition-index.ts';
 import { ProduceService } from './log/produce.ts';
+import { DEFAULT_STAMPER_OPTIONS, TimeIndexStamper } from './log/time-index-stamper.ts';
+import { stickySeedFromId } from './partition/partitioner.ts';
 import { GroupService } from './groups/groups.ts';
 import { GroupStore } from './storage/group-store.ts';
 import { ProducerService } from './log/producers.ts';
@@ -23,6 +25,8 @@ export interface Services {
   readonly produce: ProduceService;
   readonly fetch: FetchService;
   readonly offsets: OffsetsService;
+  /** Background time-index stamping; `idle()` awaits runs in flight. */
+  readonly stamper: TimeIndexStamper;
   readonly groups: GroupService;
   readonly producers: ProducerService;
   readonly partitions: PartitionIndex;
@@ -54,7 +58,8 @@ export function createServices(deps: SluiceDeps): Services {
   });
   const signal = new CommitSignal();
   const topics = new TopicService(topicStore, deps.clock, deps.ids, boundsFrom(partitions), topicCache);
-  const offsets = new OffsetsService(topicCache, index, partitions, segments);
+  const stamper = new TimeIndexStamper(index, { ...DEFAULT_STAMPER_OPTIONS, logger: deps.logger ?? consoleLogger });
+  const offsets = new OffsetsService(topicCache, index, partitions, segments, stamper);
   const groupStore = new GroupStore(deps.clients, deps.names.tables.meta);
   const producerStore = new ProducerStore(deps.clients, deps.names.tables.meta);
   const publisher = new PublishTransaction(deps.clients, deps.names.tables.log, producerStore, groupStore);
@@ -71,9 +76,12 @@ export function createServices(deps: SluiceDeps): Services {
     topics,
     groups,
     producers,
-    produce: new ProduceService(topicCache, index, publisher, segments, deps.clock, deps.ids, signal, producers, groups),
+    // Seeded per instance (from an injected id): cold instances start their sticky
+    // round-robin at different partitions.
+    produce: new ProduceService(topicCache, index, publisher, segments, deps.clock, deps.ids, signal, producers, groups, stickySeedFromId(deps.ids.newId())),
     fetch: new FetchService(topicCache, index, partitions, segments, deps.clock, signal, { pollIntervalMs: tuning.pollIntervalMs }),
     offsets,
+    stamper,
     partitions,
     index,
     publisher,

@@ -1,5 +1,5 @@
 /**
- * The segment bucket: one object per produce request, immutable once written (DESIGN.md §2).
+ * The segment bucket: one object per produce request, immutable once written (docs/ARCHITECTURE.md, "Write path").
  *
  * - Private: every public-access block on, ACLs disabled, TLS-only (bucket policy denies
  *   `aws:SecureTransport = false`), S3-managed encryption (SSE-S3: no KMS key to grant, no

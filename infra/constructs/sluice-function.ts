@@ -1,7 +1,7 @@
 /**
  * Every Sluice Lambda function: one place for runtime defaults and for wiring resources.
  *
- * After the powertools CDK example (STYLE.md): `bindTable()` / `bindBucket()` set the
+ * After the AWS Powertools for Lambda CDK example: `bindTable()` / `bindBucket()` set the
  * environment variable the code reads (lib/env.ts) AND grant exactly the access it needs, in
  * one call, so a function can never know a name it may not use, or hold a grant it is not told
  * about.

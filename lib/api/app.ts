@@ -1,13 +1,13 @@
 /**
- * The Hono app factory. One app, several adapters (STYLE.md #9): `functions/api` serves it
+ * The Hono app factory. One app, several adapters: `functions/api` serves it
  * through `hono/aws-lambda`, `sluice dev` through `@hono/node-server`, tests through
  * `app.request()`. Routes are split by resource; errors are mapped in error-mapping.ts only.
  */
 import { Hono } from 'hono';
-import type { SluiceDeps } from '../deps.ts';
+import { consoleLogger, type SluiceDeps } from '../deps.ts';
 import { InvalidRequestError, UnauthenticatedError } from '../errors.ts';
 import { createServices, type Services } from '../services.ts';
-import { toHttpError } from './error-mapping.ts';
+import { toHttpError, toSluiceErrorForHttp } from './error-mapping.ts';
 import { assertPathDecodes } from './validation.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { groupRoutes } from './routes/groups.ts';
@@ -17,9 +17,23 @@ import { topicRoutes } from './routes/topics.ts';
 export function createApp(deps: SluiceDeps, services: Services = createServices(deps)): Hono {
   const app = new Hono();
 
+  const logger = deps.logger ?? consoleLogger;
   app.onError((err, c) => {
-    const { status, body } = toHttpError(err);
-    if (status >= 500) console.error(JSON.stringify({ level: 'error', msg: body.error.message, err: String(err), cause: String((err as Error).cause ?? '') }));
+    const e = toSluiceErrorForHttp(err);
+    const { status, body } = toHttpError(e);
+    if (status >= 500) {
+      // The details go into the line too: for CORRUPT_MESSAGE they name the object (and the
+      // failed check), so an operator can find the bytes.
+      logger.error(body.error.message, {
+        status,
+        code: e.code,
+        method: c.req.method,
+        path: c.req.path,
+        ...(Object.keys(e.details).length > 0 ? { details: e.details } : {}),
+        err: String(err),
+        cause: String((err as Error).cause ?? ''),
+      });
+    }
     return c.json(body, status);
   });
   app.notFound((c) => {
@@ -30,9 +44,9 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   if (deps.authToken !== undefined) {
-    const expected = `Bearer ${deps.authToken}`;
+    const expected = deps.authToken;
     app.use('/v1/*', async (c, next) => {
-      if (c.req.header('authorization') !== expected) throw new UnauthenticatedError();
+      if (bearerToken(c.req.header('authorization')) !== expected) throw new UnauthenticatedError();
       await next();
     });
   }
@@ -47,4 +61,14 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
   app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers));
   app.route('/v1/groups', groupRoutes(services.groups));
   return app;
+}
+
+/**
+ * The token of an `Authorization: Bearer <token>` header. The scheme name is
+ * case-insensitive (RFC 9110 §11.1: `bearer`, `BEARER` are the same scheme); the token is
+ * compared exactly.
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^bearer +(\S+) *$/i.exec(header);
+  return match ? match[1] : undefined;
 }

@@ -342,34 +342,6 @@ function writeRecords(
 }
 
 // ---------------------------------------------------------------------------------------
-// patch base offsets (bytes 0..7 are outside the CRC, so this never invalidates a batch)
-
-/** Write `baseOffset` into the batch starting at `at` (in place). */
-export function patchBaseOffset(bytes: Uint8Array, baseOffset: number, at = 0): void {
-  checkInt('baseOffset', baseOffset, -SAFE, SAFE);
-  if (at < 0 || at + 8 > bytes.length) throw new RangeError('patchBaseOffset: position outside the buffer');
-  writeInt64(toBuffer(bytes), at, baseOffset);
-}
-
-/**
- * Patch every batch of a chunk in place so they carry consecutive offsets starting at
- * `firstOffset` (batch i+1 starts at batch i's base + lastOffsetDelta + 1). Returns the offset
- * after the last batch. Validates structure (lengths, magic), not CRCs.
- */
-export function patchBaseOffsets(chunk: Uint8Array, firstOffset: number): number {
-  const buf = toBuffer(chunk);
-  let next = firstOffset;
-  let pos = 0;
-  while (pos < buf.length) {
-    const h = readRecordBatchHeaderAt(buf, pos);
-    writeInt64(buf, pos, next);
-    next += h.lastOffsetDelta + 1;
-    pos += h.sizeInBytes;
-  }
-  return next;
-}
-
-// ---------------------------------------------------------------------------------------
 // decode
 
 function corrupt(reason: CorruptBatchReason, message: string, cause?: unknown): CorruptBatchError {
@@ -554,40 +526,4 @@ function readBytes(buf: Buffer, cur: Cursor, end: number, i: number): Buffer | n
   if (len < -1 || s + len > end) throw corrupt(CorruptBatchReason.badRecord, `record ${i}: byte length ${len} out of bounds`);
   cur.pos = s + len;
   return buf.subarray(s, s + len);
-}
-
-// ---------------------------------------------------------------------------------------
-// control records (transaction markers), docs/implementation.html §5.3.1.1
-//   key   = version int16 (0) | type int16 (0 abort, 1 commit; other types are ignored)
-//   value = version int16 (0) | coordinatorEpoch int32   (EndTransactionMarker.java)
-
-export const ControlRecordType = { abort: 0, commit: 1 } as const;
-export type ControlRecordTypeId = (typeof ControlRecordType)[keyof typeof ControlRecordType];
-
-export type ControlRecord =
-  | { type: 'abort' | 'commit'; typeId: ControlRecordTypeId; coordinatorEpoch: number; }
-  | { type: 'unknown'; typeId: number; };
-
-/** Interpret a control record's key/value. Unknown types are returned, not rejected (clients ignore them). */
-export function parseControlRecord(key: Uint8Array | null, value: Uint8Array | null): ControlRecord {
-  if (key === null || key.length < 4) throw corrupt(CorruptBatchReason.badRecord, 'control record key shorter than 4 bytes');
-  const k = toBuffer(key);
-  const typeId = k.readInt16BE(2);
-  if (typeId !== ControlRecordType.abort && typeId !== ControlRecordType.commit) return { type: 'unknown', typeId };
-  if (value === null || value.length < 6) throw corrupt(CorruptBatchReason.badRecord, 'transaction marker value shorter than 6 bytes');
-  return {
-    type: typeId === ControlRecordType.abort ? 'abort' : 'commit',
-    typeId,
-    coordinatorEpoch: toBuffer(value).readInt32BE(2),
-  };
-}
-
-/** Key and value of a transaction marker record (version 0). */
-export function encodeControlRecord(type: 'abort' | 'commit', coordinatorEpoch: number): { key: Buffer; value: Buffer; } {
-  checkInt('coordinatorEpoch', coordinatorEpoch, INT32_MIN, INT32_MAX);
-  const key = Buffer.alloc(4);
-  key.writeInt16BE(ControlRecordType[type], 2);
-  const value = Buffer.alloc(6);
-  value.writeInt32BE(coordinatorEpoch, 2);
-  return { key, value };
 }

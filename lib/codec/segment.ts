@@ -1,5 +1,5 @@
 /**
- * Segment object: what one produce request PUTs to S3 (DESIGN.md §2 step 4). It holds one
+ * Segment object: what one produce request PUTs to S3 (docs/ARCHITECTURE.md, "Write path"). It holds one
  * chunk per (topic, partition) touched, then a footer listing the chunks, then a fixed-size
  * trailer. Objects are self-describing: readers fetch one chunk by byte range (the index
  * entry in DynamoDB holds the range), and a maintenance or disaster-recovery tool reads the
@@ -46,8 +46,6 @@ export const SEGMENT_VERSION = 1;
 export const SEGMENT_TRAILER_BYTES = 16;
 /** Max UTF-8 bytes of a topic id in the footer. */
 export const MAX_TOPIC_ID_BYTES = 255;
-/** A first suffix GET this large holds the whole footer of a segment with up to ~800 chunks (uuid topic ids). */
-export const SEGMENT_TAIL_READ_HINT = 64 * 1024;
 
 const FOOTER_HEADER_BYTES = 12; // dataLength + chunkCount
 const CHUNK_FIXED_BYTES = 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4;

@@ -1,9 +1,9 @@
 /**
  * Target assignment of a KIP-848 consumer group: uniform and sticky, in the spirit of Kafka's
- * server-side UniformAssignor (the default of `group.consumer.assignors`, KAFKA-SEMANTICS.md §4).
+ * server-side UniformAssignor (the default of `group.consumer.assignors`, KIP-848).
  * Not byte-for-byte Kafka's output; it guarantees the invariants below. No rack awareness.
  *
- * Pure (STYLE.md #1): no I/O, no clock, no randomness. Same input → same output, whatever the
+ * Pure: no I/O, no clock, no randomness. Same input → same output, whatever the
  * order of `members`, of each member's `topics`, of `previous`'s keys and of its lists.
  *
  * Invariants of the result:

@@ -16,7 +16,7 @@ import {
   InvalidRequestError,
   UnknownMemberIdError,
 } from '../errors.ts';
-import type { GroupState, MemberState, NamedPartition } from '../model/group.ts';
+import { emptyGroupState, type GroupState, type MemberState, type NamedPartition } from '../model/group.ts';
 import { assignUniformSticky, tpKey } from './assignor.ts';
 
 export const SESSION_TIMEOUT = { min: 1_000, max: 1_800_000, default: 45_000 } as const;
@@ -47,7 +47,7 @@ export interface HeartbeatContext {
 }
 
 export function emptyGroup(group: string): GroupState {
-  return { group, groupEpoch: 0, targetEpoch: 0, target: {}, topicMetadata: {}, members: {} };
+  return emptyGroupState(group);
 }
 
 export function heartbeatIntervalFor(sessionTimeoutMs: number): number {

@@ -11,7 +11,6 @@ import {
   InvalidRequestError,
   NonEmptyGroupError,
   StaleMemberEpochError,
-  UnavailableError,
   UnknownMemberIdError,
   UnknownTopicOrPartitionError,
 } from '../errors.ts';
@@ -21,7 +20,7 @@ import type { PartitionIndex } from '../log/partition-index.ts';
 import type { TopicCache } from '../log/topic-cache.ts';
 import type { GroupStore, VersionedGroup } from '../storage/group-store.ts';
 import type { GroupOffsetCommit } from '../storage/publish-transaction.ts';
-import { GroupChangedError } from '../errors.ts';
+import { DEFAULT_CONFLICT_POLICY, retryOnConflict, type ConflictPolicy } from '../retry-on-conflict.ts';
 import type { TopicRecord } from '../storage/topic-store.ts';
 import { tpKey } from './assignor.ts';
 import {
@@ -44,8 +43,6 @@ import {
 
 export type { OffsetCommitInput } from './request-rules.ts';
 
-const MAX_RACE_RETRIES = 50;
-
 export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number };
 
 export class GroupService {
@@ -56,7 +53,7 @@ export class GroupService {
     private readonly offsetsService: OffsetsService,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    private readonly random: () => number = Math.random,
+    private readonly conflicts: ConflictPolicy = DEFAULT_CONFLICT_POLICY,
   ) {}
 
   async heartbeat(group: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
@@ -76,17 +73,11 @@ export class GroupService {
   /** Validates and commits offsets; fenced atomically against the group version. */
   async commitOffsets(group: string, input: OffsetCommitInput): Promise<void> {
     validateOffsetCommit(group, input);
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(`group '${group}'`, async () => {
       const current = (await this.store.get(group)) ?? { state: emptyGroup(group), version: 0 };
       const resolved = await this.validateCommit(current, input);
-      try {
-        await this.store.commitOffsets(group, current.version, resolved, this.clock.now());
-        return;
-      } catch (err) {
-        if (!(err instanceof GroupChangedError) || attempt >= MAX_RACE_RETRIES) throw raceOrError(err, group);
-        await this.backoff(attempt);
-      }
-    }
+      await this.store.commitOffsets(group, current.version, resolved, this.clock.now());
+    }, this.conflicts);
   }
 
   /**
@@ -133,23 +124,18 @@ export class GroupService {
   async resetOffsets(group: string, topicName: string, to: ResetTarget) {
     validateGroupName(group);
     const topic = await this.topics.get(topicName);
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(`group '${group}'`, async () => {
       const current = await this.liveView(group);
       if (Object.keys(current.state.members).length > 0) throw new NonEmptyGroupError(group);
       const offsets = [];
       for (let p = 0; p < topic.partitions; p++) {
         offsets.push({ topic: topic.name, topicId: topic.topicId, partition: p, offset: await this.resolveReset(topic, p, to), metadata: '' });
       }
-      try {
-        for (let i = 0; i < offsets.length; i += LIMITS.maxCommitOffsetsPerRequest) {
-          await this.store.commitOffsets(group, current.version, offsets.slice(i, i + LIMITS.maxCommitOffsetsPerRequest), this.clock.now());
-        }
-        return { offsets: offsets.map(({ topic: t, partition, offset }) => ({ topic: t, partition, offset })) };
-      } catch (err) {
-        if (!(err instanceof GroupChangedError) || attempt >= MAX_RACE_RETRIES) throw raceOrError(err, group);
-        await this.backoff(attempt);
+      for (let i = 0; i < offsets.length; i += LIMITS.maxCommitOffsetsPerRequest) {
+        await this.store.commitOffsets(group, current.version, offsets.slice(i, i + LIMITS.maxCommitOffsetsPerRequest), this.clock.now());
       }
-    }
+      return { offsets: offsets.map(({ topic: t, partition, offset }) => ({ topic: t, partition, offset })) };
+    }, this.conflicts);
   }
 
   async list() {
@@ -165,9 +151,17 @@ export class GroupService {
     };
   }
 
+  /**
+   * A group that only has committed offsets (no member ever joined) is described as Kafka
+   * does, Empty with no members: commits write its group item (group-store.ts). Offsets left
+   * without one (a DELETE cut short between the group item and its offsets) are described the
+   * same way, so describe agrees with DELETE, which removes them.
+   */
   async describe(group: string) {
     validateGroupName(group);
-    const found = await this.store.get(group);
+    const found =
+      (await this.store.get(group)) ??
+      ((await this.store.hasOffsets(group)) ? { state: emptyGroup(group), version: 0 } : undefined);
     if (!found) throw new GroupIdNotFoundError(group);
     const state = expireMembers(found.state, this.clock.now());
     return {
@@ -190,39 +184,28 @@ export class GroupService {
 
   async delete(group: string): Promise<void> {
     validateGroupName(group);
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(`group '${group}'`, async () => {
       const found = await this.store.get(group);
-      const hasOffsets = found ? false : (await this.store.offsets(group)).length > 0;
+      const hasOffsets = found ? false : await this.store.hasOffsets(group);
       if (!found && !hasOffsets) throw new GroupIdNotFoundError(group);
       if (found && Object.keys(expireMembers(found.state, this.clock.now()).members).length > 0) {
         throw new NonEmptyGroupError(group);
       }
-      try {
-        if (found) await this.store.delete(group, found.version);
-        else await this.store.deleteOffsetsOnly(group);
-        return;
-      } catch (err) {
-        if (!(err instanceof GroupChangedError) || attempt >= MAX_RACE_RETRIES) throw raceOrError(err, group);
-        await this.backoff(attempt);
-      }
-    }
+      if (found) await this.store.delete(group, found.version);
+      else await this.store.deleteOffsetsOnly(group);
+    }, this.conflicts);
   }
 
   // ---- internals -------------------------------------------------------------------------
 
   /** Read-modify-write with optimistic concurrency, retried with jitter on lost races. */
   private async update<T>(group: string, fn: (state: GroupState) => Promise<{ state: GroupState; result: T }>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(`group '${group}'`, async () => {
       const current: VersionedGroup = (await this.store.get(group)) ?? { state: emptyGroup(group), version: 0 };
       const { state, result } = await fn(current.state);
-      try {
-        await this.store.put(state, current.version, Object.keys(state.members).length);
-        return result;
-      } catch (err) {
-        if (!(err instanceof GroupChangedError) || attempt >= MAX_RACE_RETRIES) throw raceOrError(err, group);
-        await this.backoff(attempt);
-      }
-    }
+      await this.store.put(state, current.version, Object.keys(state.members).length);
+      return result;
+    }, this.conflicts);
   }
 
   /** The group with expired members removed (written, so their removal is durable). */
@@ -287,14 +270,4 @@ export class GroupService {
     return counts;
   }
 
-  private backoff(attempt: number): Promise<void> {
-    const cap = Math.min(200, 5 * 2 ** Math.min(attempt, 6));
-    return new Promise((resolve) => setTimeout(resolve, Math.floor(this.random() * cap)));
-  }
-}
-
-function raceOrError(err: unknown, group: string): unknown {
-  return err instanceof GroupChangedError
-    ? new UnavailableError(`group '${group}' is changing too fast; retry`, err)
-    : err;
 }

@@ -1,6 +1,6 @@
 /**
  * A partition's stable prefix as this process knows it: the published, gap-free run of slots
- * from the start, whose end is the high watermark (DESIGN.md §3.4). The rule that computes it
+ * from the start, whose end is the high watermark (docs/ARCHITECTURE.md, "Read path"). The rule that computes it
  * is stable-prefix.ts (pure); this module does the reads and writes around it and keeps the
  * per-process cache.
  *

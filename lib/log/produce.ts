@@ -1,5 +1,5 @@
 /**
- * Produce (DESIGN.md §2): validate → choose partitions → encode one RecordBatch per partition →
+ * Produce (docs/ARCHITECTURE.md, "Write path"): validate → choose partitions → encode one RecordBatch per partition →
  * ONE segment object PUT → reserve a slot per partition (parallel, conflict-free) → publish
  * (one conditional put, or one transaction for several partitions) → answer offsets in request
  * order.
@@ -115,7 +115,7 @@ export class ProduceService {
     const topic = maxExplicit >= 0 ? await this.topics.withPartition(topicName, maxExplicit) : await this.topics.get(topicName);
     const now = this.clock.now();
 
-    // Exactly-once checks come before anything is reserved (DESIGN.md §5): a duplicate answers
+    // Exactly-once checks come before anything is reserved (ARCHITECTURE "Exactly once"): a duplicate answers
     // the original offsets and writes nothing; a refused request consumes no offsets.
     const sequenceCheck = input.producer && (await this.requireProducers().check(input.producer));
     if (sequenceCheck?.kind === 'duplicate') {

@@ -10,14 +10,9 @@
  *    code (TTL deletion is eventual, and DynamoDB Local never deletes).
  */
 import type { Clock, IdGenerator } from '../deps.ts';
-import {
-  OutOfOrderSequenceError,
-  ProducerFencedError,
-  UnavailableError,
-  UnknownProducerIdError,
-} from '../errors.ts';
+import { OutOfOrderSequenceError, ProducerFencedError, UnknownProducerIdError } from '../errors.ts';
 import { validateId } from '../id-rules.ts';
-import { ProducerRaceError } from '../errors.ts';
+import { DEFAULT_CONFLICT_POLICY, retryOnConflict, type ConflictPolicy } from '../retry-on-conflict.ts';
 import { RECENT_REQUESTS, type ProducerState, type RecentRequest } from '../model/producer.ts';
 import type { ProducerStore } from '../storage/producer-store.ts';
 import type { ProducerAdvance } from '../storage/publish-transaction.ts';
@@ -43,11 +38,12 @@ export class ProducerService {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly expirationMs = PRODUCER_EXPIRATION_MS,
+    private readonly conflicts: ConflictPolicy = { ...DEFAULT_CONFLICT_POLICY, attempts: 10 },
   ) {}
 
   async init(transactionalId?: string): Promise<{ id: string; epoch: number }> {
     if (transactionalId !== undefined) validateId('transactional', transactionalId);
-    for (let attempt = 1; attempt <= 10; attempt++) {
+    return retryOnConflict(`transactionalId '${transactionalId}'`, async () => {
       const now = this.clock.now();
       const existingId = transactionalId === undefined ? undefined : await this.store.producerIdFor(transactionalId);
       const existing = existingId === undefined ? undefined : await this.store.get(existingId);
@@ -60,14 +56,10 @@ export class ProducerService {
         lastActiveAt: now,
         ...(transactionalId !== undefined ? { transactionalId } : {}),
       };
-      try {
-        await this.store.initialise(state, reuse ? existing.epoch : undefined, this.ttl(now));
-        return { id: state.producerId, epoch: state.epoch };
-      } catch (err) {
-        if (!(err instanceof ProducerRaceError)) throw err;
-      }
-    }
-    throw new UnavailableError(`transactionalId '${transactionalId}' is being initialised concurrently; retry`);
+      // A lost race (another init of the same transactionalId) is a ProducerRaceError: retried.
+      await this.store.initialise(state, reuse ? existing.epoch : undefined, this.ttl(now));
+      return { id: state.producerId, epoch: state.epoch };
+    }, this.conflicts);
   }
 
   async check(ref: ProducerRef): Promise<SequenceCheck> {

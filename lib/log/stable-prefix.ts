@@ -1,5 +1,5 @@
 /**
- * The stable-prefix rule (DESIGN.md §3.4), pure: no I/O, no clock, no mutation. Given what a
+ * The stable-prefix rule (docs/ARCHITECTURE.md, "Read path"), pure: no I/O, no clock, no mutation. Given what a
  * reader knows of a partition (an immutable snapshot of the prefix), the head it read and a page
  * of entries it read after the snapshot's end, it says what the prefix is now and what to do
  * next: read more, wait, or fill one abandoned slot with a hole.

@@ -1,5 +1,5 @@
 /**
- * Topic metadata cached in the function's memory for a few seconds (DESIGN.md §2.1), so a
+ * Topic metadata cached in the function's memory for a few seconds, so a
  * warm produce costs no metadata read. Writes through this process invalidate at once; other
  * instances see a change within `ttlMs` (documented in docs/API.md).
  */

@@ -1,11 +1,12 @@
 /**
  * Topic administration: the rules of topic-rules.ts on top of the topic store.
- * Time and ids are injected; storage races (TopicChangedError) are retried here by re-reading.
+ * Time and ids are injected; storage races (TopicChangedError) are retried by re-reading
+ * (retryOnConflict).
  */
 import type { Clock, IdGenerator } from '../deps.ts';
-import { UnknownTopicOrPartitionError, UnavailableError } from '../errors.ts';
+import { UnknownTopicOrPartitionError } from '../errors.ts';
 import type { TopicRecord, TopicStore } from '../storage/topic-store.ts';
-import { TopicChangedError } from '../errors.ts';
+import { DEFAULT_CONFLICT_POLICY, retryOnConflict, type ConflictPolicy } from '../retry-on-conflict.ts';
 import {
   applyConfigChanges,
   effectiveConfig,
@@ -53,7 +54,6 @@ export interface TopicDescription {
   readonly partitions: PartitionBounds[];
 }
 
-const MAX_RACE_RETRIES = 8;
 
 export class TopicService {
   constructor(
@@ -63,6 +63,7 @@ export class TopicService {
     private readonly boundsReader: PartitionBoundsReader = emptyBounds,
     /** Invalidated on every change made through this process. */
     private readonly cache?: { invalidate(name: string): void },
+    private readonly conflicts: ConflictPolicy = { ...DEFAULT_CONFLICT_POLICY, attempts: 8 },
   ) {}
 
   /** Validates everything before the one conditional write: a 4xx never writes. */
@@ -121,16 +122,7 @@ export class TopicService {
     });
   }
 
-  private async retryRaces<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (!(err instanceof TopicChangedError)) throw err;
-        if (attempt >= MAX_RACE_RETRIES) {
-          throw new UnavailableError(`topic '${name}' is changing concurrently; retry`, err);
-        }
-      }
-    }
+  private retryRaces<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return retryOnConflict(`topic '${name}'`, fn, this.conflicts);
   }
 }

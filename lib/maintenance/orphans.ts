@@ -1,9 +1,9 @@
 /**
- * Finding orphaned segment objects (DESIGN.md §6, invariant W3): an object that no index entry
+ * Finding orphaned segment objects (invariant W3 of docs/ARCHITECTURE.md): an object that no index entry
  * references, older than a grace period longer than any produce can take (Lambda's 15 min
  * maximum plus the slot timeout), was written by a request that crashed or failed between its
  * PUT and its publish. Referenced = the byObject index has an entry for it. Deleting them is
- * the maintenance issue's job; this only finds them, so it is safe to run at any time.
+ * a later maintenance job's work; this only finds them, so it is safe to run at any time.
  */
 import type { Clock } from '../deps.ts';
 import type { IndexStore } from '../storage/index-store.ts';

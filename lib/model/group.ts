@@ -33,3 +33,7 @@ export interface GroupState {
   readonly members: Readonly<Record<string, MemberState>>;
 }
 
+/** A group with no members and no assignment (what a name that was never joined holds). */
+export function emptyGroupState(group: string): GroupState {
+  return { group, groupEpoch: 0, targetEpoch: 0, target: {}, topicMetadata: {}, members: {} };
+}

@@ -1,5 +1,5 @@
 /**
- * Partition choice, as Kafka's producer does it (KAFKA-SEMANTICS.md §8):
+ * Partition choice, as Kafka's producer does it (Java `BuiltInPartitioner`, KIP-480):
  *  - keyed record: toPositive(murmur2(keyBytes)) % numPartitions, over ALL partitions
  *    (BuiltInPartitioner.partitionForKey). An empty key (0 bytes) is hashed like any other.
  *  - null key: sticky (KIP-480): every null-key record of one produce request goes to the same
@@ -26,6 +26,15 @@ export function partitionForKey(keyBytes: Uint8Array, numPartitions: number): nu
 export interface StickyPartitionerOptions {
   /** Starting counter (any int32). Give each instance a different one. Default 0. */
   seed?: number;
+}
+
+/**
+ * A sticky seed for one instance from one of its fresh ids (the caller draws it from injected
+ * randomness, so this stays pure): instances started together begin their round-robin at
+ * different partitions instead of all sending their first null-key records to the same one.
+ */
+export function stickySeedFromId(id: string): number {
+  return murmur2(Buffer.from(id, 'utf8'));
 }
 
 /**

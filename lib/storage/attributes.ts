@@ -6,7 +6,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 export type Item = Record<string, AttributeValue>;
 
-/** A meta-table key ({pk, sk} strings, from keys.ts) as DynamoDB attributes. */
+/** A meta-table key ({pk, sk} strings, from keys/) as DynamoDB attributes. */
 export function keyAttributes(k: { pk: string; sk: string }): Item {
   return { pk: { S: k.pk }, sk: { S: k.sk } };
 }
@@ -33,10 +33,4 @@ export function optNum(item: Item | undefined, name: string): number | undefined
 
 export function optStr(item: Item | undefined, name: string): string | undefined {
   return item?.[name]?.S;
-}
-
-/** Conditional-write failure, whatever the operation (single write or transaction). */
-export function isConditionFailure(err: unknown): boolean {
-  const name = (err as { name?: string })?.name;
-  return name === 'ConditionalCheckFailedException';
 }

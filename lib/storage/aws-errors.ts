@@ -1,5 +1,5 @@
 /**
- * SDK failures turned into Sluice errors, inside lib/storage (STYLE.md #5, #7). Callers above
+ * SDK failures turned into Sluice errors, inside lib/storage. Callers above
  * storage never see an SDK exception: they see ThrottledError (429), UnavailableError (503)
  * or a domain error a store raised for a failed condition.
  */
@@ -41,10 +41,6 @@ interface SdkLikeError {
 function errorName(err: unknown): string {
   const e = (err ?? {}) as SdkLikeError;
   return e.name && e.name !== 'Error' ? e.name : (e.code ?? 'Error');
-}
-
-export function isThrottling(err: unknown): boolean {
-  return THROTTLING.has(errorName(err));
 }
 
 /** A transient failure worth retrying: throttling, 5xx, network trouble. */

@@ -3,7 +3,8 @@
  *
  * Against emulators (DynamoDB Local, s3rver, LocalStack) we pass explicit endpoints, path-style
  * S3 addressing, and turn off the SDK's default flexible checksums: s3rver stores
- * `aws-chunked` stream bodies WITH their framing (see shared LOCAL-STACK.md), and we only ever
+ * `aws-chunked` stream bodies WITH their framing (docs/LOCAL-DEV.md, "Why the s3rver
+ * settings"), and we only ever
  * send Buffers with our own CRC-32C inside the segment anyway.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -1,27 +1,38 @@
 /**
- * Consumer groups in the meta table (layouts in keys.ts). The group item holds the whole
+ * Consumer groups in the meta table (layouts in keys/). The group item holds the whole
  * membership state as JSON with a version; every change is a conditional write on that
  * version, so any function instance can serve any heartbeat and races are decided by
- * DynamoDB. Offset commits are separate items, written in one transaction with a
- * ConditionCheck on the group version, so a commit is fenced atomically with the membership
- * it was validated against.
+ * DynamoDB. Offset commits are separate items, written in one transaction with a fence on
+ * the group version, so a commit is fenced atomically with the membership it was validated
+ * against.
+ *
+ * Version 0 means "no membership was ever written": the group item is absent, or it is the
+ * placeholder an offset commit writes (empty state, version 0). The fence of a commit at
+ * version 0 IS that placeholder put, so a group that only ever had offsets committed (an
+ * admin commit, a produce with commitOffsets) has a group item and is listed by the byKind
+ * index like any other, as Kafka lists such a group as Empty. It costs nothing extra: the put
+ * takes the place of the ConditionCheck in the same transaction (both are one write), and
+ * it rewrites the same placeholder, so concurrent commits at version 0 never conflict with
+ * each other; a heartbeat that creates the group (version 1) still fences them.
  */
 import {
   BatchWriteItemCommand,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   TransactWriteItemsCommand,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import type { GroupState } from '../model/group.ts';
-import { N, S, isConditionFailure, keyAttributes, num, optStr, str } from './attributes.ts';
+import { emptyGroupState, type GroupState } from '../model/group.ts';
+import { N, S, keyAttributes, num, optStr, str } from './attributes.ts';
 import { queryAll } from './query.ts';
 import { GroupChangedError } from '../errors.ts';
 import type { AwsClients } from './clients.ts';
-import { GROUP_OFFSET_SK_PREFIX, ITEM_KIND, groupKey, groupOffsetKey, parseGroupOffsetSk } from './keys.ts';
+import { GROUP_OFFSET_SK_PREFIX, groupKey, groupOffsetKey, parseGroupOffsetSk } from './keys/group.ts';
+import { ITEM_KIND } from './keys/meta-item.ts';
 import { withRetries } from './retry.ts';
-import { META_TABLE } from './tables.ts';
-import { isTransactionConditionFailure } from './topic-store.ts';
+import { META_INDEX } from './tables.ts';
+import { isConditionFailure, isTransactionConditionFailure } from './conditional-write.ts';
 
 export interface VersionedGroup {
   readonly state: GroupState;
@@ -49,26 +60,15 @@ export class GroupStore {
     return { state: JSON.parse(str(out.Item, 'state')) as GroupState, version: num(out.Item, 'version') };
   }
 
-  /** Writes `state` as version+1 if the stored version is still `version` (0 = absent). */
+  /** Writes `state` as version+1 if the stored version is still `version` (0 = absent or placeholder). */
   async put(state: GroupState, version: number, memberCount: number): Promise<number> {
-    const key = groupKey(state.group);
     try {
       await withRetries('write group', () =>
         this.clients.dynamo.send(
           new PutItemCommand({
             TableName: this.table,
-            Item: {
-              ...keyAttributes(key),
-              kind: S(ITEM_KIND.group),
-              group: S(state.group),
-              state: S(JSON.stringify(state)),
-              members: N(memberCount),
-              version: N(version + 1),
-            },
-            ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
-            ...(version === 0
-              ? {}
-              : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': N(version) } }),
+            Item: this.groupItem(state, version + 1, memberCount),
+            ...versionCondition(version),
           }),
         ),
       );
@@ -79,17 +79,25 @@ export class GroupStore {
     return version + 1;
   }
 
-  /** The ConditionCheck that fences an offset commit on the group version it was validated at. */
-  versionCheck(group: string, version: number): TransactWriteItem {
+  /**
+   * The item that fences an offset commit on the group version it was validated at: a
+   * ConditionCheck, or at version 0 the placeholder put (see the top of this file).
+   */
+  commitFence(group: string, version: number): TransactWriteItem {
+    if (version === 0) {
+      return { Put: { TableName: this.table, Item: this.groupItem(emptyGroupState(group), 0, 0), ...versionCondition(0) } };
+    }
+    return { ConditionCheck: { TableName: this.table, Key: keyAttributes(groupKey(group)), ...versionCondition(version) } };
+  }
+
+  private groupItem(state: GroupState, version: number, memberCount: number) {
     return {
-      ConditionCheck: {
-        TableName: this.table,
-        Key: keyAttributes(groupKey(group)),
-        ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
-        ...(version === 0
-          ? {}
-          : { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': N(version) } }),
-      },
+      ...keyAttributes(groupKey(state.group)),
+      kind: S(ITEM_KIND.group),
+      group: S(state.group),
+      state: S(JSON.stringify(state)),
+      members: N(memberCount),
+      version: N(version),
     };
   }
 
@@ -116,7 +124,7 @@ export class GroupStore {
       await withRetries('commit offsets', () =>
         this.clients.dynamo.send(
           new TransactWriteItemsCommand({
-            TransactItems: [this.versionCheck(group, version), ...offsets.map((o) => this.offsetPut(group, o, now))],
+            TransactItems: [this.commitFence(group, version), ...offsets.map((o) => this.offsetPut(group, o, now))],
           }),
         ),
       );
@@ -147,11 +155,32 @@ export class GroupStore {
     });
   }
 
-  /** Every group item (name, state JSON) via the byKind index. */
+  /**
+   * Whether the group has any committed offset (one item read). For offsets whose group item
+   * is gone: a DELETE interrupted between the group item and its offsets, or offsets
+   * committed before commits wrote the placeholder.
+   */
+  async hasOffsets(group: string): Promise<boolean> {
+    const out = await withRetries('read offsets', () =>
+      this.clients.dynamo.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          ExpressionAttributeValues: { ':pk': S(groupKey(group).pk), ':p': S(GROUP_OFFSET_SK_PREFIX) },
+          ConsistentRead: true,
+          Limit: 1,
+          ProjectionExpression: 'pk',
+        }),
+      ),
+    );
+    return (out.Items?.length ?? 0) > 0;
+  }
+
+  /** Every group item (name, state JSON) via the byKind index, placeholders included. */
   async list(): Promise<VersionedGroup[]> {
     const items = await queryAll(this.clients, 'list groups', {
       TableName: this.table,
-      IndexName: META_TABLE.globalIndexes[0].indexName,
+      IndexName: META_INDEX.byKind,
       KeyConditionExpression: 'kind = :k',
       ExpressionAttributeValues: { ':k': S(ITEM_KIND.group) },
     });
@@ -207,4 +236,22 @@ export class GroupStore {
       }
     }
   }
+}
+
+/**
+ * The condition of a write at `version`. At 0 the item may be absent or the placeholder
+ * (version 0); a real group is at version 1 or more.
+ */
+function versionCondition(version: number) {
+  return version === 0
+    ? {
+        ConditionExpression: 'attribute_not_exists(pk) OR #v = :v',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':v': N(0) },
+      }
+    : {
+        ConditionExpression: '#v = :v',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':v': N(version) },
+      };
 }

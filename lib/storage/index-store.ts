@@ -1,7 +1,8 @@
 /**
- * The offset index in the `log` table: the conflict-free slot sequencer of DESIGN.md §2.5.
+ * The offset index in the `log` table: the conflict-free slot sequencer
+ * (docs/ARCHITECTURE.md, "Write path").
  *
- * Items of one partition (callers name it by TopicPartition; the pk layout is keys.ts's):
+ * Items of one partition (callers name it by TopicPartition; the layout is keys/partition.ts's):
  *   head  (sk -1)  slots N, next N, at N        reserve target: ADD slots 1, next n; SET at
  *   hint  (sk -2)  stable N, hwm N, v N, lso N, stamped N, runMax N
  *                  lazily advanced summary of the stable prefix; `v` marks hints written by
@@ -23,14 +24,15 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { SlotTakenError, UnavailableError } from '../errors.ts';
-import { N, S, isConditionFailure, num, optNum, optStr, str, type Item } from './attributes.ts';
+import { UnavailableError } from '../errors.ts';
+import { N, S, num, optNum, optStr, str, type Item } from './attributes.ts';
+import { conditionalWrite } from './conditional-write.ts';
 import type { AwsClients } from './clients.ts';
 import type { TopicPartition } from '../model/topic.ts';
-import { HEAD_SLOT, HINT_SLOT, partitionKey } from './keys.ts';
+import { ENTRY_ATTR as A, ENTRY_STATE, HEAD_SLOT, HINT_SLOT, pkOf, timeIndexKey, timeIndexLowerBound } from './keys/partition.ts';
 import { queryAll } from './query.ts';
 import { withRetries } from './retry.ts';
-import { LOG_TABLE } from './tables.ts';
+import { LOG_INDEX } from './tables.ts';
 
 /** One published slot: data (a byte range of a segment object) or a hole. */
 export interface IndexEntry {
@@ -115,33 +117,21 @@ function hintFromItem(item: Item): HintState {
     version: optNum(item, 'v') ?? 0,
   };
 }
-const TS_PAD = 16;
-const SLOT_PAD = 12;
-
-/** "<maxTs>#<slot>", zero-padded so string order is (maxTs, slot) order. */
-export function timeIndexKey(maxTs: number, slot: number): string {
-  return `${String(Math.max(0, maxTs)).padStart(TS_PAD, '0')}#${String(slot).padStart(SLOT_PAD, '0')}`;
-}
-
-export function timeIndexLowerBound(timestamp: number): string {
-  return String(Math.max(0, timestamp)).padStart(TS_PAD, '0');
-}
-
 function entryFromItem(item: Item): IndexEntry {
-  const hole = optStr(item, 'st') === 'h';
+  const hole = optStr(item, A.state) === ENTRY_STATE.hole;
   return {
     slot: num(item, 'sk'),
-    base: num(item, 'base'),
-    end: num(item, 'end'),
+    base: num(item, A.base),
+    end: num(item, A.end),
     hole,
-    object: optStr(item, 'obj'),
-    position: optNum(item, 'pos'),
-    length: optNum(item, 'len'),
-    recordCount: optNum(item, 'cnt'),
-    budgetBytes: optNum(item, 'usz'),
-    minTimestamp: optNum(item, 'minTs'),
-    maxTimestamp: optNum(item, 'maxTs'),
-    publishedAt: optNum(item, 'at') ?? 0,
+    object: optStr(item, A.object),
+    position: optNum(item, A.position),
+    length: optNum(item, A.length),
+    recordCount: optNum(item, A.recordCount),
+    budgetBytes: optNum(item, A.budgetBytes),
+    minTimestamp: optNum(item, A.minTimestamp),
+    maxTimestamp: optNum(item, A.maxTimestamp),
+    publishedAt: optNum(item, A.publishedAt) ?? 0,
   };
 }
 
@@ -151,22 +141,19 @@ export function entryItem(p: PublishItem, publishedAt: number): Item {
   return {
     pk: S(pkOf(r.tp)),
     sk: N(r.slot),
-    st: S('d'),
-    base: N(r.base),
-    end: N(r.end),
-    obj: S(p.object),
-    pos: N(p.position),
-    len: N(p.length),
-    cnt: N(p.recordCount),
-    usz: N(p.budgetBytes),
-    minTs: N(p.minTimestamp),
-    maxTs: N(p.maxTimestamp),
-    at: N(publishedAt),
+    [A.state]: S(ENTRY_STATE.data),
+    [A.base]: N(r.base),
+    [A.end]: N(r.end),
+    [A.object]: S(p.object),
+    [A.position]: N(p.position),
+    [A.length]: N(p.length),
+    [A.recordCount]: N(p.recordCount),
+    [A.budgetBytes]: N(p.budgetBytes),
+    [A.minTimestamp]: N(p.minTimestamp),
+    [A.maxTimestamp]: N(p.maxTimestamp),
+    [A.publishedAt]: N(publishedAt),
   };
 }
-
-const pkOf = (tp: TopicPartition): string => partitionKey(tp.topicId, tp.partition);
-const describeTp = (tp: TopicPartition): string => `partition ${tp.partition} of topic ${tp.topicId}`;
 
 export class IndexStore {
   readonly table: string;
@@ -207,21 +194,16 @@ export class IndexStore {
    */
   async fillHole(tp: TopicPartition, slot: number, base: number, end: number, now: number): Promise<boolean> {
     const pk = pkOf(tp);
-    try {
-      await withRetries('fill hole', () =>
-        this.clients.dynamo.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: { pk: S(pk), sk: N(slot), st: S('h'), base: N(base), end: N(end), at: N(now) },
-            ConditionExpression: 'attribute_not_exists(sk)',
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    const outcome = await conditionalWrite('fill hole', () =>
+      this.clients.dynamo.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: { pk: S(pk), sk: N(slot), [A.state]: S(ENTRY_STATE.hole), [A.base]: N(base), [A.end]: N(end), [A.publishedAt]: N(now) },
+          ConditionExpression: 'attribute_not_exists(sk)',
+        }),
+      ),
+    );
+    return outcome.won;
   }
 
   // ---- read path ------------------------------------------------------------------------
@@ -320,9 +302,9 @@ export class IndexStore {
       this.clients.dynamo.send(
         new QueryCommand({
           TableName: this.table,
-          IndexName: LOG_TABLE.globalIndexes[0].indexName,
+          IndexName: LOG_INDEX.byOffset,
           KeyConditionExpression: 'pk = :pk AND #base <= :o',
-          ExpressionAttributeNames: { '#base': 'base' },
+          ExpressionAttributeNames: { '#base': A.base },
           ExpressionAttributeValues: { ':pk': S(pk), ':o': N(offset) },
           ScanIndexForward: false,
           Limit: 1,
@@ -340,8 +322,9 @@ export class IndexStore {
       this.clients.dynamo.send(
         new QueryCommand({
           TableName: this.table,
-          IndexName: LOG_TABLE.globalIndexes[1].indexName,
-          KeyConditionExpression: 'pk = :pk AND tsKey >= :t',
+          IndexName: LOG_INDEX.byTime,
+          KeyConditionExpression: 'pk = :pk AND #t >= :t',
+          ExpressionAttributeNames: { '#t': A.timeKey },
           ExpressionAttributeValues: { ':pk': S(pk), ':t': S(timeIndexLowerBound(ts)) },
           Limit: 1,
         }),
@@ -359,8 +342,9 @@ export class IndexStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: S(pk), sk: N(slot) },
-          UpdateExpression: 'SET tsKey = :k',
+          UpdateExpression: 'SET #t = :k',
           ConditionExpression: 'attribute_exists(sk)',
+          ExpressionAttributeNames: { '#t': A.timeKey },
           ExpressionAttributeValues: { ':k': S(timeIndexKey(runningMaxTs, slot)) },
         }),
       ),
@@ -432,24 +416,19 @@ export class IndexStore {
     names: Record<string, string>,
     values: Item,
   ): Promise<boolean> {
-    try {
-      await withRetries(what, () =>
-        this.clients.dynamo.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: S(pk), sk: N(HINT_SLOT) },
-            UpdateExpression: update,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    const outcome = await conditionalWrite(what, () =>
+      this.clients.dynamo.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: S(pk), sk: N(HINT_SLOT) },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+    return outcome.won;
   }
 
   /** Does any index entry reference this segment object? (byObject index; for GC.) */
@@ -458,7 +437,7 @@ export class IndexStore {
       this.clients.dynamo.send(
         new QueryCommand({
           TableName: this.table,
-          IndexName: LOG_TABLE.globalIndexes[2].indexName,
+          IndexName: LOG_INDEX.byObject,
           KeyConditionExpression: 'obj = :o',
           ExpressionAttributeValues: { ':o': S(objectKey) },
           Limit: 1,

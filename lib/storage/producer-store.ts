@@ -1,5 +1,5 @@
 /**
- * Idempotent producer state in the meta table (layouts in keys.ts):
+ * Idempotent producer state in the meta table (layouts in keys/):
  *   producer#<id> / producer     epoch, lastSeq, recent (JSON: the last RECENT_REQUESTS
  *                                requests' sequence, sticky partition and per-partition bases),
  *                                lastActiveAt, expiresAt (TTL; code checks expiry itself because
@@ -9,7 +9,7 @@
  *
  * The state update that accepts sequence s is a conditional Update (epoch = e AND lastSeq = s-1)
  * inside the produce's publish transaction, so "records committed" and "sequence consumed"
- * happen together or not at all (DESIGN.md §5).
+ * happen together or not at all (docs/ARCHITECTURE.md, "Exactly once").
  */
 import {
   GetItemCommand,
@@ -20,9 +20,9 @@ import { N, S, keyAttributes, num, optStr, str, type Item } from './attributes.t
 import { ProducerRaceError } from '../errors.ts';
 import type { ProducerState, RecentRequest } from '../model/producer.ts';
 import type { AwsClients } from './clients.ts';
-import { producerKey, transactionalIdKey } from './keys.ts';
+import { producerKey, transactionalIdKey } from './keys/producer.ts';
 import { withRetries } from './retry.ts';
-import { isTransactionConditionFailure } from './topic-store.ts';
+import { conditionalWrite } from './conditional-write.ts';
 
 export type { ProducerState, RecentRequest } from '../model/producer.ts';
 
@@ -76,14 +76,10 @@ export class ProducerStore {
         },
       });
     }
-    try {
-      await withRetries('initialise producer', () =>
-        this.clients.dynamo.send(new TransactWriteItemsCommand({ TransactItems: items })),
-      );
-    } catch (err) {
-      if (isTransactionConditionFailure(err)) throw new ProducerRaceError(state.producerId);
-      throw err;
-    }
+    const outcome = await conditionalWrite('initialise producer', () =>
+      this.clients.dynamo.send(new TransactWriteItemsCommand({ TransactItems: items })),
+    );
+    if (!outcome.won) throw new ProducerRaceError(state.producerId);
   }
 
   /** The conditional update accepting `next`, for the publish transaction. */

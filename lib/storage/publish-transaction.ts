@@ -1,5 +1,5 @@
 /**
- * The publish step of a produce (DESIGN.md §2.5b), built here from domain intents: the index
+ * The publish step of a produce (docs/ARCHITECTURE.md, "Write path" step 3), built here from domain intents: the index
  * entries of the request, optionally an idempotent producer's state advance, optionally a
  * group's offset commit at the group version it was validated at. Nothing above storage sees
  * a DynamoDB item.
@@ -22,13 +22,12 @@ import { PutItemCommand, TransactWriteItemsCommand, type TransactWriteItem } fro
 import { DuplicateSequenceError, GroupChangedError, ProducerFencedError, SlotTakenError } from '../errors.ts';
 import type { ProducerState } from '../model/producer.ts';
 import type { TopicPartition } from '../model/topic.ts';
-import { isConditionFailure, optNum, optStr, type Item } from './attributes.ts';
+import { optNum, optStr, type Item } from './attributes.ts';
 import type { AwsClients } from './clients.ts';
 import type { CommittedOffset, GroupStore } from './group-store.ts';
 import { entryItem, type PublishItem } from './index-store.ts';
 import type { ProducerStore } from './producer-store.ts';
-import { withRetries } from './retry.ts';
-import { isTransactionConditionFailure } from './topic-store.ts';
+import { conditionalWrite } from './conditional-write.ts';
 
 /** An accepted idempotent request: the producer moves from `prev` to `next`. */
 export interface ProducerAdvance {
@@ -52,7 +51,7 @@ export interface PublishIntent {
   readonly token?: string | undefined;
 }
 
-type Reason = { Code?: string; Item?: Item } | undefined;
+type Reason = { readonly Code?: string; readonly Item?: Item } | undefined;
 
 export class PublishTransaction {
   constructor(
@@ -75,45 +74,37 @@ export class PublishTransaction {
     const producerItems = intent.producer ? [this.producers.acceptUpdate(intent.producer.prev, intent.producer.next, intent.producer.ttlSeconds)] : [];
     const commitItems = intent.commit
       ? [
-          this.groups.versionCheck(intent.commit.group, intent.commit.groupVersion),
+          this.groups.commitFence(intent.commit.group, intent.commit.groupVersion),
           ...intent.commit.offsets.map((o) => this.groups.offsetPut(intent.commit!.group, o, now)),
         ]
       : [];
-    try {
-      await withRetries('publish entries', () =>
-        this.clients.dynamo.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [...entryItems, ...producerItems, ...commitItems],
-            ClientRequestToken: intent.token,
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!isTransactionConditionFailure(err)) throw err;
-      const reasons: Reason[] = (err as { CancellationReasons?: Reason[] }).CancellationReasons ?? [];
-      const verdict = this.explain(intent, reasons);
-      if (verdict !== 'committed') throw verdict;
-    }
+    const outcome = await conditionalWrite('publish entries', () =>
+      this.clients.dynamo.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [...entryItems, ...producerItems, ...commitItems],
+          ClientRequestToken: intent.token,
+        }),
+      ),
+    );
+    if (outcome.won) return;
+    const verdict = this.explain(intent, outcome.reasons ?? []);
+    if (verdict !== 'committed') throw verdict;
   }
 
   private async putOne(item: PublishItem, now: number): Promise<void> {
-    try {
-      await withRetries('publish entry', () =>
-        this.clients.dynamo.send(
-          new PutItemCommand({
-            TableName: this.logTable,
-            Item: entryItem(item, now),
-            ConditionExpression: 'attribute_not_exists(sk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      const existing = (err as { Item?: Item }).Item;
-      if (existing && optStr(existing, 'obj') === item.object) return; // our own earlier attempt
-      throw slotTaken(item.reservation.tp, item.reservation.slot);
-    }
+    const outcome = await conditionalWrite('publish entry', () =>
+      this.clients.dynamo.send(
+        new PutItemCommand({
+          TableName: this.logTable,
+          Item: entryItem(item, now),
+          ConditionExpression: 'attribute_not_exists(sk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (outcome.won) return;
+    if (outcome.existing && optStr(outcome.existing, 'obj') === item.object) return; // our own earlier attempt
+    throw slotTaken(item.reservation.tp, item.reservation.slot);
   }
 
   /**

@@ -1,7 +1,7 @@
 /** Lists segment objects (for garbage collection), page by page, with their age. */
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import type { AwsClients } from './clients.ts';
-import { SEGMENT_PREFIX } from './keys.ts';
+import { SEGMENT_PREFIX } from './keys/segment.ts';
 import { withRetries } from './retry.ts';
 
 export interface ListedObject {

@@ -4,13 +4,16 @@
  * Reads go through an LRU of immutable byte ranges keyed by (object, position, length): the
  * writer puts the chunks it just wrote (write-through), so a warm function serves tail reads of
  * what it produced with no GET, and a reader caches what it fetched. Adjacent ranges of one
- * object are merged into one GET (DESIGN.md §3.2).
+ * object are merged into one GET (docs/ARCHITECTURE.md, "Read path"). Both paths cache views
+ * (`subarray`s of a whole segment or of a merged GET); the LRU charges each for the buffer it
+ * keeps alive, copying the small ones (byte-cache.ts), so its budget bounds real memory.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ByteLru } from './byte-cache.ts';
 import type { AwsClients } from './clients.ts';
-import { segmentObjectKey } from './keys.ts';
+import { segmentObjectKey } from './keys/segment.ts';
 import { withRetries } from './retry.ts';
+import { ShortReadError } from '../errors.ts';
 
 export interface ByteRange {
   readonly object: string;
@@ -46,7 +49,7 @@ export class SegmentStore {
     );
   }
 
-  /** The key of a new segment object (the layout is keys.ts's): `id` is a fresh UUID. */
+  /** The key of a new segment object (the layout is keys/segment.ts's): `id` is a fresh UUID. */
   objectKeyFor(id: string, now: number): string {
     return segmentObjectKey(id, now);
   }
@@ -83,11 +86,7 @@ export class SegmentStore {
         new GetObjectCommand({ Bucket: this.bucket, Key: object, Range: `bytes=${start}-${endExclusive - 1}` }),
       );
       const bytes = await out.Body!.transformToByteArray();
-      if (bytes.byteLength !== endExclusive - start) {
-        throw Object.assign(new Error(`short read of ${object}: ${bytes.byteLength} of ${endExclusive - start} bytes`), {
-          name: 'InternalError',
-        });
-      }
+      if (bytes.byteLength !== endExclusive - start) throw new ShortReadError(object, endExclusive - start, bytes.byteLength);
       return bytes;
     });
   }

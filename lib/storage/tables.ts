@@ -3,7 +3,7 @@
  *
  * Both the CDK stack (`infra/`) and the local bootstrap (`lib/storage/bootstrap.ts`) read these
  * plain objects, so local and cloud cannot drift: key schema, index names and keys, TTL
- * attribute names. Item layouts inside the tables are owned by `lib/storage/keys.ts`.
+ * attribute names. Item layouts inside the tables are owned by `lib/storage/keys/`.
  *
  * Stable: renaming a table, key attribute or index here is a data migration.
  */
@@ -33,9 +33,13 @@ export interface TableDefinition {
   readonly timeToLiveAttribute?: string;
 }
 
+/** Index names: query by these, never by a position in `globalIndexes`. */
+export const META_INDEX = { byKind: 'byKind' } as const;
+export const LOG_INDEX = { byOffset: 'byOffset', byTime: 'byTime', byObject: 'byObject' } as const;
+
 /**
  * `meta`: topics, consumer groups (group, members, committed offsets) and producer state.
- * Small, cold items. pk/sk are strings; layouts in keys.ts.
+ * Small, cold items. pk/sk are strings; layouts in keys/.
  * Index `byKind` lists every item of one kind (topics, groups) without a scan.
  */
 export const META_TABLE = {
@@ -44,7 +48,7 @@ export const META_TABLE = {
   sortKey: { name: 'sk', type: 'S' },
   globalIndexes: [
     {
-      indexName: 'byKind',
+      indexName: META_INDEX.byKind,
       partitionKey: { name: 'kind', type: 'S' },
       sortKey: { name: 'pk', type: 'S' },
     },
@@ -70,19 +74,19 @@ export const LOG_TABLE = {
   sortKey: { name: 'sk', type: 'N' },
   globalIndexes: [
     {
-      indexName: 'byOffset',
+      indexName: LOG_INDEX.byOffset,
       partitionKey: { name: 'pk', type: 'S' },
       sortKey: { name: 'base', type: 'N' },
       nonKeyAttributes: ['end'],
     },
     {
-      indexName: 'byTime',
+      indexName: LOG_INDEX.byTime,
       partitionKey: { name: 'pk', type: 'S' },
       sortKey: { name: 'tsKey', type: 'S' },
       nonKeyAttributes: ['base', 'end'],
     },
     {
-      indexName: 'byObject',
+      indexName: LOG_INDEX.byObject,
       partitionKey: { name: 'obj', type: 'S' },
       nonKeyAttributes: ['base'],
     },

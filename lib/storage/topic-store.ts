@@ -1,5 +1,5 @@
 /**
- * Topics in the meta table (layout in keys.ts). Concurrency control is conditional writes only:
+ * Topics in the meta table (layout in keys/). Concurrency control is conditional writes only:
  *  - create: attribute_not_exists on the collision-name key, so an exact duplicate and a
  *    '.'/'_' collision are both decided by one write; ALL_OLD tells which it was.
  *  - update: conditional on (topicId, version), so concurrent PATCHes serialise and a PATCH
@@ -15,13 +15,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 export type { TopicRecord } from '../model/topic.ts';
 import type { TopicConfig, TopicRecord } from '../model/topic.ts';
-import { N, S, isConditionFailure, keyAttributes, num, str, type Item } from './attributes.ts';
+import { N, S, keyAttributes, num, str, type Item } from './attributes.ts';
+import { conditionalWrite } from './conditional-write.ts';
 import { queryAll } from './query.ts';
 import { InvalidTopicError, TopicAlreadyExistsError, TopicChangedError } from '../errors.ts';
 import type { AwsClients } from './clients.ts';
-import { ITEM_KIND, deletedTopicKey, topicKey } from './keys.ts';
+import { ITEM_KIND } from './keys/meta-item.ts';
+import { deletedTopicKey, topicKey } from './keys/topic.ts';
 import { withRetries } from './retry.ts';
-import { META_TABLE } from './tables.ts';
+import { META_INDEX } from './tables.ts';
 
 
 function toItem(t: TopicRecord): Item {
@@ -58,20 +60,18 @@ export class TopicStore {
   }
 
   async create(topic: TopicRecord): Promise<void> {
-    try {
-      await withRetries('create topic', () =>
-        this.clients.dynamo.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: toItem(topic),
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      const existing = (err as { Item?: Item }).Item;
+    const outcome = await conditionalWrite('create topic', () =>
+      this.clients.dynamo.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: toItem(topic),
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (!outcome.won) {
+      const existing = outcome.existing;
       const existingName = existing ? str(existing, 'name') : undefined;
       if (existingName === undefined || existingName === topic.name) {
         throw new TopicAlreadyExistsError(topic.name);
@@ -99,7 +99,7 @@ export class TopicStore {
   async list(): Promise<TopicRecord[]> {
     const items = await queryAll(this.clients, 'list topics', {
       TableName: this.table,
-      IndexName: META_TABLE.globalIndexes[0].indexName,
+      IndexName: META_INDEX.byKind,
       KeyConditionExpression: 'kind = :kind',
       ExpressionAttributeValues: { ':kind': S(ITEM_KIND.topic) },
     });
@@ -109,35 +109,31 @@ export class TopicStore {
   /** Writes `next` if the stored topic is still `prev` (same topicId and version). */
   async update(prev: TopicRecord, next: Pick<TopicRecord, 'partitions' | 'config'>): Promise<TopicRecord> {
     const updated: TopicRecord = { ...prev, ...next, version: prev.version + 1 };
-    try {
-      await withRetries('update topic', () =>
-        this.clients.dynamo.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: keyOf(prev.name),
-            // Names aliased: `partitions` is a DynamoDB reserved word.
-            UpdateExpression: 'SET #partitions = :p, #config = :c, #version = :next',
-            ConditionExpression: '#topicId = :id AND #version = :v',
-            ExpressionAttributeNames: {
-              '#partitions': 'partitions',
-              '#config': 'config',
-              '#version': 'version',
-              '#topicId': 'topicId',
-            },
-            ExpressionAttributeValues: {
-              ':p': N(updated.partitions),
-              ':c': S(JSON.stringify(updated.config)),
-              ':next': N(updated.version),
-              ':id': S(prev.topicId),
-              ':v': N(prev.version),
-            },
-          }),
-        ),
-      );
-    } catch (err) {
-      if (isConditionFailure(err)) throw new TopicChangedError(prev.name);
-      throw err;
-    }
+    const outcome = await conditionalWrite('update topic', () =>
+      this.clients.dynamo.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: keyOf(prev.name),
+          // Names aliased: `partitions` is a DynamoDB reserved word.
+          UpdateExpression: 'SET #partitions = :p, #config = :c, #version = :next',
+          ConditionExpression: '#topicId = :id AND #version = :v',
+          ExpressionAttributeNames: {
+            '#partitions': 'partitions',
+            '#config': 'config',
+            '#version': 'version',
+            '#topicId': 'topicId',
+          },
+          ExpressionAttributeValues: {
+            ':p': N(updated.partitions),
+            ':c': S(JSON.stringify(updated.config)),
+            ':next': N(updated.version),
+            ':id': S(prev.topicId),
+            ':v': N(prev.version),
+          },
+        }),
+      ),
+    );
+    if (!outcome.won) throw new TopicChangedError(prev.name);
     return updated;
   }
 
@@ -147,48 +143,44 @@ export class TopicStore {
    */
   async delete(topic: TopicRecord, deletedAt: number): Promise<void> {
     const marker = deletedTopicKey(topic.topicId);
-    try {
-      await withRetries('delete topic', () =>
-        this.clients.dynamo.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [
-              {
-                Delete: {
-                  TableName: this.table,
-                  Key: keyOf(topic.name),
-                  ConditionExpression: 'topicId = :id',
-                  ExpressionAttributeValues: { ':id': S(topic.topicId) },
+    const outcome = await conditionalWrite('delete topic', () =>
+      this.clients.dynamo.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.table,
+                Key: keyOf(topic.name),
+                ConditionExpression: 'topicId = :id',
+                ExpressionAttributeValues: { ':id': S(topic.topicId) },
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: {
+                  pk: S(marker.pk),
+                  sk: S(marker.sk),
+                  kind: S(ITEM_KIND.deletedTopic),
+                  name: S(topic.name),
+                  topicId: S(topic.topicId),
+                  partitions: N(topic.partitions),
+                  deletedAt: N(deletedAt),
                 },
               },
-              {
-                Put: {
-                  TableName: this.table,
-                  Item: {
-                    pk: S(marker.pk),
-                    sk: S(marker.sk),
-                    kind: S(ITEM_KIND.deletedTopic),
-                    name: S(topic.name),
-                    topicId: S(topic.topicId),
-                    partitions: N(topic.partitions),
-                    deletedAt: N(deletedAt),
-                  },
-                },
-              },
-            ],
-          }),
-        ),
-      );
-    } catch (err) {
-      if (isTransactionConditionFailure(err)) throw new TopicChangedError(topic.name);
-      throw err;
-    }
+            },
+          ],
+        }),
+      ),
+    );
+    if (!outcome.won) throw new TopicChangedError(topic.name);
   }
 
   /** Maintenance: the markers DELETE left behind. */
   async deletedTopicIds(): Promise<string[]> {
     const items = await queryAll(this.clients, 'list deleted topics', {
       TableName: this.table,
-      IndexName: META_TABLE.globalIndexes[0].indexName,
+      IndexName: META_INDEX.byKind,
       KeyConditionExpression: 'kind = :kind',
       ExpressionAttributeValues: { ':kind': S(ITEM_KIND.deletedTopic) },
     });
@@ -210,10 +202,3 @@ function keyOf(name: string): Item {
   return keyAttributes(topicKey(name));
 }
 
-export function isTransactionConditionFailure(err: unknown): boolean {
-  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
-  return (
-    e?.name === 'TransactionCanceledException' &&
-    (e.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')
-  );
-}

@@ -209,7 +209,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       });
     });
 
-    // The log table's secondary indexes are still evolving (issue 2): spot-check only the
+    // The log table's secondary indexes are still evolving: spot-check only the
     // parts that other code already depends on; the derived test above covers the rest.
     it('log: numeric slot sort key, byOffset on (pk, numeric base) with INCLUDE, no TTL', () => {
       expect(LOG_TABLE.id).toBe('log');

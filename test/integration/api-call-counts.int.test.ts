@@ -1,5 +1,5 @@
 /**
- * What a request costs in AWS calls (DESIGN.md invariant W4, §3.2 cache), counted by a
+ * What a request costs in AWS calls (invariant W4 and the read cache of docs/ARCHITECTURE.md), counted by a
  * middleware on the real SDK clients against the emulators.
  */
 import type { Hono } from 'hono';

@@ -16,6 +16,7 @@ import {
   type GlobalIndexDefinition,
   type TableDefinition,
   type TableId,
+  LOG_INDEX,
 } from '../../lib/storage/tables.ts';
 import { stackDeps } from '../support/stack.ts';
 
@@ -80,7 +81,7 @@ describe('ensureResources', () => {
   });
 
   it('adds an index missing from an existing table', async () => {
-    const missing = LOG_TABLE.globalIndexes[1].indexName;
+    const missing = LOG_INDEX.byTime;
     await clients.dynamo.send(
       new UpdateTableCommand({
         TableName: names.tables.log,
@@ -97,7 +98,7 @@ describe('ensureResources', () => {
   });
 
   it('re-creates an index whose declared keys or projection changed', async () => {
-    const index = LOG_TABLE.globalIndexes[0];
+    const index = LOG_TABLE.globalIndexes.find((i) => i.indexName === LOG_INDEX.byOffset)!;
     // Simulate an older declaration: same name, ALL projection instead of INCLUDE.
     await clients.dynamo.send(
       new UpdateTableCommand({

@@ -7,6 +7,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { countCalls } from '../support/faults.ts';
+import { memoryLogger } from '../support/logger.ts';
 import { call, uniqueName } from '../support/http.ts';
 import { stackDeps } from '../support/stack.ts';
 
@@ -28,19 +29,17 @@ describe('corrupt stored data', () => {
     bytes[at] = bytes[at]! ^ 0xff;
     await deps.clients.s3.send(new PutObjectCommand({ Bucket: deps.names.bucket, Key: object, Body: bytes }));
 
-    // A fresh reader (no cached bytes); its 500 log line is expected, keep the run quiet.
-    const reader = createApp(stackDeps());
-    const logged: string[] = [];
-    const original = console.error;
-    console.error = (...args: unknown[]) => void logged.push(args.join(' '));
-    try {
-      const single = await call(reader, 'GET', `/v1/topics/${topic}/partitions/0/records?offset=0`);
-      expect(single.status).toBe(500);
-      expect(single.body.error).toMatchObject({ code: 'CORRUPT_MESSAGE', retriable: false, object, reason: 'crc-mismatch' });
-    } finally {
-      console.error = original;
-    }
+    // A fresh reader (no cached bytes); its 500 log line is expected, and must name the object.
+    const log = memoryLogger();
+    const reader = createApp(stackDeps({ logger: log }));
+    const single = await call(reader, 'GET', `/v1/topics/${topic}/partitions/0/records?offset=0`);
+    expect(single.status).toBe(500);
+    expect(single.body.error).toMatchObject({ code: 'CORRUPT_MESSAGE', retriable: false, object, reason: 'crc-mismatch' });
+    const logged = log.lines;
     expect(logged.join('\n')).toContain(object);
+    expect(logged.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: 'error', status: 500, code: 'CORRUPT_MESSAGE', details: { object, reason: 'crc-mismatch' } }),
+    ]);
 
     const many = await call(reader, 'POST', '/v1/fetch', { partitions: [{ topic, partition: 0, offset: 0 }, { topic, partition: 1, offset: 0 }] });
     expect(many.status).toBe(200);

@@ -1,8 +1,12 @@
 /**
  * The examples of docs/DELIVERY-SEMANTICS.md run against a live HTTP server (the app served
- * by @hono/node-server on the emulator stack), so the documentation cannot rot.
+ * by @hono/node-server on the emulator stack), so the documentation cannot rot: the
+ * TypeScript versions (examples/delivery.ts), and the page's shell blocks themselves, run in
+ * order by bash with curl, as a reader would paste them.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atLeastOnceConsume, atMostOnce, exactlyOnceTransform } from '../../examples/delivery.ts';
@@ -52,5 +56,54 @@ describe('delivery semantics examples', () => {
     // A restart finds everything committed and produces nothing twice.
     expect(await exactlyOnceTransform(base, opts)).toBe(0);
     expect(await values(output)).toEqual([{ doubled: 2 }, { doubled: 4 }, { doubled: 6 }]);
+  });
+});
+
+/** The ```sh blocks of a markdown page, in order. */
+function shellBlocks(markdown: string): string[] {
+  return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+}
+
+function bash(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('bash', ['-c', script], { timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const curlAvailable = (await bash('command -v curl')).code === 0;
+
+describe('the shell examples of DELIVERY-SEMANTICS.md', () => {
+  it.skipIf(!curlAvailable)('run as written, in order, on a fresh server: every request succeeds and the retry writes nothing', async () => {
+    const page = readFileSync(new URL('../../docs/DELIVERY-SEMANTICS.md', import.meta.url), 'utf8');
+    const blocks = shellBlocks(page);
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    // The page's names, made unique to this run (the stack is shared with other test files).
+    const suffix = uniqueName(''); // '-' and a random id
+    const names = ['billing-1', 'billing', 'clicks', 'orders', 'invoices', 'audit'];
+    const rename = new RegExp(`\\b(${names.join('|')})\\b`, 'g');
+    const script = blocks
+      .join('\n')
+      .replaceAll('localhost:8080', base.replace('http://', ''))
+      .replace(rename, (name) => `${name}${suffix}`);
+    // Exactly the page's commands; only curl is made to fail on an HTTP error (so a refused
+    // request fails the test instead of printing an error body) and to end each answer with
+    // a newline (one answer per line).
+    const run = await bash(`set -euo pipefail\ncurl() { command curl --fail-with-body -w '\\n' "$@"; }\n${script}`);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+
+    const answers = run.stdout.trim().split('\n');
+    // The exactly-once produce and its retry: the same offsets both times.
+    const [first, retry] = answers.slice(-2).map((line) => JSON.parse(line));
+    expect(first).toEqual({ offsets: [{ partition: 0, offset: 0 }] });
+    expect(retry).toEqual(first);
+
+    const get = async (path: string) => (await fetch(`${base}${path}`)).json() as Promise<any>;
+    expect(await values(`invoices${suffix}`)).toEqual([{ invoiceFor: 1 }]);
+    expect(await values(`clicks${suffix}`)).toEqual([{ page: '/home' }]);
+    expect((await get(`/v1/groups/billing${suffix}/offsets`)).offsets).toMatchObject([{ topic: `orders${suffix}`, partition: 0, offset: 1 }]);
+    expect((await get(`/v1/groups/audit${suffix}/offsets`)).offsets).toMatchObject([{ topic: `clicks${suffix}`, partition: 0, offset: 1 }]);
   });
 });

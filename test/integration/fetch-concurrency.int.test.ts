@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { createServices } from '../../lib/services.ts';
-import { HINT_SLOT, partitionKey } from '../../lib/storage/keys.ts';
+import { HINT_SLOT, partitionKey } from '../../lib/storage/keys/partition.ts';
 import { countCalls } from '../support/faults.ts';
 import { call, uniqueName } from '../support/http.ts';
 import { lambdaAsApp, type LambdaHandler, type RequestTarget } from '../support/lambda-app.ts';

@@ -1,5 +1,5 @@
 /**
- * Concurrent producers on the slot sequencer (DESIGN.md §2.5, invariants W1/W2), against the
+ * Concurrent producers on the slot sequencer (docs/ARCHITECTURE.md, invariants W1/W2), against the
  * emulators: many writers (spread over several app instances, as several warm functions would
  * be) into one partition and into several, with multi-partition atomic requests and a reader
  * polling while they run.

@@ -1,11 +1,11 @@
 /**
- * The log under faults (DESIGN.md §2 "Failure rules", invariants W2/W3), against the emulators
+ * The log under faults (docs/ARCHITECTURE.md "Failure handling", invariants W2/W3), against the emulators
  * with faults injected by SDK middleware on real clients (test/support/faults.ts). Each test
  * asserts what a reader sees (fetch) and the high watermark (GET /v1/topics/{t}).
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Hono } from 'hono';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY } from '../../lib/storage/retry.ts';
 import {
   countCalls,
@@ -15,6 +15,7 @@ import {
   pauseUntilReleased,
   runThenThrow,
   serviceUnavailable,
+  shortBodies,
   sleep,
   slowDown,
   throttling,
@@ -31,12 +32,9 @@ function stack(): IsolatedStack {
   stacks.push(s);
   return s;
 }
-beforeEach(() => {
-  // The app logs every 5xx; here they are the point of the test.
-  vi.spyOn(console, 'error').mockImplementation(() => {});
-});
+// The app logs every 5xx, and here they are the point of the test: the stack's logger
+// (test/support/logger.ts) prints them only for a test that fails.
 afterEach(() => {
-  vi.restoreAllMocks();
   for (const s of stacks.splice(0)) s.dispose();
 });
 
@@ -216,6 +214,39 @@ describe('the log under faults', () => {
 
     slow.disable();
     expect(offsetsAndValues((await fetch(reader.app, t, 0)).body)).toEqual([[0, 'cold']]);
+  });
+
+  it('a short S3 body on GET is retried as a storage error: the fetch answers the records', async () => {
+    const writer = stack();
+    const t = await topic(writer.app);
+    await produce(writer.app, t, [{ value: 'whole', partition: 0 }]);
+
+    const reader = stack(); // a fresh instance: the bytes are not in its cache
+    const gets = countCalls(reader.deps.clients.s3);
+    const short = shortBodies(reader.deps.clients.s3, { command: 'GetObjectCommand' }, { times: 1 });
+    const res = await fetch(reader.app, t, 0);
+    expect(res.status).toBe(200);
+    expect(offsetsAndValues(res.body)).toEqual([[0, 'whole']]);
+    expect(short.fired).toBe(1);
+    expect(gets.count('GetObjectCommand')).toBe(2);
+  });
+
+  it('a short S3 body on every GET answers 503 KAFKA_STORAGE_ERROR, retriable, after bounded retries', async () => {
+    const writer = stack();
+    const t = await topic(writer.app);
+    await produce(writer.app, t, [{ value: 'cut', partition: 0 }]);
+
+    const reader = stack();
+    const gets = countCalls(reader.deps.clients.s3);
+    const short = shortBodies(reader.deps.clients.s3, { command: 'GetObjectCommand' }, { dropBytes: 5 });
+    const res = await fetch(reader.app, t, 0);
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'KAFKA_STORAGE_ERROR', retriable: true });
+    expect(res.body.error.receivedBytes).toBe(res.body.error.expectedBytes - 5);
+    expect(gets.count('GetObjectCommand')).toBe(DEFAULT_RETRY.attempts);
+
+    short.disable();
+    expect(offsetsAndValues((await fetch(reader.app, t, 0)).body)).toEqual([[0, 'cut']]);
   });
 
   it('crash after publish, before the answer: visible exactly once; a blind client retry duplicates (client concern until the idempotent producer)', async () => {

@@ -184,6 +184,43 @@ export function runThenThrow(client: FaultableClient, matcher: CallMatcher, make
   return fault(client, matcher, makeError, { ...opts, when: 'after' });
 }
 
+/**
+ * Lets matching GETs run on the server, then hands the caller a body `dropBytes` shorter than
+ * the one the server sent (a response cut short in transit). The replacement body offers
+ * `transformToByteArray`, the one reader Sluice uses.
+ */
+export function shortBodies(client: FaultableClient, matcher: CallMatcher, opts: { times?: number; dropBytes?: number } = {}): Fault {
+  let enabled = true;
+  let fired = 0;
+  const limit = opts.times ?? Infinity;
+  const drop = opts.dropBytes ?? 1;
+  const remove = intercept(client, async (call, next) => {
+    if (!enabled || fired >= limit || !matches(matcher, call)) return next();
+    const result = (await next()) as { output: { Body?: { transformToByteArray(): Promise<Uint8Array> } } };
+    const body = result.output.Body;
+    if (!body) return result;
+    fired++;
+    const bytes = await body.transformToByteArray();
+    const short = bytes.subarray(0, Math.max(0, bytes.byteLength - drop));
+    return { ...result, output: { ...result.output, Body: { transformToByteArray: async () => short } } };
+  });
+  return {
+    get fired() {
+      return fired;
+    },
+    get enabled() {
+      return enabled;
+    },
+    enable: () => {
+      enabled = true;
+    },
+    disable: () => {
+      enabled = false;
+    },
+    remove,
+  };
+}
+
 // ---- pausing ----------------------------------------------------------------------------
 
 export interface Gate {

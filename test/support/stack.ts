@@ -8,9 +8,11 @@
 import type { Hono } from 'hono';
 import { inject } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
-import { randomIds, systemClock, type SluiceDeps } from '../../lib/deps.ts';
+import type { SluiceDeps } from '../../lib/deps.ts';
+import { depsFor } from '../../lib/env.ts';
 import { createAwsClients, type AwsClients } from '../../lib/storage/clients.ts';
 import { resourceNames } from '../../lib/storage/tables.ts';
+import { quietLogger } from './logger.ts';
 
 /**
  * A NEW client pair for the shared stack on every call: fault-injection tests add middleware
@@ -26,16 +28,18 @@ export function stackClients(): AwsClients {
   });
 }
 
+/**
+ * Deps as the app builds them (lib/env.ts depsFor), for the local backend, with this stack's
+ * clients and names. The environment is empty on purpose: SLUICE_AUTH_TOKEN or a tuning
+ * variable in the shell running the tests must not change what they test.
+ */
 export function stackDeps(overrides: Partial<SluiceDeps> = {}): SluiceDeps {
   const stack = inject('sluiceStack');
-  return {
-    clients: stackClients(),
-    names: resourceNames(stack.prefix, stack.bucket),
-    clock: systemClock,
-    ids: randomIds,
-    backend: 'local',
-    ...overrides,
-  };
+  const deps = depsFor('local', {}, {
+    clients: overrides.clients ?? stackClients(),
+    names: overrides.names ?? resourceNames(stack.prefix, stack.bucket),
+  });
+  return { ...deps, logger: quietLogger, ...overrides }; // a 5xx line prints only if its test fails
 }
 
 export function stackApp(overrides: Partial<SluiceDeps> = {}): Hono {

@@ -1,35 +1,9 @@
 /** Consumer group routes (API.md "Consumer groups"): parse, call lib/groups, serialise. */
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { GroupService } from '../../groups/groups.ts';
 import { LIMITS } from '../../limits.ts';
-import { committerFields, nonNegativeInt } from '../schemas.ts';
+import { commitBody, heartbeatBody, resetBody } from '../../wire/schemas.ts';
 import { parseWith, readJsonBody } from '../validation.ts';
-
-
-const heartbeatBody = z.strictObject({
-  memberId: z.string().min(1).nullable().optional(),
-  memberEpoch: z.number().int().min(-1),
-  // Kafka's "null = unchanged" for these fields.
-  topics: z.array(z.string().min(1)).max(10_000).nullable().optional(),
-  sessionTimeoutMs: z.number().int().nullable().optional(),
-  ownedPartitions: z
-    .array(z.strictObject({ topic: z.string(), partitions: z.array(nonNegativeInt) }))
-    .nullable()
-    .optional(),
-});
-
-const commitBody = z.strictObject(committerFields);
-
-const resetBody = z.strictObject({
-  topic: z.string(),
-  to: z.union([
-    z.literal('earliest'),
-    z.literal('latest'),
-    z.strictObject({ timestamp: nonNegativeInt }),
-    z.strictObject({ offset: nonNegativeInt }),
-  ]),
-});
 
 export function groupRoutes(groups: GroupService): Hono {
   const app = new Hono();

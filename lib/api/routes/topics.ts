@@ -1,6 +1,6 @@
 /** Topic routes (API.md "Topics"): parse, call lib/log, serialise. */
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { createTopicBody, updateTopicBody } from '../../wire/schemas.ts';
 import {
   InvalidConfigError,
   InvalidPartitionsError,
@@ -10,19 +10,6 @@ import { LIMITS } from '../../limits.ts';
 import type { TopicService } from '../../log/topics.ts';
 import type { TopicRecord } from '../../storage/topic-store.ts';
 import { parseWith, readJsonBody, type ErrorForField } from '../validation.ts';
-
-const configValues = z.record(z.string(), z.union([z.string(), z.number(), z.null()]));
-
-const createTopicBody = z.strictObject({
-  name: z.string(),
-  partitions: z.number().optional(),
-  config: configValues.optional(),
-});
-
-const updateTopicBody = z.strictObject({
-  partitions: z.number().optional(),
-  config: configValues.optional(),
-});
 
 /** A wrong type in one of these fields gets that field's Kafka error, not INVALID_REQUEST. */
 const FIELD_ERRORS: Record<string, ErrorForField> = {

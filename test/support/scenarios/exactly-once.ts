@@ -1,5 +1,5 @@
 /**
- * Exactly-once scenarios (API.md "Produce": producer, commitOffsets; DESIGN.md §5): every
+ * Exactly-once scenarios (API.md "Produce": producer, commitOffsets; ARCHITECTURE.md "Exactly once"): every
  * error code asserted with high watermarks and committed offsets unchanged.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

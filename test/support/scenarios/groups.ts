@@ -298,5 +298,44 @@ export function registerGroupScenarios(getDeps: DepsProvider, makeApp: AppFactor
       expect((await call(app, 'GET', `/v1/groups/${g}`)).body.error.code).toBe('GROUP_ID_NOT_FOUND');
       expect((await call(app, 'DELETE', `/v1/groups/${g}`)).status).toBe(404);
     });
+
+    it('lists and describes a group that only has committed offsets as Empty, as Kafka does, until it is deleted', async () => {
+      const t = await topic(1);
+      await call(app, 'POST', `/v1/topics/${t}/records`, { records: [{ value: 1 }] });
+      const g = uniqueName('g');
+      expect((await call(app, 'POST', `/v1/groups/${g}/offsets`, { offsets: [{ topic: t, partition: 0, offset: 1 }] })).status).toBe(200);
+      expect(await call(app, 'GET', `/v1/groups/${g}`)).toEqual({
+        status: 200,
+        body: { group: g, state: 'Empty', groupEpoch: 0, assignmentEpoch: 0, members: [] },
+      });
+      expect((await call(app, 'GET', '/v1/groups')).body.groups).toContainEqual({ group: g, state: 'Empty', members: 0 });
+
+      // Offsets committed by a produce make a group just as visible.
+      const viaProduce = uniqueName('g');
+      const out = await topic(1);
+      const produced = await call(app, 'POST', `/v1/topics/${out}/records`, {
+        records: [{ value: 'x' }],
+        commitOffsets: { group: viaProduce, offsets: [{ topic: t, partition: 0, offset: 1 }] },
+      });
+      expect(produced.status).toBe(200);
+      expect((await call(app, 'GET', `/v1/groups/${viaProduce}`)).body).toMatchObject({ group: viaProduce, state: 'Empty', members: [] });
+      expect((await call(app, 'GET', '/v1/groups')).body.groups).toContainEqual({ group: viaProduce, state: 'Empty', members: 0 });
+
+      // A member can still join such a group, and a second admin commit is refused while it is there.
+      const m = join([t]);
+      expect((await beat(g, m)).status).toBe(200);
+      expect((await call(app, 'GET', `/v1/groups/${g}`)).body.state).toBe('Stable');
+      expect((await call(app, 'POST', `/v1/groups/${g}/offsets`, { offsets: [{ topic: t, partition: 0, offset: 0 }] })).body.error.code).toBe('NON_EMPTY_GROUP');
+      await call(app, 'POST', `/v1/groups/${g}/heartbeat`, { memberId: m.memberId, memberEpoch: -1 });
+
+      for (const name of [g, viaProduce]) {
+        expect((await call(app, 'DELETE', `/v1/groups/${name}`)).status).toBe(204);
+        expect((await call(app, 'GET', `/v1/groups/${name}`)).body.error.code).toBe('GROUP_ID_NOT_FOUND');
+        expect((await call(app, 'GET', `/v1/groups/${name}/offsets`)).body.offsets).toEqual([]);
+      }
+      const names = (await call(app, 'GET', '/v1/groups')).body.groups.map((x: { group: string }) => x.group);
+      expect(names).not.toContain(g);
+      expect(names).not.toContain(viaProduce);
+    });
   });
 }

@@ -260,5 +260,15 @@ export function registerTopicScenarios(getDeps: DepsProvider, makeApp: AppFactor
       expect(denied.body.error.code).toBe('UNAUTHENTICATED');
       expect((await call(secured, 'GET', '/v1/topics', undefined, { authorization: 'Bearer s3cret' })).status).toBe(200);
     });
+
+    it('takes the Bearer scheme in any case, and the token only exactly', async () => {
+      const secured = makeApp({ ...getDeps(), authToken: 's3cret' });
+      for (const authorization of ['bearer s3cret', 'BEARER s3cret', 'beArEr s3cret']) {
+        expect((await call(secured, 'GET', '/v1/topics', undefined, { authorization })).status, authorization).toBe(200);
+      }
+      for (const authorization of ['Bearer S3CRET', 'Basic s3cret', 'Bearer', 'Bearer s3cret extra', 's3cret']) {
+        expect((await call(secured, 'GET', '/v1/topics', undefined, { authorization })).status, authorization).toBe(401);
+      }
+    });
   });
 }

@@ -10,8 +10,6 @@ import {
   decodeRecordBatch,
   decodeRecordBatches,
   encodeRecordBatch,
-  patchBaseOffset,
-  patchBaseOffsets,
   readRecordBatchHeader,
 } from '../../../lib/codec/record-batch.ts';
 
@@ -158,10 +156,6 @@ describe('RecordBatch v2 properties', () => {
           expect(normDecoded(b)).toEqual(inputs[i]!.records.map(normInput));
           next += b.lastOffsetDelta + 1;
         });
-        // patching the stored bytes gives the same offsets without the option
-        const copy = Buffer.from(chunk);
-        expect(patchBaseOffsets(copy, base)).toBe(next);
-        expect(decodeRecordBatches(copy).map((b) => b.baseOffset)).toEqual(batches.map((b) => b.baseOffset));
         // any cut that is not on a batch boundary is rejected
         const boundaries = new Set<number>();
         parts.reduce((acc, p) => (boundaries.add(acc + p.length), acc + p.length), 0);
@@ -223,15 +217,6 @@ describe('RecordBatch v2 edge cases', () => {
     const len = Buffer.from(bytes);
     len.writeInt32BE(3, 8);
     expect(reason(len)).toBe('bad-length');
-  });
-
-  it('patchBaseOffset rewrites bytes 0..7 only and keeps the batch valid', () => {
-    const bytes = encodeRecordBatch({ timestampType: 'CreateTime', records: [rec()] });
-    const before = Buffer.from(bytes);
-    patchBaseOffset(bytes, 2 ** 40 + 5);
-    expect(bytes.subarray(8)).toEqual(before.subarray(8));
-    expect(readRecordBatchHeader(bytes).baseOffset).toBe(2 ** 40 + 5);
-    expect(decodeRecordBatch(bytes).records[0]!.offset).toBe(2 ** 40 + 5);
   });
 
   it('decodes keys and values as views aliasing an uncompressed input', () => {

@@ -1,6 +1,6 @@
 /**
- * Loads the shared codec vectors (copied from /work/shared/vectors so the repo is
- * self-contained; see vectors/README.md for where each value comes from).
+ * Loads the codec reference vectors in vectors/ (see vectors/README.md for where each value
+ * comes from).
  */
 import { readFileSync } from 'node:fs';
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { murmur2, toPositive } from '../../../lib/partition/murmur2.ts';
-import { StickyPartitioner, choosePartition, partitionForKey } from '../../../lib/partition/partitioner.ts';
+import { StickyPartitioner, choosePartition, partitionForKey, stickySeedFromId } from '../../../lib/partition/partitioner.ts';
 
 // kafkajs is the reference implementation here (dev dependency only).
 const require = createRequire(import.meta.url);
@@ -103,5 +103,15 @@ describe('StickyPartitioner', () => {
     expect(choosePartition({ partition: 5, key: Buffer.from('k') }, 8, 1)).toBe(5);
     expect(choosePartition({ key: Buffer.from('foobar') }, 50, 1)).toBe(toPositive(-790332482) % 50);
     expect(choosePartition({ key: null }, 8, 3)).toBe(3);
+  });
+});
+
+describe('stickySeedFromId', () => {
+  it('is a pure function of the id, and different ids spread the first choice', () => {
+    expect(stickySeedFromId('instance-a')).toBe(stickySeedFromId('instance-a'));
+    const firsts = new Set(
+      Array.from({ length: 64 }, (_, i) => new StickyPartitioner({ seed: stickySeedFromId(`instance-${i}`) }).partitionForRequest('t', 8)),
+    );
+    expect(firsts.size).toBeGreaterThan(1);
   });
 });

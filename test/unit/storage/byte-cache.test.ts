@@ -78,3 +78,58 @@ describe('ByteLru', () => {
     expect(lru.size).toBe(0);
   });
 });
+
+describe('ByteLru accounting of views', () => {
+  const MiB = 1024 * 1024;
+
+  it('counts a cached slice of a 6 MB buffer as what it keeps alive, never more than the budget', () => {
+    const lru = new ByteLru(1 * MiB);
+    for (let i = 0; i < 20; i++) {
+      const segment = new Uint8Array(6 * MiB).fill(i);
+      lru.set(`k${i}`, segment.subarray(1000, 1000 + 1024));
+    }
+    // Every slice is still cached, and together they keep alive only their own bytes.
+    let alive = 0;
+    for (let i = 0; i < 20; i++) {
+      const v = lru.get(`k${i}`)!;
+      expect(v.byteLength).toBe(1024);
+      expect(v[0]).toBe(i);
+      alive += v.buffer.byteLength;
+    }
+    expect(alive).toBe(20 * 1024);
+    expect(lru.size).toBe(20 * 1024);
+  });
+
+  it('charges a view that pins most of its buffer for the whole buffer', () => {
+    const lru = new ByteLru(8 * MiB);
+    const segment = new Uint8Array(6 * MiB);
+    const big = segment.subarray(0, 5 * MiB);
+    lru.set('big', big);
+    expect(lru.get('big')).toBe(big); // kept as is: copying would save less than half
+    expect(lru.size).toBe(6 * MiB);
+    lru.set('small', segment.subarray(5 * MiB, 5 * MiB + 10));
+    expect(lru.get('small')!.buffer.byteLength).toBe(10);
+    expect(lru.size).toBe(6 * MiB + 10);
+    lru.set('other', new Uint8Array(3 * MiB)); // 9 MiB + 10 > 8 MiB: 'big' (the LRU) goes
+    expect(lru.get('big')).toBeUndefined();
+    expect(lru.size).toBe(3 * MiB + 10);
+  });
+
+  it('copies a view of a buffer larger than the whole budget instead of refusing it', () => {
+    const lru = new ByteLru(4 * MiB);
+    const segment = new Uint8Array(6 * MiB).fill(7);
+    lru.set('a', segment.subarray(0, 3 * MiB + 1));
+    const v = lru.get('a')!;
+    expect(v.buffer.byteLength).toBe(3 * MiB + 1);
+    expect(v[3 * MiB]).toBe(7);
+    expect(lru.size).toBe(3 * MiB + 1);
+  });
+
+  it('re-setting a key with a view releases the old charge exactly', () => {
+    const lru = new ByteLru(8 * MiB);
+    const segment = new Uint8Array(6 * MiB);
+    lru.set('a', segment.subarray(0, 4 * MiB)); // charged 6 MiB
+    lru.set('a', bytes(100));
+    expect(lru.size).toBe(100);
+  });
+});

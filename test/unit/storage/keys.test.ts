@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deletedTopicKey, parseDeletedTopicKey, parsePartitionKey, partitionKey, topicKey } from '../../../lib/storage/keys.ts';
+import { parsePartitionKey, partitionKey } from '../../../lib/storage/keys/partition.ts';
+import { deletedTopicKey, parseDeletedTopicKey, topicKey } from '../../../lib/storage/keys/topic.ts';
 
 describe('key schema', () => {
   it('keys colliding topic names to the same item', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toHttpError } from '../../../lib/api/error-mapping.ts';
+import { ShortReadError } from '../../../lib/errors.ts';
 import { withRetries } from '../../../lib/storage/retry.ts';
 
 const throttle = () => Object.assign(new Error('x'), { name: 'ThrottlingException' });
@@ -44,5 +45,27 @@ describe('withRetries', () => {
     const cond = Object.assign(new Error('cond'), { name: 'ConditionalCheckFailedException' });
     await expect(withRetries('op', async () => { calls++; throw cond; }, policy([]))).rejects.toBe(cond);
     expect(calls).toBe(1);
+  });
+});
+
+describe('a short read of a segment object', () => {
+  it('is retried, and answers a retriable 503 KAFKA_STORAGE_ERROR naming the object if it persists', async () => {
+    let calls = 0;
+    const err = await withRetries('read segment', async () => { calls++; throw new ShortReadError('seg/ab/x.seg', 10, 7); }, policy([])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ShortReadError);
+    expect(calls).toBe(4);
+    const { status, body } = toHttpError(err);
+    expect(status).toBe(503);
+    expect(body.error).toMatchObject({ code: 'KAFKA_STORAGE_ERROR', retriable: true, object: 'seg/ab/x.seg', expectedBytes: 10, receivedBytes: 7 });
+  });
+
+  it('is cured by reading again', async () => {
+    let calls = 0;
+    const result = await withRetries('read segment', async () => {
+      if (++calls === 1) throw new ShortReadError('seg/ab/x.seg', 10, 7);
+      return 'bytes';
+    }, policy([]));
+    expect(result).toBe('bytes');
+    expect(calls).toBe(2);
   });
 });

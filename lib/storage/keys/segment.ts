@@ -1,0 +1,20 @@
+/**
+ * S3 segment objects:
+ *   "seg/<shard>/<yyyymmddHH>/<id>.seg"  shard = the first two hex digits of the random id, so
+ *   writes spread over 256 prefixes (S3 scales request rates per prefix); the hour lets
+ *   garbage collection list old objects of a shard with StartAfter without reading new ones.
+ */
+export const SEGMENT_PREFIX = 'seg/';
+
+/** `id` must start with two hex digits (a random UUID does). */
+export function segmentObjectKey(id: string, now: number): string {
+  const shard = id.slice(0, 2).toLowerCase();
+  if (!/^[0-9a-f]{2}$/.test(shard)) throw new Error(`segment id must start with two hex digits: ${id}`);
+  const hour = new Date(now).toISOString().slice(0, 13).replace(/[-T]/g, '');
+  return `${SEGMENT_PREFIX}${shard}/${hour}/${id}.seg`;
+}
+
+export function parseSegmentObjectKey(key: string): { shard: string; hour: string; id: string } | undefined {
+  const m = /^seg\/([0-9a-f]{2})\/(\d{10})\/(.+)\.seg$/.exec(key);
+  return m ? { shard: m[1]!, hour: m[2]!, id: m[3]! } : undefined;
+}

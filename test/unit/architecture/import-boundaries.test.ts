@@ -1,0 +1,92 @@
+/**
+ * The layers point one way (docs/ARCHITECTURE.md, "Layers"). Every import of every module in
+ * lib/ and functions/ is read with TypeScript's own parser (so `import type` is told apart from
+ * a value import) and checked against the rules below; a violation names the file and import.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+
+interface Import {
+  readonly from: string; // repo-relative file
+  readonly spec: string; // as written
+  readonly target: string | undefined; // repo-relative resolved path for relative imports
+  readonly typeOnly: boolean;
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return files(path);
+    return /\.ts$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+function importsOf(path: string): Import[] {
+  const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, false);
+  const from = relative(ROOT, path).split(sep).join('/');
+  const out: Import[] = [];
+  const add = (spec: string, typeOnly: boolean) => {
+    const target = spec.startsWith('.') ? relative(ROOT, resolve(dirname(path), spec)).split(sep).join('/') : undefined;
+    out.push({ from, spec, target, typeOnly });
+  };
+  for (const node of source.statements) {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.importClause;
+      const typeOnly =
+        clause !== undefined &&
+        (clause.isTypeOnly ||
+          (clause.name === undefined &&
+            clause.namedBindings !== undefined &&
+            ts.isNamedImports(clause.namedBindings) &&
+            clause.namedBindings.elements.length > 0 &&
+            clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+      add(node.moduleSpecifier.text, typeOnly);
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      add(node.moduleSpecifier.text, node.isTypeOnly);
+    }
+  }
+  return out;
+}
+
+const all = [...files(join(ROOT, 'lib')), ...files(join(ROOT, 'functions'))].flatMap(importsOf);
+const inFolder = (path: string | undefined, folder: string) => path !== undefined && (path === folder || path.startsWith(`${folder}/`));
+const show = (i: Import) => `${i.from} imports ${i.typeOnly ? 'type ' : ''}'${i.spec}'`;
+
+describe('import boundaries', () => {
+  it('reads the tree (the check is not vacuous)', () => {
+    expect(all.length).toBeGreaterThan(200);
+    expect(all.some((i) => i.spec.startsWith('@aws-sdk/'))).toBe(true);
+  });
+
+  it('only lib/storage and lib/local import the AWS SDK', () => {
+    const bad = all.filter((i) => i.spec.startsWith('@aws-sdk/') && !inFolder(i.from, 'lib/storage') && !inFolder(i.from, 'lib/local'));
+    expect(bad.map(show)).toEqual([]);
+  });
+
+  it('lib/log, lib/groups and lib/api use storage through its interfaces only (type imports)', () => {
+    const bad = all.filter(
+      (i) => ['lib/log', 'lib/groups', 'lib/api'].some((f) => inFolder(i.from, f)) && inFolder(i.target, 'lib/storage') && !i.typeOnly,
+    );
+    expect(bad.map(show)).toEqual([]);
+  });
+
+  it('lib/storage imports none of the rules above it', () => {
+    const bad = all.filter((i) => inFolder(i.from, 'lib/storage') && ['lib/log', 'lib/groups', 'lib/api', 'lib/maintenance', 'lib/client', 'lib/cli'].some((f) => inFolder(i.target, f)));
+    expect(bad.map(show)).toEqual([]);
+  });
+
+  it('lib/model imports nothing; lib/wire imports no other lib folder', () => {
+    const model = all.filter((i) => inFolder(i.from, 'lib/model') && !inFolder(i.target, 'lib/model'));
+    const wire = all.filter((i) => inFolder(i.from, 'lib/wire') && i.target !== undefined && !inFolder(i.target, 'lib/wire'));
+    expect([...model, ...wire].map(show)).toEqual([]);
+  });
+
+  it('nothing below lib/api imports it', () => {
+    const bad = all.filter((i) => ['lib/log', 'lib/groups', 'lib/storage', 'lib/model', 'lib/wire'].some((f) => inFolder(i.from, f)) && inFolder(i.target, 'lib/api'));
+    expect(bad.map(show)).toEqual([]);
+  });
+});
