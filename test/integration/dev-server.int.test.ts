@@ -131,7 +131,6 @@ describe('sluice dev', () => {
   it('is healthy quickly, keeps topics across restarts and leaves no JVM behind', async () => {
     const dataDir = await tempDataDir();
     const first = await startDev(dataDir);
-    console.log(`sluice dev healthy after ${first.healthyAfterMs} ms`);
     expect(first.healthyAfterMs).toBeLessThan(HEALTHY_WITHIN_MS);
     expect(isDynamoDbLocal(first.javaPid)).toBe(true);
 
@@ -192,7 +191,6 @@ describe('sluice dev', () => {
     await exited;
     await expect.poll(() => isDynamoDbLocal(javaPid), { timeout: REAP_GRACE_MS + 10_000, interval: 20 }).toBe(false);
     const goneAfterMs = Date.now() - killedAt;
-    console.log(`JVM gone ${goneAfterMs} ms after the dev server's SIGKILL`);
     // The watchdog sends SIGKILL only after REAP_GRACE_MS: gone earlier means SIGTERM did it.
     expect(goneAfterMs).toBeLessThan(REAP_GRACE_MS);
     expect(javaProcessesUsing(dataDir)).toEqual([]);

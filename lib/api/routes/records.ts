@@ -9,7 +9,7 @@ import type { FetchService, OffsetSpec } from '../../log/fetch.ts';
 import type { OffsetQuery, OffsetsService } from '../../log/offsets.ts';
 import type { ProduceService } from '../../log/produce.ts';
 import type { ProducerService } from '../../log/producers.ts';
-import { ENCODINGS } from '../../log/record-encoding.ts';
+import { ENCODINGS } from '../../wire/record-encoding.ts';
 import { validateTopicName } from '../../log/topic-rules.ts';
 import { InvalidRequestError } from '../../errors.ts';
 import { committerFields, nonNegativeInt } from '../../wire/schemas.ts';

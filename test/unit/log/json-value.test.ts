@@ -2,7 +2,7 @@ import { toHttpError } from '../../../lib/api/error-mapping.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RecordTooDeepError } from '../../../lib/errors.ts';
-import { MAX_JSON_DEPTH, jsonByteLength, jsonDepth } from '../../../lib/log/json-value.ts';
+import { MAX_JSON_DEPTH, jsonByteLength, jsonDepth } from '../../../lib/wire/json-value.ts';
 import { encodeValue } from '../../../lib/log/record-encoding.ts';
 
 /** Built in a loop: a literal this deep could not be written, nor parsed by a recursive parser. */
