@@ -38,6 +38,8 @@ type S3rverConstructor = new (options: {
 export interface S3ServerOptions {
   /** Where objects live; undefined = a fresh temp dir, removed on stop. */
   readonly directory?: string | undefined;
+  /** Told what a start after a crash repaired (default: one line on stderr). */
+  readonly onRepair?: ((message: string) => void) | undefined;
 }
 
 export interface S3Server {
@@ -201,7 +203,8 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
     } else {
       const removed = await removeIncompleteObjects(directory);
       if (removed.length > 0) {
-        console.warn(`s3rver: removed ${removed.length} object(s) whose upload never finished (the previous run was killed mid-write)`);
+        const report = opts.onRepair ?? ((message: string) => console.warn(message));
+        report(`s3rver: removed ${removed.length} object(s) whose upload never finished (the previous run was killed mid-write)`);
       }
     }
   }

@@ -29,8 +29,10 @@ function client(server: S3Server): S3Client {
   });
 }
 
+const repairs: string[] = [];
+
 async function withServer<T>(directory: string, fn: (s3: S3Client) => Promise<T>): Promise<T> {
-  const server = await startS3Server({ directory });
+  const server = await startS3Server({ directory, onRepair: (m) => void repairs.push(m) });
   const s3 = client(server);
   try {
     return await fn(s3);
@@ -73,7 +75,9 @@ describe('s3rver data dir after a crash', () => {
     rawClient.destroy();
     await raw.stop();
 
+    repairs.length = 0;
     await withServer(directory, async (s3) => {
+      expect(repairs).toEqual([expect.stringContaining('removed 1 object(s)')]);
       expect(existsSync(join(directory, MARKER))).toBe(false);
       await s3.send(new HeadBucketCommand({ Bucket: BUCKET }));
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
