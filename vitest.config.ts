@@ -1,5 +1,5 @@
 /**
- * Three projects (STYLE.md #12):
+ * Three projects, so a unit run never needs an emulator or a container:
  *  - unit: pure rules and CDK assertions, no emulators.
  *  - integration: `*.int.test.ts` against ONE shared local stack (DynamoDB Local + s3rver)
  *    started by test/support/global-setup.ts. Files run in parallel on that stack, so every

@@ -46,3 +46,10 @@ export const STAMP_DEFAULTS = {
   /** Stamp writes (UpdateItem) in flight at once within a run. */
   inFlight: 4,
 } as const;
+
+/** A fetch's defaults when the request leaves them out (docs/API.md "Fetch"). */
+export const FETCH_DEFAULTS = {
+  maxRecords: 500,
+  maxBytes: 1024 * 1024,
+  waitMs: 0,
+} as const;

@@ -1,5 +1,5 @@
 /**
- * The one retry loop for lost races (STYLE: conditional writes are the only concurrency
+ * The one retry loop for lost races (conditional writes are Sluice's only concurrency
  * control). `fn` reads, decides and writes conditionally; when the write loses to a concurrent
  * change (a ConcurrentChangeError from storage), the loop waits a jittered, capped exponential
  * backoff and runs `fn` again from the read. After `attempts` lost races it answers a

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { consoleLogger, type SluiceDeps } from '../deps.ts';
 import { InvalidRequestError, UnauthenticatedError } from '../errors.ts';
 import { createServices, type Services } from '../services.ts';
-import { toHttpError, toSluiceErrorForHttp } from './error-mapping.ts';
+import { logServerError, toHttpError } from './error-mapping.ts';
 import { assertPathDecodes } from './validation.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { groupRoutes } from './routes/groups.ts';
@@ -19,21 +19,8 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
 
   const logger = deps.logger ?? consoleLogger;
   app.onError((err, c) => {
-    const e = toSluiceErrorForHttp(err);
-    const { status, body } = toHttpError(e);
-    if (status >= 500) {
-      // The details go into the line too: for CORRUPT_MESSAGE they name the object (and the
-      // failed check), so an operator can find the bytes.
-      logger.error(body.error.message, {
-        status,
-        code: e.code,
-        method: c.req.method,
-        path: c.req.path,
-        ...(Object.keys(e.details).length > 0 ? { details: e.details } : {}),
-        err: String(err),
-        cause: String((err as Error).cause ?? ''),
-      });
-    }
+    const { status, body } = toHttpError(err);
+    logServerError(logger, err, { method: c.req.method, path: c.req.path });
     return c.json(body, status);
   });
   app.notFound((c) => {
@@ -58,7 +45,7 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
 
   app.route('/v1/cluster', clusterRoutes(deps.backend));
   app.route('/v1/topics', topicRoutes(services.topics));
-  app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers));
+  app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers, logger));
   app.route('/v1/groups', groupRoutes(services.groups));
   return app;
 }

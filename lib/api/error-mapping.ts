@@ -6,9 +6,8 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { InvalidRequestError, MessageTooLargeError, SluiceError, UnknownServerError, type ErrorCode } from '../errors.ts';
+import type { LogFields, Logger } from '../deps.ts';
 import { errorFields, type ErrorBody } from '../wire/error-body.ts';
-
-export type { ErrorBody } from '../wire/error-body.ts';
 
 /** Every code has exactly one status (the `satisfies` makes a missing code a compile error). */
 export const HTTP_STATUS = {
@@ -58,4 +57,25 @@ export function toHttpError(err: unknown): HttpError {
     status: HTTP_STATUS[e.code],
     body: { error: errorFields(e) },
   };
+}
+
+/**
+ * The log line of an answer of 500 or more. The details go into the line too: for
+ * CORRUPT_MESSAGE they name the object (and the failed check), so an operator can find the
+ * bytes. Used for whole answers and for one partition's error inside a multi-partition fetch.
+ */
+export function logServerError(logger: Logger, err: unknown, request: { method: string; path: string }, extra: LogFields = {}): void {
+  const e = toSluiceErrorForHttp(err);
+  const status = HTTP_STATUS[e.code];
+  if (status < 500) return;
+  logger.error(e.message, {
+    status,
+    code: e.code,
+    method: request.method,
+    path: request.path,
+    ...extra,
+    ...(Object.keys(e.details).length > 0 ? { details: e.details } : {}),
+    err: String(err),
+    cause: String((err as Error).cause ?? ''),
+  });
 }

@@ -21,7 +21,7 @@ import type { TopicCache } from '../log/topic-cache.ts';
 import type { GroupStore, VersionedGroup } from '../storage/group-store.ts';
 import type { GroupOffsetCommit } from '../storage/publish-transaction.ts';
 import { DEFAULT_CONFLICT_POLICY, retryOnConflict, type ConflictPolicy } from '../retry-on-conflict.ts';
-import type { TopicRecord } from '../storage/topic-store.ts';
+import type { TopicRecord } from '../model/topic.ts';
 import { tpKey } from './assignor.ts';
 import {
   applyHeartbeat,

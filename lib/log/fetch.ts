@@ -19,7 +19,6 @@ import { LIMITS } from '../limits.ts';
 import type { TopicPartition } from '../model/topic.ts';
 import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
-import { errorFields, type ErrorFields } from '../wire/error-body.ts';
 import type { CommitSignal } from './commit-signal.ts';
 import { cutRecords, fetchBudget, planEntries, type DecodedEntry, type FetchBudget } from './fetch-plan.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
@@ -52,7 +51,8 @@ export interface PartitionFetchRequest {
 export interface PartitionFetchResult extends Partial<FetchResult> {
   readonly topic: string;
   readonly partition: number;
-  readonly error?: ErrorFields;
+  /** The partition's error; the API layer turns it into the error body (and logs a 5xx). */
+  readonly error?: SluiceError;
 }
 
 /** What a session reads per batch, and how. */
@@ -146,7 +146,7 @@ export class FetchService {
             answered.abort();
             throw err;
           }
-          return { topic: r.topic, partition: r.partition, error: errorFields(err) };
+          return { topic: r.topic, partition: r.partition, error: err };
         }
       }),
     );

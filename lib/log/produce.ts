@@ -33,7 +33,7 @@ import type { GroupOffsetCommit, PublishIntent, PublishTransaction } from '../st
 import type { RecentRequest } from '../model/producer.ts';
 import type { ProducerRef, ProducerService } from './producers.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
-import type { TopicRecord } from '../storage/topic-store.ts';
+import type { TopicRecord } from '../model/topic.ts';
 import type { CommitSignal } from './commit-signal.ts';
 import { offsetsInRequestOrder, planChunks, timestampRange, type PlannedRecord, type ProducedOffset } from './produce-plan.ts';
 

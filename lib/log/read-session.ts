@@ -1,7 +1,7 @@
 /**
- * A read session on one partition (the model: s2 lite's read session, served unary and as
- * SSE): from an offset, batches of records in offset order. At the high watermark it waits
- * for a commit: the in-process CommitSignal wakes it at once, and it re-reads every
+ * A read session on one partition (the unary fetch runs one, POST /v1/fetch one per
+ * partition): from an offset, batches of records in offset order. At the high watermark it
+ * waits for a commit: the in-process CommitSignal wakes it at once, and it re-reads every
  * pollIntervalMs to see commits made by other instances. It waits until its deadline or its
  * abort signal.
  *

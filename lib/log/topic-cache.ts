@@ -6,7 +6,8 @@
 import { TUNING_DEFAULTS } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import { UnknownTopicOrPartitionError } from '../errors.ts';
-import type { TopicRecord, TopicStore } from '../storage/topic-store.ts';
+import type { TopicRecord } from '../model/topic.ts';
+import type { TopicStore } from '../storage/topic-store.ts';
 import { requireExistingTopicName } from './topic-rules.ts';
 
 export class TopicCache {

@@ -90,7 +90,6 @@ export function validatePartitionGrowth(current: number, requested: unknown): nu
 
 // ---- configs -------------------------------------------------------------------------
 
-export { CLEANUP_POLICIES, COMPRESSION_TYPES, TIMESTAMP_TYPES, collisionName, type TopicConfig, type TopicConfigKey } from '../model/topic.ts';
 
 
 

@@ -5,7 +5,8 @@
  */
 import type { Clock, IdGenerator } from '../deps.ts';
 import { UnknownTopicOrPartitionError } from '../errors.ts';
-import type { TopicRecord, TopicStore } from '../storage/topic-store.ts';
+import type { TopicRecord } from '../model/topic.ts';
+import type { TopicStore } from '../storage/topic-store.ts';
 import { DEFAULT_CONFLICT_POLICY, retryOnConflict, type ConflictPolicy } from '../retry-on-conflict.ts';
 import {
   applyConfigChanges,

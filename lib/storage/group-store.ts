@@ -26,13 +26,13 @@ import {
 import { emptyGroupState, type GroupState } from '../model/group.ts';
 import { N, S, keyAttributes, num, optStr, str } from './attributes.ts';
 import { queryAll } from './query.ts';
-import { GroupChangedError } from '../errors.ts';
+import { GroupChangedError, UnavailableError } from '../errors.ts';
 import type { AwsClients } from './clients.ts';
 import { GROUP_OFFSET_SK_PREFIX, groupKey, groupOffsetKey, parseGroupOffsetSk } from './keys/group.ts';
 import { ITEM_KIND } from './keys/meta-item.ts';
 import { withRetries } from './retry.ts';
 import { META_INDEX } from './tables.ts';
-import { isConditionFailure, isTransactionConditionFailure } from './conditional-write.ts';
+import { conditionalWrite } from './conditional-write.ts';
 
 export interface VersionedGroup {
   readonly state: GroupState;
@@ -62,20 +62,16 @@ export class GroupStore {
 
   /** Writes `state` as version+1 if the stored version is still `version` (0 = absent or placeholder). */
   async put(state: GroupState, version: number, memberCount: number): Promise<number> {
-    try {
-      await withRetries('write group', () =>
-        this.clients.dynamo.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: this.groupItem(state, version + 1, memberCount),
-            ...versionCondition(version),
-          }),
-        ),
-      );
-    } catch (err) {
-      if (isConditionFailure(err)) throw new GroupChangedError(state.group);
-      throw err;
-    }
+    const outcome = await conditionalWrite('write group', () =>
+      this.clients.dynamo.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: this.groupItem(state, version + 1, memberCount),
+          ...versionCondition(version),
+        }),
+      ),
+    );
+    if (!outcome.won) throw new GroupChangedError(state.group);
     return version + 1;
   }
 
@@ -120,18 +116,14 @@ export class GroupStore {
 
   /** Commits offsets atomically with a check that the group is still at `version`. */
   async commitOffsets(group: string, version: number, offsets: readonly Omit<CommittedOffset, 'committedAt'>[], now: number): Promise<void> {
-    try {
-      await withRetries('commit offsets', () =>
-        this.clients.dynamo.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [this.commitFence(group, version), ...offsets.map((o) => this.offsetPut(group, o, now))],
-          }),
-        ),
-      );
-    } catch (err) {
-      if (isTransactionConditionFailure(err)) throw new GroupChangedError(group);
-      throw err;
-    }
+    const outcome = await conditionalWrite('commit offsets', () =>
+      this.clients.dynamo.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [this.commitFence(group, version), ...offsets.map((o) => this.offsetPut(group, o, now))],
+        }),
+      ),
+    );
+    if (!outcome.won) throw new GroupChangedError(group);
   }
 
   async offsets(group: string): Promise<CommittedOffset[]> {
@@ -195,48 +187,61 @@ export class GroupStore {
    */
   async delete(group: string, version: number): Promise<void> {
     const key = groupKey(group);
-    try {
-      await withRetries('delete group', () =>
-        this.clients.dynamo.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [
-              {
-                Delete: {
-                  TableName: this.table,
-                  Key: keyAttributes(key),
-                  ConditionExpression: '#v = :v',
-                  ExpressionAttributeNames: { '#v': 'version' },
-                  ExpressionAttributeValues: { ':v': N(version) },
-                },
+    const outcome = await conditionalWrite('delete group', () =>
+      this.clients.dynamo.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.table,
+                Key: keyAttributes(key),
+                ConditionExpression: '#v = :v',
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':v': N(version) },
               },
-            ],
-          }),
-        ),
-      );
-    } catch (err) {
-      if (isTransactionConditionFailure(err)) throw new GroupChangedError(group);
-      throw err;
-    }
+            },
+          ],
+        }),
+      ),
+    );
+    if (!outcome.won) throw new GroupChangedError(group);
     await this.deleteOffsetsOnly(group);
   }
 
-  /** Removes a group's committed offsets (batched; retried on unprocessed items). */
+  /**
+   * Removes a group's committed offsets (batches of 25). Unprocessed items (DynamoDB's answer
+   * under throttling) are resent with jittered exponential backoff; if some are still left
+   * after the last attempt this throws a retriable UnavailableError rather than report a
+   * deletion that left offsets behind (a retried DELETE finds them as offsets with no group).
+   */
   async deleteOffsetsOnly(group: string): Promise<void> {
     const offsets = await this.offsets(group);
     for (let i = 0; i < offsets.length; i += 25) {
       const batch = offsets.slice(i, i + 25).map((o) => ({
         DeleteRequest: { Key: keyAttributes(groupOffsetKey(group, o.topicId, o.partition)) },
       }));
-      let pending: typeof batch | undefined = batch;
-      for (let attempt = 0; pending && pending.length > 0 && attempt < 5; attempt++) {
+      let pending: typeof batch = batch;
+      for (let attempt = 0; pending.length > 0 && attempt < UNPROCESSED_ATTEMPTS; attempt++) {
+        if (attempt > 0) await sleep(Math.floor(Math.random() * Math.min(UNPROCESSED_MAX_DELAY_MS, UNPROCESSED_BASE_DELAY_MS * 2 ** attempt)));
+        const requestItems = pending;
         const out = await withRetries('delete offsets', () =>
-          this.clients.dynamo.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending! } })),
+          this.clients.dynamo.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: requestItems } })),
         );
-        pending = out.UnprocessedItems?.[this.table] as typeof batch | undefined;
+        pending = (out.UnprocessedItems?.[this.table] ?? []) as typeof batch;
+      }
+      if (pending.length > 0) {
+        throw new UnavailableError(`deleting the offsets of group ${group}: ${pending.length} still unprocessed after ${UNPROCESSED_ATTEMPTS} attempts; retry the request`);
       }
     }
   }
 }
+
+/** Resends of a BatchWriteItem's unprocessed items: attempts, and the full-jitter backoff between them. */
+const UNPROCESSED_ATTEMPTS = 5;
+const UNPROCESSED_BASE_DELAY_MS = 25;
+const UNPROCESSED_MAX_DELAY_MS = 1000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The condition of a write at `version`. At 0 the item may be absent or the placeholder

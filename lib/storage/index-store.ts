@@ -29,7 +29,17 @@ import { N, S, num, optNum, optStr, str, type Item } from './attributes.ts';
 import { conditionalWrite } from './conditional-write.ts';
 import type { AwsClients } from './clients.ts';
 import type { TopicPartition } from '../model/topic.ts';
-import { ENTRY_ATTR as A, ENTRY_STATE, HEAD_SLOT, HINT_SLOT, pkOf, timeIndexKey, timeIndexLowerBound } from './keys/partition.ts';
+import {
+  ENTRY_ATTR as A,
+  ENTRY_STATE,
+  HEAD_ATTR as H,
+  HEAD_SLOT,
+  HINT_ATTR as T,
+  HINT_SLOT,
+  pkOf,
+  timeIndexKey,
+  timeIndexLowerBound,
+} from './keys/partition.ts';
 import { queryAll } from './query.ts';
 import { withRetries } from './retry.ts';
 import { LOG_INDEX } from './tables.ts';
@@ -104,17 +114,17 @@ const EMPTY_HINT: HintState = { stable: 0, highWatermark: 0, logStartOffset: 0, 
 const STATES_PER_BATCH = 50;
 
 function headFromItem(item: Item): HeadState {
-  return { slots: num(item, 'slots'), next: num(item, 'next'), reservedAt: optNum(item, 'at') ?? 0 };
+  return { slots: num(item, H.slots), next: num(item, H.next), reservedAt: optNum(item, H.reservedAt) ?? 0 };
 }
 
 function hintFromItem(item: Item): HintState {
   return {
-    stable: optNum(item, 'stable') ?? 0,
-    highWatermark: optNum(item, 'hwm') ?? 0,
-    logStartOffset: optNum(item, 'lso') ?? 0,
-    stamped: optNum(item, 'stamped') ?? 0,
-    runningMaxTs: optNum(item, 'runMax') ?? -1,
-    version: optNum(item, 'v') ?? 0,
+    stable: optNum(item, T.stable) ?? 0,
+    highWatermark: optNum(item, T.highWatermark) ?? 0,
+    logStartOffset: optNum(item, T.logStartOffset) ?? 0,
+    stamped: optNum(item, T.stamped) ?? 0,
+    runningMaxTs: optNum(item, T.runningMaxTs) ?? -1,
+    version: optNum(item, T.version) ?? 0,
   };
 }
 function entryFromItem(item: Item): IndexEntry {
@@ -176,15 +186,15 @@ export class IndexStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: S(pk), sk: N(HEAD_SLOT) },
-          UpdateExpression: 'ADD slots :one, #next :n SET #at = :now',
-          ExpressionAttributeNames: { '#next': 'next', '#at': 'at' },
+          UpdateExpression: 'ADD #slots :one, #next :n SET #at = :now',
+          ExpressionAttributeNames: { '#slots': H.slots, '#next': H.next, '#at': H.reservedAt },
           ExpressionAttributeValues: { ':one': N(1), ':n': N(count), ':now': N(now) },
           ReturnValues: 'UPDATED_NEW',
         }),
       ),
     );
-    const slots = num(out.Attributes, 'slots');
-    const next = num(out.Attributes, 'next');
+    const slots = num(out.Attributes, H.slots);
+    const next = num(out.Attributes, H.next);
     return { tp, slot: slots - 1, base: next - count, end: next };
   }
 
@@ -248,7 +258,8 @@ export class IndexStore {
         ]);
         for (let attempt = 0; keys.length > 0; attempt++) {
           if (attempt >= 8) throw new UnavailableError('reading partition heads: DynamoDB left keys unprocessed repeatedly');
-          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+          // Unprocessed keys mean the table is busy: back off with jitter before asking again.
+          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * Math.min(1000, 25 * 2 ** attempt))));
           const batchKeys = keys;
           const out = await withRetries('read partition heads', () =>
             this.clients.dynamo.send(
@@ -334,10 +345,13 @@ export class IndexStore {
     return item ? num(item, 'sk') : undefined;
   }
 
-  /** Sets the monotone time-index key on a stable data entry (idempotent). */
+  /**
+   * Sets the monotone time-index key on a stable data entry (idempotent). An entry that is no
+   * longer there (removed by retention) has nothing to stamp: that is not an error.
+   */
   async stamp(tp: TopicPartition, slot: number, runningMaxTs: number): Promise<void> {
     const pk = pkOf(tp);
-    await withRetries('stamp entry', () =>
+    await conditionalWrite('stamp entry', () =>
       this.clients.dynamo.send(
         new UpdateItemCommand({
           TableName: this.table,
@@ -364,7 +378,7 @@ export class IndexStore {
       pk,
       'SET #s = :s, #h = :h, #v = :ver',
       'attribute_not_exists(#s) OR (#v = :ver AND #s < :s)',
-      { '#s': 'stable', '#h': 'hwm', '#v': 'v' },
+      { '#s': T.stable, '#h': T.highWatermark, '#v': T.version },
       { ':s': N(stable), ':h': N(highWatermark), ':ver': N(version) },
     );
   }
@@ -382,7 +396,7 @@ export class IndexStore {
       pk,
       'SET #s = :s, #h = :h, #v = :ver, #st = :zero, #rm = :none',
       '#s = :os AND #h = :oh',
-      { '#s': 'stable', '#h': 'hwm', '#v': 'v', '#st': 'stamped', '#rm': 'runMax' },
+      { '#s': T.stable, '#h': T.highWatermark, '#v': T.version, '#st': T.stamped, '#rm': T.runningMaxTs },
       {
         ':s': N(stable),
         ':h': N(highWatermark),
@@ -403,7 +417,7 @@ export class IndexStore {
       pk,
       'SET #c = :v, #m = :m',
       'attribute_not_exists(#c) OR #c < :v',
-      { '#c': 'stamped', '#m': 'runMax' },
+      { '#c': T.stamped, '#m': T.runningMaxTs },
       { ':v': N(stamped), ':m': N(runningMaxTs) },
     );
   }

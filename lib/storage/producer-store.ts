@@ -24,8 +24,6 @@ import { producerKey, transactionalIdKey } from './keys/producer.ts';
 import { withRetries } from './retry.ts';
 import { conditionalWrite } from './conditional-write.ts';
 
-export type { ProducerState, RecentRequest } from '../model/producer.ts';
-
 export class ProducerStore {
   constructor(private readonly clients: AwsClients, private readonly table: string) {}
 

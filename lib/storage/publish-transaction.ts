@@ -26,6 +26,7 @@ import { optNum, optStr, type Item } from './attributes.ts';
 import type { AwsClients } from './clients.ts';
 import type { CommittedOffset, GroupStore } from './group-store.ts';
 import { entryItem, type PublishItem } from './index-store.ts';
+import { ENTRY_ATTR } from './keys/partition.ts';
 import type { ProducerStore } from './producer-store.ts';
 import { conditionalWrite } from './conditional-write.ts';
 
@@ -103,7 +104,7 @@ export class PublishTransaction {
       ),
     );
     if (outcome.won) return;
-    if (outcome.existing && optStr(outcome.existing, 'obj') === item.object) return; // our own earlier attempt
+    if (outcome.existing && optStr(outcome.existing, ENTRY_ATTR.object) === item.object) return; // our own earlier attempt
     throw slotTaken(item.reservation.tp, item.reservation.slot);
   }
 
@@ -118,7 +119,7 @@ export class PublishTransaction {
       const reason = reasons[i];
       if (!failed(reason)) continue;
       const entry = intent.entries[i]!;
-      if (reason?.Item && optStr(reason.Item, 'obj') === entry.object) continue;
+      if (reason?.Item && optStr(reason.Item, ENTRY_ATTR.object) === entry.object) continue;
       return slotTaken(entry.reservation.tp, entry.reservation.slot);
     }
     let at = intent.entries.length;

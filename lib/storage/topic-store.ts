@@ -13,7 +13,6 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-export type { TopicRecord } from '../model/topic.ts';
 import type { TopicConfig, TopicRecord } from '../model/topic.ts';
 import { N, S, keyAttributes, num, str, type Item } from './attributes.ts';
 import { conditionalWrite } from './conditional-write.ts';

@@ -45,6 +45,10 @@ describe('corrupt stored data', () => {
     expect(many.status).toBe(200);
     expect(many.body.partitions[0].error).toMatchObject({ code: 'CORRUPT_MESSAGE', retriable: false, object });
     expect(many.body.partitions[1].records.map((r: { value: string }) => r.value)).toEqual(['fine']);
+    // The per-partition 500 is logged too, naming the partition and the object.
+    expect(log.lines.slice(1).map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: 'error', status: 500, code: 'CORRUPT_MESSAGE', path: '/v1/fetch', topic, partition: 0, details: { object, reason: 'crc-mismatch' } }),
+    ]);
     const described = await call(reader, 'GET', `/v1/topics/${topic}`);
     expect(described.body.partitions.map((p: { highWatermark: number }) => p.highWatermark)).toEqual([1, 1]);
   });

@@ -4,7 +4,10 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { FETCH_DEFAULTS } from '../../config.ts';
+import type { Logger } from '../../deps.ts';
 import { LIMITS } from '../../limits.ts';
+import { toHttpError, logServerError } from '../error-mapping.ts';
 import type { FetchService, OffsetSpec } from '../../log/fetch.ts';
 import type { OffsetQuery, OffsetsService } from '../../log/offsets.ts';
 import type { ProduceService } from '../../log/produce.ts';
@@ -82,6 +85,7 @@ export function recordRoutes(
   fetch: FetchService,
   offsets: OffsetsService,
   producers: ProducerService,
+  logger: Logger,
 ): Hono {
   const app = new Hono();
 
@@ -104,17 +108,17 @@ export function recordRoutes(
 
   app.get('/topics/:topic/partitions/:partition/records', async (c) => {
     const q = c.req.query();
-    const maxRecords = intParam('maxRecords', q.maxRecords, 500);
+    const maxRecords = intParam('maxRecords', q.maxRecords, FETCH_DEFAULTS.maxRecords);
     if (maxRecords < 1 || maxRecords > LIMITS.maxRecordsPerFetch) {
       throw new InvalidRequestError(`maxRecords must be between 1 and ${LIMITS.maxRecordsPerFetch}`);
     }
-    const maxBytes = intParam('maxBytes', q.maxBytes, 1024 * 1024);
+    const maxBytes = intParam('maxBytes', q.maxBytes, FETCH_DEFAULTS.maxBytes);
     if (maxBytes < 1) throw new InvalidRequestError('maxBytes must be at least 1');
     const result = await fetch.fetch(c.req.param('topic'), intParam('partition', c.req.param('partition')), {
       offset: offsetParam(q.offset),
       maxRecords,
       maxBytes,
-      waitMs: intParam('waitMs', q.waitMs, 0), // capped at LIMITS.maxWaitMs by the fetch service
+      waitMs: intParam('waitMs', q.waitMs, FETCH_DEFAULTS.waitMs), // capped at LIMITS.maxWaitMs by the fetch service
       encoding: encodingParam(q.encoding),
     });
     return c.json(result);
@@ -133,11 +137,17 @@ export function recordRoutes(
     const body = parseWith(multiFetchBody, await readJsonBody(c, LIMITS.maxRequestBytes));
     // An unknown topic is that partition's error; a name no topic can have is a bad request.
     for (const p of body.partitions) validateTopicName(p.topic);
-    const partitions = await fetch.fetchMany(body.partitions, {
-      maxRecords: body.maxRecords ?? 500,
-      maxBytes: body.maxBytes ?? 1024 * 1024,
-      waitMs: body.waitMs ?? 0,
+    const results = await fetch.fetchMany(body.partitions, {
+      maxRecords: body.maxRecords ?? FETCH_DEFAULTS.maxRecords,
+      maxBytes: body.maxBytes ?? FETCH_DEFAULTS.maxBytes,
+      waitMs: body.waitMs ?? FETCH_DEFAULTS.waitMs,
       encoding: body.encoding ?? 'json',
+    });
+    // Kafka answers fetch errors per partition, each with the body of the one error table.
+    const partitions = results.map(({ error, ...rest }) => {
+      if (!error) return rest;
+      logServerError(logger, error, { method: c.req.method, path: c.req.path }, { topic: rest.topic, partition: rest.partition });
+      return { ...rest, error: toHttpError(error).body.error };
     });
     return c.json({ partitions });
   });

@@ -8,7 +8,7 @@ import {
 } from '../../errors.ts';
 import { LIMITS } from '../../limits.ts';
 import type { TopicService } from '../../log/topics.ts';
-import type { TopicRecord } from '../../storage/topic-store.ts';
+import type { TopicRecord } from '../../model/topic.ts';
 import { parseWith, readJsonBody, type ErrorForField } from '../validation.ts';
 
 /** A wrong type in one of these fields gets that field's Kafka error, not INVALID_REQUEST. */

@@ -31,6 +31,28 @@ export function parsePartitionKey(pk: string): { topicId: string; partition: num
   return { topicId: pk.slice(0, hash), partition };
 }
 
+/** Attribute names of the head item (the reserve target: one atomic ADD hands out a slot). */
+export const HEAD_ATTR = {
+  /** Slots reserved so far. */
+  slots: 'slots',
+  /** Next offset to hand out. */
+  next: 'next',
+  /** Time of the latest reservation (ms). */
+  reservedAt: 'at',
+} as const;
+
+/** Attribute names of the hint item (a lazily kept, verified summary of the stable prefix). */
+export const HINT_ATTR = {
+  stable: 'stable',
+  highWatermark: 'hwm',
+  /** Writer version of stable/hwm: hints without it are not believed. */
+  version: 'v',
+  logStartOffset: 'lso',
+  /** Slots [0, stamped) carry a time-index key; runMax is their max timestamp. */
+  stamped: 'stamped',
+  runningMaxTs: 'runMax',
+} as const;
+
 /** Attribute names of an entry item (data or hole). */
 export const ENTRY_ATTR = {
   /** 'd' data, 'h' hole */

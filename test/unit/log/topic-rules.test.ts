@@ -3,7 +3,6 @@ import { SluiceError } from '../../../lib/errors.ts';
 import {
   DEFAULT_TOPIC_CONFIG,
   applyConfigChanges,
-  collisionName,
   effectiveConfig,
   isLegalTopicName,
   requireExistingTopicName,
@@ -11,6 +10,7 @@ import {
   validatePartitionGrowth,
   validateTopicName,
 } from '../../../lib/log/topic-rules.ts';
+import { collisionName } from '../../../lib/model/topic.ts';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
