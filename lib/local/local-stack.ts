@@ -152,3 +152,30 @@ export function localstackClients(endpoint: string): AwsClients {
     dummyCredentials: true,
   });
 }
+
+export interface LocalstackStack {
+  readonly endpoint: string;
+  readonly clients: AwsClients;
+  readonly names: ResourceNames;
+  stop(): Promise<void>;
+}
+
+/**
+ * LocalStack in a container with Sluice's tables and bucket created: the `--backend
+ * localstack` counterpart of startLocalStack. Stops the container if provisioning fails.
+ */
+export async function startLocalstackStack(opts: { prefix?: string; timeoutMs?: number } = {}): Promise<LocalstackStack> {
+  if (!(await hasContainerRuntime())) {
+    throw new Error('--backend localstack needs a container runtime (Docker), and none was found');
+  }
+  const container = await startLocalstackContainer();
+  const clients = localstackClients(container.endpoint);
+  const names = resourceNames(opts.prefix ?? DEFAULT_PREFIX);
+  try {
+    await ensureResources(clients, names, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+  } catch (err) {
+    await container.stop();
+    throw err;
+  }
+  return { endpoint: container.endpoint, clients, names, stop: container.stop };
+}

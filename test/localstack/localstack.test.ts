@@ -4,16 +4,9 @@
  * and says so: detection takes about a millisecond when no runtime is present.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import {
-  hasContainerRuntime,
-  localstackClients,
-  startLocalstackContainer,
-  type LocalstackContainerHandle,
-} from '../../lib/local/local-stack.ts';
+import { hasContainerRuntime, startLocalstackStack, type LocalstackStack } from '../../lib/local/local-stack.ts';
 import type { SluiceDeps } from '../../lib/deps.ts';
 import { depsFor } from '../../lib/env.ts';
-import { ensureResources } from '../../lib/storage/bootstrap.ts';
-import { resourceNames } from '../../lib/storage/tables.ts';
 import { registerAllScenarios } from '../support/scenarios/index.ts';
 
 const SKIP_REASON = 'no container runtime (Docker) found — LocalStack suite skipped';
@@ -30,15 +23,12 @@ if (!runtime) {
   });
 } else {
   describe('LocalStack', () => {
-    let container: LocalstackContainerHandle | undefined;
+    let container: LocalstackStack | undefined;
     let deps: SluiceDeps | undefined;
 
     beforeAll(async () => {
-      container = await startLocalstackContainer();
-      const clients = localstackClients(container.endpoint);
-      const names = resourceNames('sluice-localstack');
-      await ensureResources(clients, names, { timeoutMs: 120_000 });
-      deps = depsFor('localstack', {}, { clients, names });
+      container = await startLocalstackStack({ prefix: 'sluice-localstack', timeoutMs: 120_000 });
+      deps = depsFor('localstack', {}, { clients: container.clients, names: container.names });
     });
 
     afterAll(async () => {

@@ -19,16 +19,8 @@ import { createApp } from '../../api/app.ts';
 import { CompressionCodec, codecUnavailableReason, type CompressionName } from '../../codec/compression.ts';
 import { BACKENDS, isBackend, type Backend, type SluiceDeps } from '../../deps.ts';
 import { depsFor, type DepsOverrides, type Env } from '../../env.ts';
-import { ensureResources } from '../../storage/bootstrap.ts';
-import { resourceNames } from '../../storage/tables.ts';
 import { lingerBeforeClose } from '../../local/lingering-close.ts';
-import {
-  DEFAULT_PREFIX,
-  hasContainerRuntime,
-  localstackClients,
-  startLocalStack,
-  startLocalstackContainer,
-} from '../../local/local-stack.ts';
+import { DEFAULT_PREFIX, startLocalStack, startLocalstackStack } from '../../local/local-stack.ts';
 import { watchNpmAncestor } from '../../local/parent-watch.ts';
 
 export const DEV_DEFAULTS = { port: 8080, host: '127.0.0.1', dataDir: '.sluice' } as const;
@@ -107,22 +99,11 @@ async function startBacking(opts: DevOptions): Promise<Backing> {
     }
     case 'localstack': {
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-      if (!(await hasContainerRuntime())) {
-        throw new Error('--backend localstack needs a container runtime (Docker), and none was found');
-      }
-      const container = await startLocalstackContainer();
-      const clients = localstackClients(container.endpoint);
-      const names = resourceNames(DEFAULT_PREFIX);
-      try {
-        await ensureResources(clients, names);
-      } catch (err) {
-        await container.stop();
-        throw err;
-      }
+      const stack = await startLocalstackStack({ prefix: DEFAULT_PREFIX });
       return {
-        overrides: { clients, names },
-        banner: async () => [`  LocalStack      ${container.endpoint} (data is discarded on exit)`],
-        stop: container.stop,
+        overrides: { clients: stack.clients, names: stack.names },
+        banner: async () => [`  LocalStack      ${stack.endpoint} (data is discarded on exit)`],
+        stop: stack.stop,
       };
     }
     case 'aws': {
