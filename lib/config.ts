@@ -53,3 +53,23 @@ export const FETCH_DEFAULTS = {
   maxBytes: 1024 * 1024,
   waitMs: 0,
 } as const;
+
+/** Transient storage failures: full-jitter exponential backoff, bounded (lib/storage/retry.ts). */
+export const STORAGE_RETRY_DEFAULTS = { attempts: 4, baseDelayMs: 25, maxDelayMs: 800 } as const;
+
+/** Lost races of conditional writes (lib/retry-on-conflict.ts), per caller. */
+export const CONFLICT_RETRY_DEFAULTS = {
+  baseDelayMs: 5,
+  maxDelayMs: 200,
+  attempts: { group: 50, topic: 8, producerInit: 10 },
+} as const;
+
+/** Kafka's transactional.id.expiration.ms default: idle producer state is forgotten after it. */
+export const PRODUCER_EXPIRATION_MS = 7 * 24 * 3600 * 1000;
+
+/** Consumer group sessions (Kafka's group.consumer.session.timeout.ms bounds and default). */
+export const SESSION_TIMEOUT = { min: 1_000, max: 1_800_000, default: 45_000 } as const;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
+
+/** An unreferenced segment object younger than this may still be about to be published. */
+export const ORPHAN_GRACE_MS = 20 * 60 * 1000;

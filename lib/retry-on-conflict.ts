@@ -6,6 +6,7 @@
  * retriable error: the caller's client retries, as Kafka clients retry a coordinator that moved.
  * Any other error passes through at once. Sleep and randomness are injected so tests are exact.
  */
+import { CONFLICT_RETRY_DEFAULTS } from './config.ts';
 import { ConcurrentChangeError, UnavailableError } from './errors.ts';
 
 export interface ConflictPolicy {
@@ -19,9 +20,9 @@ export interface ConflictPolicy {
 }
 
 export const DEFAULT_CONFLICT_POLICY: ConflictPolicy = {
-  attempts: 50,
-  baseDelayMs: 5,
-  maxDelayMs: 200,
+  attempts: CONFLICT_RETRY_DEFAULTS.attempts.group,
+  baseDelayMs: CONFLICT_RETRY_DEFAULTS.baseDelayMs,
+  maxDelayMs: CONFLICT_RETRY_DEFAULTS.maxDelayMs,
   random: Math.random,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };

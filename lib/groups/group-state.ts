@@ -11,6 +11,7 @@
  * A member moves to the target epoch once it has nothing left to revoke; partitions still
  * owned by others reach it on later heartbeats, at that epoch (KIP-848's UNRELEASED_PARTITIONS).
  */
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT } from '../config.ts';
 import {
   FencedMemberEpochError,
   InvalidRequestError,
@@ -18,9 +19,6 @@ import {
 } from '../errors.ts';
 import { emptyGroupState, type GroupState, type MemberState, type NamedPartition } from '../model/group.ts';
 import { assignUniformSticky, tpKey } from './assignor.ts';
-
-export const SESSION_TIMEOUT = { min: 1_000, max: 1_800_000, default: 45_000 } as const;
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 
 export type { GroupState, MemberState } from '../model/group.ts';
 

@@ -9,6 +9,7 @@
  *  - State expires after `transactional.id.expiration.ms` (7 days) of inactivity, checked in
  *    code (TTL deletion is eventual, and DynamoDB Local never deletes).
  */
+import { CONFLICT_RETRY_DEFAULTS, PRODUCER_EXPIRATION_MS } from '../config.ts';
 import type { Clock, IdGenerator } from '../deps.ts';
 import { OutOfOrderSequenceError, ProducerFencedError, UnknownProducerIdError } from '../errors.ts';
 import { validateId } from '../id-rules.ts';
@@ -17,8 +18,6 @@ import { RECENT_REQUESTS, type ProducerState, type RecentRequest } from '../mode
 import type { ProducerStore } from '../storage/producer-store.ts';
 import type { ProducerAdvance } from '../storage/publish-transaction.ts';
 
-/** Kafka's transactional.id.expiration.ms default. */
-export const PRODUCER_EXPIRATION_MS = 7 * 24 * 3600 * 1000;
 /** Producer epochs are int16 in Kafka; past this a fresh producer id is issued. */
 const MAX_EPOCH = 32_767;
 
@@ -38,7 +37,7 @@ export class ProducerService {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly expirationMs = PRODUCER_EXPIRATION_MS,
-    private readonly conflicts: ConflictPolicy = { ...DEFAULT_CONFLICT_POLICY, attempts: 10 },
+    private readonly conflicts: ConflictPolicy = { ...DEFAULT_CONFLICT_POLICY, attempts: CONFLICT_RETRY_DEFAULTS.attempts.producerInit },
   ) {}
 
   async init(transactionalId?: string): Promise<{ id: string; epoch: number }> {

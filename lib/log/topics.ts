@@ -3,6 +3,7 @@
  * Time and ids are injected; storage races (TopicChangedError) are retried by re-reading
  * (retryOnConflict).
  */
+import { CONFLICT_RETRY_DEFAULTS } from '../config.ts';
 import type { Clock, IdGenerator } from '../deps.ts';
 import { UnknownTopicOrPartitionError } from '../errors.ts';
 import type { TopicRecord } from '../model/topic.ts';
@@ -64,7 +65,7 @@ export class TopicService {
     private readonly boundsReader: PartitionBoundsReader = emptyBounds,
     /** Invalidated on every change made through this process. */
     private readonly cache?: { invalidate(name: string): void },
-    private readonly conflicts: ConflictPolicy = { ...DEFAULT_CONFLICT_POLICY, attempts: 8 },
+    private readonly conflicts: ConflictPolicy = { ...DEFAULT_CONFLICT_POLICY, attempts: CONFLICT_RETRY_DEFAULTS.attempts.topic },
   ) {}
 
   /** Validates everything before the one conditional write: a 4xx never writes. */

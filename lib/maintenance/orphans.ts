@@ -5,11 +5,10 @@
  * PUT and its publish. Referenced = the byObject index has an entry for it. Deleting them is
  * a later maintenance job's work; this only finds them, so it is safe to run at any time.
  */
+import { ORPHAN_GRACE_MS } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import type { IndexStore } from '../storage/index-store.ts';
 import type { ListedObject } from '../storage/segment-listing.ts';
-
-export const ORPHAN_GRACE_MS = 20 * 60 * 1000;
 
 export async function findOrphanSegments(
   objects: AsyncIterable<ListedObject>,

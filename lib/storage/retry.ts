@@ -4,6 +4,7 @@
  * `attempts` tries the last error is mapped (429 / 503, retriable) and thrown, so a request
  * never hangs on a sick dependency.
  */
+import { STORAGE_RETRY_DEFAULTS } from '../config.ts';
 import { isTransient, toSluiceError } from './aws-errors.ts';
 
 export interface RetryPolicy {
@@ -15,7 +16,7 @@ export interface RetryPolicy {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 25, maxDelayMs: 800 };
+export const DEFAULT_RETRY: RetryPolicy = STORAGE_RETRY_DEFAULTS;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
