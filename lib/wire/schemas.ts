@@ -65,3 +65,62 @@ export const resetBody = z.strictObject({
   ]),
 });
 
+
+// ---- answers ------------------------------------------------------------------------------
+// What the server answers (docs/API.md), for clients to check what they receive. Objects are
+// loose: a later version may add fields, and a client must not break on them.
+
+export const errorFieldsSchema = z.looseObject({
+  code: z.string(),
+  message: z.string(),
+  retriable: z.boolean(),
+});
+
+export const errorAnswer = z.looseObject({ error: errorFieldsSchema });
+
+export const produceAnswer = z.looseObject({
+  offsets: z.array(z.looseObject({ partition: nonNegativeInt, offset: nonNegativeInt })),
+});
+
+export const fetchedRecord = z.looseObject({
+  partition: nonNegativeInt,
+  offset: nonNegativeInt,
+  timestamp: nonNegativeInt,
+  key: z.string().nullable(),
+  value: z.unknown(),
+  headers: z.array(z.looseObject({ key: z.string(), value: z.string().nullable() })),
+  keyEncoding: z.literal('base64').optional(),
+  valueEncoding: z.literal('base64').optional(),
+});
+
+export const fetchAnswer = z.looseObject({
+  records: z.array(fetchedRecord),
+  nextOffset: nonNegativeInt,
+  highWatermark: nonNegativeInt,
+  logStartOffset: nonNegativeInt,
+});
+
+export const multiFetchAnswer = z.looseObject({
+  partitions: z.array(
+    z.union([
+      fetchAnswer.extend({ topic: z.string(), partition: nonNegativeInt }),
+      z.looseObject({ topic: z.string(), partition: nonNegativeInt, error: errorFieldsSchema }),
+    ]),
+  ),
+});
+
+export const topicDescription = z.looseObject({
+  name: z.string(),
+  topicId: z.string(),
+  partitions: z.array(z.looseObject({ partition: nonNegativeInt, logStartOffset: nonNegativeInt, highWatermark: nonNegativeInt })),
+  config: z.record(z.string(), z.unknown()),
+});
+
+export const producerAnswer = z.looseObject({ id: z.string(), epoch: nonNegativeInt });
+
+export const heartbeatAnswer = z.looseObject({
+  memberId: z.string(),
+  memberEpoch: z.number().int(),
+  heartbeatIntervalMs: nonNegativeInt,
+  assignment: z.array(z.looseObject({ topic: z.string(), partitions: z.array(nonNegativeInt) })),
+});
