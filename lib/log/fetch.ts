@@ -16,20 +16,20 @@ import { PAGE_SIZES, TUNING_DEFAULTS } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import { OffsetOutOfRangeError, SluiceError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
+import type { LogRecord } from '../model/record.ts';
 import type { TopicPartition } from '../model/topic.ts';
 import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { CommitSignal } from './commit-signal.ts';
 import { cutRecords, fetchBudget, planEntries, type DecodedEntry, type FetchBudget } from './fetch-plan.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
-import { readSession, type FetchedRecord, type OffsetSpec, type ReadBatch } from './read-session.ts';
-import { decodeText, decodeValue, type Encoding } from './record-encoding.ts';
+import { readSession, type OffsetSpec, type ReadBatch } from './read-session.ts';
 import { recordBudgetBytes } from './record-size.ts';
 import { stableEntryPages } from './stable-entries.ts';
 import { decodeStored } from './stored-batches.ts';
 import type { TopicCache } from './topic-cache.ts';
 
-export { resolveOffset, type FetchedRecord, type OffsetSpec } from './read-session.ts';
+export { resolveOffset, type OffsetSpec } from './read-session.ts';
 
 export interface FetchInput {
   readonly offset: OffsetSpec;
@@ -37,7 +37,6 @@ export interface FetchInput {
   readonly maxBytes: number;
   /** Long-poll time at the high watermark; capped at LIMITS.maxWaitMs here (only here). */
   readonly waitMs: number;
-  readonly encoding: Encoding;
 }
 
 export type FetchResult = ReadBatch;
@@ -59,7 +58,6 @@ export interface PartitionFetchResult extends Partial<FetchResult> {
 export interface SessionOptions {
   readonly maxRecords: number;
   readonly maxBytes: number;
-  readonly encoding: Encoding;
   /** Clock time (ms) after which the session stops waiting at the high watermark. */
   readonly deadline: number;
   readonly signal?: AbortSignal;
@@ -102,7 +100,7 @@ export class FetchService {
     const budget = fetchBudget(opts);
     return readSession(
       { clock: this.clock, commits: this.signal, pollIntervalMs: this.opts.pollIntervalMs },
-      { view: (p) => this.partitions.view(p), read: (view, offset) => this.read(view, offset, budget, opts.encoding) },
+      { view: (p) => this.partitions.view(p), read: (view, offset) => this.read(view, offset, budget) },
       tp,
       from,
       { deadline: opts.deadline, signal: opts.signal },
@@ -158,7 +156,7 @@ export class FetchService {
   }
 
   /** One batch at `offset` from one view (the view's snapshot serves the whole batch). */
-  private async read(view: StableView, offset: number, budget: FetchBudget, encoding: Encoding): Promise<ReadBatch> {
+  private async read(view: StableView, offset: number, budget: FetchBudget): Promise<ReadBatch> {
     const { highWatermark, logStartOffset } = view;
     if (offset < logStartOffset || offset > highWatermark) {
       throw new OffsetOutOfRangeError(offset, logStartOffset, highWatermark);
@@ -180,7 +178,7 @@ export class FetchService {
       budget,
       highWatermark,
     );
-    return { ...bounds, records: cut.records.map((c) => toApiRecord(partition, c.record, c.timestamp, encoding)), nextOffset: cut.nextOffset };
+    return { ...bounds, records: cut.records.map((c) => logRecord(partition, c.record, c.timestamp)), nextOffset: cut.nextOffset };
   }
 
   /**
@@ -228,23 +226,7 @@ function* candidates(entry: IndexEntry, chunk: Uint8Array): Generator<CutCandida
   }
 }
 
-function toApiRecord(
-  partition: number,
-  r: { offset: number; key: Uint8Array | null; value: Uint8Array | null; headers: { key: string; value: Uint8Array | null }[] },
-  timestamp: number,
-  encoding: Encoding,
-): FetchedRecord {
-  const key = decodeText(r.key, encoding);
-  const value = decodeValue(r.value, encoding);
-  const record: FetchedRecord = {
-    partition,
-    offset: r.offset,
-    timestamp,
-    key: key.value,
-    value: value.value,
-    headers: r.headers.map((h) => ({ key: h.key, value: decodeText(h.value, encoding === 'json' ? 'string' : encoding).value })),
-  };
-  if (key.fellBackToBase64) record.keyEncoding = 'base64';
-  if (value.fellBackToBase64) record.valueEncoding = 'base64';
-  return record;
+/** A decoded record as the log hands it back: bytes, the answer's timestamp. */
+function logRecord(partition: number, r: DecodedRecord, timestamp: number): LogRecord {
+  return { partition, offset: r.offset, timestamp, key: r.key, value: r.value, headers: r.headers };
 }

@@ -38,16 +38,30 @@ import type { CommitSignal } from './commit-signal.ts';
 import { offsetsInRequestOrder, planChunks, timestampRange, type PlannedRecord, type ProducedOffset } from './produce-plan.ts';
 
 export type { ProducedOffset } from './produce-plan.ts';
-import { encodeText, encodeValue, type Encoding } from './record-encoding.ts';
+import type { ByteHeader, ProducerRecord } from '../model/record.ts';
 import { recordBudgetBytes } from './record-size.ts';
 import type { TopicCache } from './topic-cache.ts';
 
-export interface ProduceRecordInput {
-  readonly key?: string | null | undefined;
-  readonly value?: unknown;
-  readonly headers?: readonly { readonly key: string; readonly value?: string | null | undefined }[] | undefined;
-  readonly partition?: number | undefined;
-  readonly timestamp?: number | undefined;
+/**
+ * A field the API could not turn into bytes (a bad encoding, a json value nested too deep),
+ * passed on as data: prepare() raises it where the order of a record's refusals puts it, and
+ * only after the topic lookup.
+ */
+export interface FieldFailure {
+  readonly failed: InvalidRecordError;
+}
+
+export type ProduceField = Uint8Array | null | FieldFailure;
+
+/** A ProducerRecord (lib/model/record.ts) whose fields may carry a FieldFailure instead. */
+export interface ProduceRecordInput extends Omit<ProducerRecord, 'key' | 'value' | 'headers'> {
+  readonly key: ProduceField;
+  readonly value: ProduceField;
+  readonly headers: readonly { readonly key: string; readonly value: ProduceField }[];
+}
+
+function isFailure(field: ProduceField): field is FieldFailure {
+  return field !== null && !(field instanceof Uint8Array);
 }
 
 export interface CommitOffsetsInput {
@@ -58,7 +72,6 @@ export interface CommitOffsetsInput {
 }
 
 export interface ProduceInput {
-  readonly encoding?: Encoding | undefined;
   readonly records: readonly ProduceRecordInput[];
   /** Idempotent producer: the request is accepted once per sequence. */
   readonly producer?: ProducerRef | undefined;
@@ -207,8 +220,9 @@ export class ProduceService {
   }
 
   /**
-   * Encodes and checks every record; throws before anything is written. `stickyOverride`
-   * replays a duplicate's original placement of null-keyed records.
+   * Checks every record (raising, in order, the fields the API could not encode); throws
+   * before anything is written. `stickyOverride` replays a duplicate's original placement of
+   * null-keyed records.
    */
   private prepare(
     topic: TopicRecord,
@@ -216,30 +230,30 @@ export class ProduceService {
     now: number,
     stickyOverride?: number,
   ): { records: PreparedRecord[]; sticky: number } {
-    const encoding = input.encoding ?? 'json';
     const maxRecordBytes = topic.config['max.message.bytes'];
     const compacted = topic.config['cleanup.policy'].includes('compact');
     const logAppendTime = topic.config['message.timestamp.type'] === 'LogAppendTime';
     const sticky =
       stickyOverride ??
-      (input.records.some((r) => r.partition === undefined && (r.key ?? null) === null)
+      (input.records.some((r) => r.partition === undefined && r.key === null)
         ? this.sticky.partitionForRequest(topic.topicId, topic.partitions)
         : 0);
     const records = input.records.map((r, i) => {
-      const key = encodeText(r.key, encoding, `records[${i}].key`);
+      if (isFailure(r.key)) throw r.key.failed;
+      const key = r.key;
       // A value too deep to store is refused last: the record's other refusals outrank it.
       let tooDeep: RecordTooDeepError | undefined;
-      let value: Buffer | null = null;
-      try {
-        value = encodeValue(r.value, encoding, `records[${i}].value`);
-      } catch (err) {
-        if (!(err instanceof RecordTooDeepError)) throw err;
-        tooDeep = err;
+      let value: Uint8Array | null = null;
+      if (isFailure(r.value)) {
+        if (!(r.value.failed instanceof RecordTooDeepError)) throw r.value.failed;
+        tooDeep = r.value.failed;
+      } else {
+        value = r.value;
       }
-      const headers = (r.headers ?? []).map((h, j) => ({
-        key: h.key,
-        value: encodeText(h.value, encoding, `records[${i}].headers[${j}].value`),
-      }));
+      const headers = r.headers.map((h): ByteHeader => {
+        if (isFailure(h.value)) throw h.value.failed;
+        return { key: h.key, value: h.value };
+      });
       if (compacted && key === null) {
         throw new InvalidRecordError(
           `records[${i}]: compacted topic '${topic.name}' cannot accept a record without a key`,

@@ -18,28 +18,20 @@
  * 'earliest' or 'latest' start is resolved once, on the first view.
  */
 import type { Clock } from '../deps.ts';
+import type { LogRecord } from '../model/record.ts';
 import type { TopicPartition } from '../model/topic.ts';
 import type { CommitSignal } from './commit-signal.ts';
 import type { StableView } from './partition-index.ts';
 
 export type OffsetSpec = number | 'earliest' | 'latest';
 
-/** One record as fetch answers carry it (API.md "Fetch"). */
-export interface FetchedRecord {
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: unknown;
-  headers: { key: string; value: string | null }[];
-  keyEncoding?: 'base64';
-  valueEncoding?: 'base64';
-}
-
-/** One batch of a session, in the shape of a fetch answer. */
+/**
+ * One batch of a session, in the shape of a fetch answer; its records are bytes (the API
+ * encodes them for the wire).
+ */
 export interface ReadBatch {
   readonly partition: number;
-  readonly records: FetchedRecord[];
+  readonly records: LogRecord[];
   /** Where to continue; skips holes. */
   readonly nextOffset: number;
   readonly highWatermark: number;

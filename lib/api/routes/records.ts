@@ -8,6 +8,7 @@ import { FETCH_DEFAULTS } from '../../config.ts';
 import type { Logger } from '../../deps.ts';
 import { LIMITS } from '../../limits.ts';
 import { toHttpError, logServerError } from '../error-mapping.ts';
+import { produceRecordsFromWire, toWireBatch } from '../record-wire.ts';
 import type { FetchService, OffsetSpec } from '../../log/fetch.ts';
 import type { OffsetQuery, OffsetsService } from '../../log/offsets.ts';
 import type { ProduceService } from '../../log/produce.ts';
@@ -91,8 +92,11 @@ export function recordRoutes(
 
   app.post('/topics/:topic/records', async (c) => {
     const body = parseWith(produceBody, await readJsonBody(c, LIMITS.maxRequestBytes));
+    const { encoding: bodyEncoding, records, ...rest } = body;
     const result = await produce.produce(c.req.param('topic'), {
-      ...body,
+      ...rest,
+      // Encoding failures travel as data: produce raises them in its order of refusals.
+      records: produceRecordsFromWire(records, bodyEncoding ?? 'json'),
       commitOffsets: body.commitOffsets && {
         ...body.commitOffsets,
         offsets: body.commitOffsets.offsets.map((o) => ({ ...o, metadata: o.metadata ?? undefined })),
@@ -114,14 +118,14 @@ export function recordRoutes(
     }
     const maxBytes = intParam('maxBytes', q.maxBytes, FETCH_DEFAULTS.maxBytes);
     if (maxBytes < 1) throw new InvalidRequestError('maxBytes must be at least 1');
+    const readEncoding = encodingParam(q.encoding);
     const result = await fetch.fetch(c.req.param('topic'), intParam('partition', c.req.param('partition')), {
       offset: offsetParam(q.offset),
       maxRecords,
       maxBytes,
       waitMs: intParam('waitMs', q.waitMs, FETCH_DEFAULTS.waitMs), // capped at LIMITS.maxWaitMs by the fetch service
-      encoding: encodingParam(q.encoding),
     });
-    return c.json(result);
+    return c.json(toWireBatch(result, readEncoding));
   });
 
   app.get('/topics/:topic/partitions/:partition/offsets', async (c) => {
@@ -141,11 +145,11 @@ export function recordRoutes(
       maxRecords: body.maxRecords ?? FETCH_DEFAULTS.maxRecords,
       maxBytes: body.maxBytes ?? FETCH_DEFAULTS.maxBytes,
       waitMs: body.waitMs ?? FETCH_DEFAULTS.waitMs,
-      encoding: body.encoding ?? 'json',
     });
+    const readEncoding = body.encoding ?? 'json';
     // Kafka answers fetch errors per partition, each with the body of the one error table.
     const partitions = results.map(({ error, ...rest }) => {
-      if (!error) return rest;
+      if (!error) return toWireBatch(rest, readEncoding);
       logServerError(logger, error, { method: c.req.method, path: c.req.path }, { topic: rest.topic, partition: rest.partition });
       return { ...rest, error: toHttpError(error).body.error };
     });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RecordTooDeepError } from '../../../lib/errors.ts';
 import { MAX_JSON_DEPTH, jsonByteLength, jsonDepth } from '../../../lib/wire/json-value.ts';
-import { encodeValue } from '../../../lib/log/record-encoding.ts';
+import { encodeValue } from '../../../lib/api/record-wire.ts';
 
 /** Built in a loop: a literal this deep could not be written, nor parsed by a recursive parser. */
 function nested(depth: number, kind: 'array' | 'object' = 'array', leaf: unknown = 1): unknown {

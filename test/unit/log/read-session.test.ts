@@ -21,7 +21,7 @@ function memoryLog(initial: number) {
       state.reads++;
       if (offset > view.highWatermark) throw new OffsetOutOfRangeError(offset, 0, view.highWatermark);
       const end = Math.min(view.highWatermark, offset + 2);
-      const records = Array.from({ length: end - offset }, (_, i) => ({ partition: 0, offset: offset + i, timestamp: 0, key: null, value: offset + i, headers: [] }));
+      const records = Array.from({ length: end - offset }, (_, i) => ({ partition: 0, offset: offset + i, timestamp: 0, key: null, value: Buffer.from(String(offset + i)), headers: [] }));
       return { partition: 0, records, nextOffset: end, highWatermark: view.highWatermark, logStartOffset: 0 };
     },
   };

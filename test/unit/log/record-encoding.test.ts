@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRecordError } from '../../../lib/errors.ts';
-import { decodeText, decodeValue, encodeText, encodeValue, ENCODINGS } from '../../../lib/log/record-encoding.ts';
+import { encodeText, encodeValue } from '../../../lib/api/record-wire.ts';
+import { decodeText, decodeValue, ENCODINGS } from '../../../lib/wire/record-encoding.ts';
 
 const bytes = (...b: number[]) => Buffer.from(b);
 
