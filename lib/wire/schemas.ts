@@ -6,6 +6,7 @@
  * checked by the layers that own them, so a refusal carries that rule's Kafka error.
  */
 import { z } from 'zod';
+import { ENCODINGS } from './record-encoding.ts';
 
 export const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
@@ -23,6 +24,54 @@ export const committerFields = {
   memberEpoch: z.number().int().nonnegative().optional(),
   offsets: z.array(offsetCommitEntry).min(1),
 };
+
+// ---- records -------------------------------------------------------------------------
+
+/** The record encodings a request may ask for (json, string, base64). */
+export const encodingSchema = z.enum(ENCODINGS);
+
+export const produceBody = z.strictObject({
+  encoding: encodingSchema.optional(),
+  records: z
+    .array(
+      z.strictObject({
+        key: z.string().nullable().optional(),
+        value: z.unknown().optional(),
+        headers: z
+          .array(z.strictObject({ key: z.string(), value: z.string().nullable().optional() }))
+          .optional(),
+        partition: nonNegativeInt.optional(),
+        timestamp: nonNegativeInt.optional(),
+      }),
+    )
+    .min(1, 'at least one record is required'),
+  producer: z
+    .strictObject({
+      id: z.string().min(1),
+      epoch: z.number().int().nonnegative(),
+      sequence: z.number().int().nonnegative().max(2 ** 31 - 1),
+    })
+    .optional(),
+  commitOffsets: z.strictObject({ group: z.string().min(1), ...committerFields }).optional(),
+});
+
+export const initProducerBody = z.strictObject({ transactionalId: z.string().optional() });
+
+export const offsetSpec = z.union([nonNegativeInt, z.literal('earliest'), z.literal('latest')]);
+
+/** POST /v1/fetch; `maxRecordsPerFetch` is the server's published limit (GET /v1/cluster). */
+export function multiFetchBodyFor(limits: { readonly maxRecordsPerFetch: number }) {
+  return z.strictObject({
+    partitions: z
+      .array(z.strictObject({ topic: z.string(), partition: nonNegativeInt, offset: offsetSpec }))
+      .min(1)
+      .max(1000),
+    maxBytes: z.number().int().positive().optional(),
+    maxRecords: z.number().int().positive().max(limits.maxRecordsPerFetch).optional(),
+    waitMs: z.number().int().nonnegative().optional(),
+    encoding: encodingSchema.optional(),
+  });
+}
 
 // ---- topics ---------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
  * Query numbers are parsed strictly: "1e3", "-1", "1.5", "" are refused, never coerced.
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { FETCH_DEFAULTS } from '../../config.ts';
 import type { Logger } from '../../deps.ts';
 import { LIMITS } from '../../limits.ts';
@@ -16,50 +15,10 @@ import type { ProducerService } from '../../log/producers.ts';
 import { ENCODINGS } from '../../wire/record-encoding.ts';
 import { validateTopicName } from '../../log/topic-rules.ts';
 import { InvalidRequestError } from '../../errors.ts';
-import { committerFields, nonNegativeInt } from '../../wire/schemas.ts';
+import { encodingSchema as encoding, initProducerBody, multiFetchBodyFor, produceBody } from '../../wire/schemas.ts';
 import { parseWith, readJsonBody, readOptionalJsonBody } from '../validation.ts';
 
-const encoding = z.enum(ENCODINGS);
-
-const produceBody = z.strictObject({
-  encoding: encoding.optional(),
-  records: z
-    .array(
-      z.strictObject({
-        key: z.string().nullable().optional(),
-        value: z.unknown().optional(),
-        headers: z
-          .array(z.strictObject({ key: z.string(), value: z.string().nullable().optional() }))
-          .optional(),
-        partition: nonNegativeInt.optional(),
-        timestamp: nonNegativeInt.optional(),
-      }),
-    )
-    .min(1, 'at least one record is required'),
-  producer: z
-    .strictObject({
-      id: z.string().min(1),
-      epoch: z.number().int().nonnegative(),
-      sequence: z.number().int().nonnegative().max(2 ** 31 - 1),
-    })
-    .optional(),
-  commitOffsets: z.strictObject({ group: z.string().min(1), ...committerFields }).optional(),
-});
-
-const initProducerBody = z.strictObject({ transactionalId: z.string().optional() });
-
-const offsetSpec = z.union([nonNegativeInt, z.literal('earliest'), z.literal('latest')]);
-
-const multiFetchBody = z.strictObject({
-  partitions: z
-    .array(z.strictObject({ topic: z.string(), partition: nonNegativeInt, offset: offsetSpec }))
-    .min(1)
-    .max(1000),
-  maxBytes: z.number().int().positive().optional(),
-  maxRecords: z.number().int().positive().max(LIMITS.maxRecordsPerFetch).optional(),
-  waitMs: z.number().int().nonnegative().optional(),
-  encoding: encoding.optional(),
-});
+const multiFetchBody = multiFetchBodyFor(LIMITS);
 
 const DIGITS = /^\d{1,16}$/;
 
