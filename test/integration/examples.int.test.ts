@@ -4,29 +4,24 @@
  * TypeScript versions (examples/delivery.ts), and the page's shell blocks themselves, run in
  * order by bash with curl, as a reader would paste them.
  */
-import { serve, type ServerType } from '@hono/node-server';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atLeastOnceConsume, atMostOnce, exactlyOnceTransform } from '../../examples/delivery.ts';
 import { createApp } from '../../lib/api/app.ts';
 import { uniqueName } from '../support/http.ts';
+import { serveApp, type ServedApp } from '../support/http-server.ts';
 import { stackDeps } from '../support/stack.ts';
 
-let server: ServerType;
+let served: ServedApp;
 let base: string;
 
 beforeAll(async () => {
   const app = createApp(stackDeps());
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-      base = `http://127.0.0.1:${info.port}`;
-      resolve();
-    });
-  });
+  served = await serveApp(app);
+  base = served.base;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => served.close());
 
 async function createTopic(name: string) {
   const res = await fetch(`${base}/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, partitions: 1 }) });

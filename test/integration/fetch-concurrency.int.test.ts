@@ -13,15 +13,14 @@
  * The same run goes through the Lambda adapter, and a corrupt hint left by older code is
  * detected and repaired rather than believed.
  */
-import { serve, type ServerType } from '@hono/node-server';
 import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { handle } from 'hono/aws-lambda';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { createServices } from '../../lib/services.ts';
 import { HINT_SLOT, partitionKey } from '../../lib/storage/keys/partition.ts';
 import { countCalls } from '../support/faults.ts';
+import { serveApp, type ServedApp } from '../support/http-server.ts';
 import { call, uniqueName } from '../support/http.ts';
 import { lambdaAsApp, type LambdaHandler, type RequestTarget } from '../support/lambda-app.ts';
 import { prng } from '../support/prng.ts';
@@ -165,22 +164,15 @@ async function expectConsistent(result: RunResult, targets: RequestTarget[], top
 }
 
 describe('concurrent fetches and produces on one partition, one process', () => {
-  let server: ServerType;
-  let base: string;
+  let served: ServedApp;
 
   beforeAll(async () => {
-    const app = createApp(stackDeps());
-    await new Promise<void>((resolve) => {
-      server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-        base = `http://127.0.0.1:${info.port}`;
-        resolve();
-      });
-    });
+    served = await serveApp(createApp(stackDeps()));
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => served.close());
 
   it('over real HTTP: 4 producers and 4 readers (GET and POST, long polls, random offsets) see one ordered log; the HWM is what was acked, also after a restart', async () => {
-    const target = httpTarget(base);
+    const target = httpTarget(served.base);
     const topic = await createTopic(target);
     const result = await produceAndRead(target, topic, { producers: 4, readers: 4, ms: 6_000, seed: 1 });
     // A restart: a new app (cold cache) starts from the shared hint.

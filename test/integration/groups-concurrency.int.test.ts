@@ -4,17 +4,16 @@
  * members; once stable every partition is assigned exactly once and sizes differ by <= 1.
  * The stored group state is checked too: never a partition in two members' assigned ∪ owned.
  */
-import { serve, type ServerType } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { tpKey } from '../../lib/groups/assignor.ts';
 import { GroupStore } from '../../lib/storage/group-store.ts';
 import { uniqueName } from '../support/http.ts';
 import { assertExclusive, flatten, type Member } from '../support/scenarios/groups.ts';
+import { serveApp, type ServedApp } from '../support/http-server.ts';
 import { stackDeps } from '../support/stack.ts';
 
-let server: ServerType;
+let served: ServedApp;
 let base: string;
 let store: GroupStore;
 
@@ -22,15 +21,11 @@ beforeAll(async () => {
   const deps = stackDeps();
   store = new GroupStore(deps.clients, deps.names.tables.meta);
   const app = createApp(deps);
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-      base = `http://127.0.0.1:${info.port}`;
-      resolve();
-    });
-  });
+  served = await serveApp(app);
+  base = served.base;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => served.close());
 
 async function http(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}${path}`, {

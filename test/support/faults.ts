@@ -144,15 +144,18 @@ export interface FaultOptions {
   readonly when?: 'before' | 'after';
 }
 
-function fault(client: FaultableClient, matcher: CallMatcher, makeError: () => Error, opts: FaultOptions): Fault {
+/** A Fault around `handler`, which is consulted only while enabled and under its limit. */
+function controlledFault(
+  client: FaultableClient,
+  matcher: CallMatcher,
+  limit: number,
+  handler: (call: InterceptedCall, next: () => Promise<unknown>, count: () => void) => Promise<unknown>,
+): Fault {
   let enabled = true;
   let fired = 0;
-  const limit = opts.times ?? Infinity;
   const remove = intercept(client, async (call, next) => {
     if (!enabled || fired >= limit || !matches(matcher, call)) return next();
-    fired++;
-    if (opts.when === 'after') await next();
-    throw makeError();
+    return handler(call, next, () => void fired++);
   });
   return {
     get fired() {
@@ -169,6 +172,14 @@ function fault(client: FaultableClient, matcher: CallMatcher, makeError: () => E
     },
     remove,
   };
+}
+
+function fault(client: FaultableClient, matcher: CallMatcher, makeError: () => Error, opts: FaultOptions): Fault {
+  return controlledFault(client, matcher, opts.times ?? Infinity, async (_call, next, count) => {
+    count();
+    if (opts.when === 'after') await next();
+    throw makeError();
+  });
 }
 
 /**
@@ -190,35 +201,16 @@ export function runThenThrow(client: FaultableClient, matcher: CallMatcher, make
  * `transformToByteArray`, the one reader Sluice uses.
  */
 export function shortBodies(client: FaultableClient, matcher: CallMatcher, opts: { times?: number; dropBytes?: number } = {}): Fault {
-  let enabled = true;
-  let fired = 0;
-  const limit = opts.times ?? Infinity;
   const drop = opts.dropBytes ?? 1;
-  const remove = intercept(client, async (call, next) => {
-    if (!enabled || fired >= limit || !matches(matcher, call)) return next();
+  return controlledFault(client, matcher, opts.times ?? Infinity, async (_call, next, count) => {
     const result = (await next()) as { output: { Body?: { transformToByteArray(): Promise<Uint8Array> } } };
     const body = result.output.Body;
     if (!body) return result;
-    fired++;
+    count();
     const bytes = await body.transformToByteArray();
     const short = bytes.subarray(0, Math.max(0, bytes.byteLength - drop));
     return { ...result, output: { ...result.output, Body: { transformToByteArray: async () => short } } };
   });
-  return {
-    get fired() {
-      return fired;
-    },
-    get enabled() {
-      return enabled;
-    },
-    enable: () => {
-      enabled = true;
-    },
-    disable: () => {
-      enabled = false;
-    },
-    remove,
-  };
 }
 
 // ---- pausing ----------------------------------------------------------------------------

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SluiceError } from '../../lib/errors.ts';
+import { codeOf } from '../support/error-code.ts';
 import { MAX_ID_LENGTH, isValidId, validateId } from '../../lib/id-rules.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return err instanceof SluiceError ? err.code : `non-sluice: ${String(err)}`;
-  }
-}
 
 describe('ids (group, member, producer, transactional): 1-255 printable characters', () => {
   it.each([

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertPathDecodes } from '../../../lib/api/validation.ts';
-import { SluiceError } from '../../../lib/errors.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return err instanceof SluiceError ? err.code : `non-sluice: ${String(err)}`;
-  }
-}
+import { codeOf } from '../../support/error-code.ts';
 
 describe('path segments must percent-decode to UTF-8', () => {
   it.each([

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SluiceError } from '../../../lib/errors.ts';
+import { codeOf } from '../../support/error-code.ts';
 import { validateHeartbeat, validateOffsetCommit } from '../../../lib/groups/request-rules.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return err instanceof SluiceError ? err.code : `non-sluice: ${String(err)}`;
-  }
-}
 
 const LONG_TOPIC = 't'.repeat(3000);
 const offset = (topic: string) => ({ topic, partition: 0, offset: 1 });

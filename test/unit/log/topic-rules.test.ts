@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SluiceError } from '../../../lib/errors.ts';
+import { codeOf } from '../../support/error-code.ts';
 import {
   DEFAULT_TOPIC_CONFIG,
   applyConfigChanges,
@@ -11,15 +11,6 @@ import {
   validateTopicName,
 } from '../../../lib/log/topic-rules.ts';
 import { collisionName } from '../../../lib/model/topic.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return err instanceof SluiceError ? err.code : `non-sluice: ${String(err)}`;
-  }
-}
 
 describe('topic names (Kafka TopicTest.java)', () => {
   it.each(['a', 'valid', 'TOPIC', 'nAmEs', 'ar6', 'VaL1d', '_0-9_.', '...', 'a'.repeat(249), 'foo.bar', 'foo_bar', 'foo-bar'])(
