@@ -1,7 +1,7 @@
 /**
  * Builds `SluiceDeps`, the one entry point: `depsFor(backend, env, overrides)`. Every process
  * that serves the app builds its deps here (tuning defaults are in lib/config.ts):
- *   Lambda (functions/api)    depsFromEnv(): everything from the environment below
+ *   Lambda (functions/api)    depsFor(backendFromEnv(env), env): everything from the environment below
  *   `sluice dev`              its --backend, process.env, and the clients of the emulators it started
  *   tests, benches            their stack's clients and names, and an empty environment, so a
  *                             developer's shell (SLUICE_AUTH_TOKEN, SLUICE_* tuning) cannot change them
