@@ -1,0 +1,114 @@
+/**
+ * The pure merge plan (lib/maintenance/merge-plan.ts) over random partitions: invariants
+ * M1-M6, and that applying a plan changes no record's bytes (each entry's new range in the
+ * merged object holds exactly the bytes of its old range).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { planMerges, type MergeEntry, type MergeRules } from '../../../lib/maintenance/merge-plan.ts';
+
+const NOW = 1_000_000;
+
+/** Random contiguous entries: holes and data entries spread over a few source objects. */
+const partition = fc
+  .array(
+    fc.record({
+      hole: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
+      object: fc.integer({ min: 0, max: 5 }),
+      length: fc.integer({ min: 1, max: 400 }),
+      age: fc.integer({ min: 0, max: 200 }),
+    }),
+    { maxLength: 80 },
+  )
+  .map((raw) => {
+    const offsetIn = new Map<number, number>();
+    return raw.map((r, slot): MergeEntry => {
+      if (r.hole) return { slot, hole: true, publishedAt: NOW - r.age };
+      const position = offsetIn.get(r.object) ?? 0;
+      offsetIn.set(r.object, position + r.length);
+      return { slot, hole: false, object: `o${r.object}`, position, length: r.length, publishedAt: NOW - r.age };
+    });
+  });
+
+const rules = fc.record({ now: fc.constant(NOW), minAgeMs: fc.integer({ min: 0, max: 150 }), targetBytes: fc.integer({ min: 200, max: 3_000 }) });
+
+function apply(entries: readonly MergeEntry[], runs: ReturnType<typeof planMerges>): MergeEntry[] {
+  const moved = new Map<number, { object: string; position: number }>();
+  runs.forEach((run, i) => run.entries.forEach((p) => moved.set(p.slot, { object: `merged-${i}`, position: p.position })));
+  return entries.map((e) => (moved.has(e.slot) ? { ...e, ...moved.get(e.slot)!, publishedAt: e.publishedAt } : e));
+}
+
+describe('merge plan', () => {
+  it('keeps M1-M4 and M6 on any partition', () => {
+    fc.assert(
+      fc.property(partition, rules, (entries, r: MergeRules) => {
+        const runs = planMerges(entries, r);
+        const bySlot = new Map(entries.map((e) => [e.slot, e]));
+        const perObject = new Map<string, number>();
+        for (const e of entries) if (!e.hole) perObject.set(e.object!, (perObject.get(e.object!) ?? 0) + e.length!);
+        let lastSlot = -1;
+        for (const run of runs) {
+          // M1 disjoint, ordered, within the input
+          expect(run.firstSlot).toBeGreaterThan(lastSlot);
+          lastSlot = run.lastSlot;
+          // M3
+          expect(run.entries.length).toBeGreaterThanOrEqual(2);
+          expect(new Set(run.entries.map((p) => p.from.object)).size).toBeGreaterThanOrEqual(2);
+          expect(run.bytes).toBeLessThanOrEqual(r.targetBytes);
+          let at = 0;
+          for (const p of run.entries) {
+            const e = bySlot.get(p.slot)!;
+            // M2 data, old enough, not oversize; M6 not settled
+            expect(e.hole).toBe(false);
+            expect(r.now - e.publishedAt).toBeGreaterThanOrEqual(r.minAgeMs);
+            expect(e.length!).toBeLessThanOrEqual(r.targetBytes);
+            expect(perObject.get(e.object!)!).toBeLessThan(r.targetBytes / 2);
+            // M4 gapless, byte for byte
+            expect(p.position).toBe(at);
+            expect(p.from).toEqual({ object: e.object, position: e.position, length: e.length });
+            at += e.length!;
+          }
+          expect(at).toBe(run.bytes);
+          // M2: no data entry inside a run's span is left out
+          for (let s = run.firstSlot; s <= run.lastSlot; s++) {
+            const e = bySlot.get(s)!;
+            if (!e.hole) expect(run.entries.some((p) => p.slot === s)).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reaches a fixpoint: a merged run is never proposed again on its own (M5), and records keep their bytes', () => {
+    fc.assert(
+      fc.property(partition, rules, (entries, r: MergeRules) => {
+        const runs = planMerges(entries, r);
+        const after = apply(entries, runs);
+        // Each moved entry reads the same source bytes: its (object, position, length) maps 1:1.
+        runs.forEach((run, i) => {
+          for (const p of run.entries) expect(after.find((e) => e.slot === p.slot)).toMatchObject({ object: `merged-${i}`, position: p.position, length: p.from.length });
+        });
+        const again = planMerges(after, r);
+        for (const run of again) {
+          const objects = new Set(run.entries.map((p) => after.find((e) => e.slot === p.slot)!.object));
+          expect(objects.size).toBeGreaterThanOrEqual(2);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('plans nothing for a partition already in one object, and respects maxRuns', () => {
+    const one: MergeEntry[] = [0, 1, 2].map((slot) => ({ slot, hole: false, object: 'o', position: slot * 10, length: 10, publishedAt: 0 }));
+    expect(planMerges(one, { now: NOW, minAgeMs: 0, targetBytes: 1_000 })).toEqual([]);
+    const many: MergeEntry[] = Array.from({ length: 20 }, (_, slot) => ({ slot, hole: false, object: `o${slot}`, position: 0, length: 100, publishedAt: 0 }));
+    expect(planMerges(many, { now: NOW, minAgeMs: 0, targetBytes: 300 }, 2)).toHaveLength(2);
+    expect(planMerges(many, { now: NOW, minAgeMs: 0, targetBytes: 300 }).map((r) => r.entries.length)).toEqual([3, 3, 3, 3, 3, 3, 2]);
+  });
+
+  it('never merges young entries, and a young entry splits the runs around it', () => {
+    const entries: MergeEntry[] = Array.from({ length: 6 }, (_, slot) => ({ slot, hole: false, object: `o${slot}`, position: 0, length: 10, publishedAt: slot === 2 ? NOW : 0 }));
+    expect(planMerges(entries, { now: NOW, minAgeMs: 100, targetBytes: 1_000 }).map((r) => [r.firstSlot, r.lastSlot])).toEqual([[0, 1], [3, 5]]);
+  });
+});
