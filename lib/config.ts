@@ -22,6 +22,12 @@ export const PREFIX_CACHE_DEFAULTS = {
   hintIntervalMs: 1_000,
   /** Entries kept per partition in the process cache. */
   cachedEntries: 4_096,
+  /**
+   * Partitions kept in the process cache, least recently used dropped first (a dropped one
+   * only costs its next reader a walk from the shared hint). Bounds the cache's memory to
+   * about cachedPartitions x cachedEntries x ~0.3 KB.
+   */
+  cachedPartitions: 1_024,
   /** Pages (and hole fills) one refresh may do before reporting the prefix found so far. */
   maxPagesPerView: 32,
 } as const;

@@ -39,6 +39,8 @@ export interface PartitionIndexOptions {
   readonly hintIntervalMs: number;
   /** Entries kept per partition in the process cache. */
   readonly cachedEntries: number;
+  /** Partitions kept in the process cache (least recently refreshed dropped first). */
+  readonly cachedPartitions: number;
   /** Entries read per Query while walking (DynamoDB pages at 1 MB anyway). */
   readonly pageSize: number;
   /** Pages (and hole fills) one refresh may do; past that the view reports the prefix found so far (stale, safe). */
@@ -250,7 +252,13 @@ export class PartitionIndex {
       hintWrittenAt = now;
       hintStable = stable;
     }
+    // Map order is insertion order: re-inserting keeps the most recently refreshed last.
+    this.known.delete(id);
     this.known.set(id, { snapshot: best, hintWrittenAt, hintStable });
+    for (const oldest of this.known.keys()) {
+      if (this.known.size <= this.opts.cachedPartitions) break;
+      this.known.delete(oldest);
+    }
     return this.toView(tp, head, hint, best);
   }
 

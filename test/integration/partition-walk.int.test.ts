@@ -25,7 +25,7 @@ describe('stable-prefix walk', () => {
     const tp = { topicId: created.body.topicId as string, partition: 0 };
 
     // Bounded first (a later reader starts from the hint the earlier ones leave behind).
-    const bounded = new PartitionIndex(services.index, deps.clock, { slotTimeoutMs: 60_000, hintIntervalMs: 60_000, cachedEntries: 100, pageSize: 5, maxPagesPerView: 1 });
+    const bounded = new PartitionIndex(services.index, deps.clock, { slotTimeoutMs: 60_000, hintIntervalMs: 60_000, cachedEntries: 100, cachedPartitions: 100, pageSize: 5, maxPagesPerView: 1 });
     expect((await bounded.view(tp)).highWatermark).toBe(5);
     expect((await bounded.view(tp)).highWatermark).toBe(10);
     expect((await bounded.view(tp)).highWatermark).toBe(12);
@@ -37,9 +37,33 @@ describe('stable-prefix walk', () => {
     }) as typeof index;
     // Slot timeout 0: a page end mistaken for a gap would be "filled" at once. It starts from
     // the hint (stable 5) and walks a full page, then a short one.
-    const cold = new PartitionIndex(spy, deps.clock, { slotTimeoutMs: 0, hintIntervalMs: 60_000, cachedEntries: 100, pageSize: 5, maxPagesPerView: 32 });
+    const cold = new PartitionIndex(spy, deps.clock, { slotTimeoutMs: 0, hintIntervalMs: 60_000, cachedEntries: 100, cachedPartitions: 100, pageSize: 5, maxPagesPerView: 32 });
     expect((await cold.view(tp)).highWatermark).toBe(12);
     expect(fills).toBe(0);
+  });
+
+  it('keeps at most cachedPartitions partitions in the process cache, dropping the least recently used', async () => {
+    const deps = stackDeps();
+    const app = createApp(deps);
+    const topic = uniqueName('lru');
+    const created = await call(app, 'POST', '/v1/topics', { name: topic, partitions: 3 });
+    for (const partition of [0, 1, 2]) {
+      await call(app, 'POST', `/v1/topics/${topic}/records`, { records: [0, 1, 2].map((value) => ({ partition, value })) });
+    }
+    const tps = [0, 1, 2].map((partition) => ({ topicId: created.body.topicId as string, partition }));
+    const reader = stackDeps();
+    const counter = countCalls(reader.clients.dynamo);
+    const index = new PartitionIndex(createServices(reader).index, reader.clock, { slotTimeoutMs: 60_000, hintIntervalMs: 0, cachedEntries: 100, cachedPartitions: 2, pageSize: 100, maxPagesPerView: 32 });
+    for (const tp of tps) expect((await index.view(tp)).highWatermark).toBe(3);
+    const queriesFor = async (tp: (typeof tps)[number]) => {
+      counter.reset();
+      expect((await index.view(tp)).highWatermark).toBe(3);
+      return counter.count('QueryCommand');
+    };
+    // Cached: the head read alone. Dropped (partition 0, the least recently used): the head,
+    // then a walk from the shared hint's anchor.
+    expect(await queriesFor(tps[2]!)).toBe(1);
+    expect(await queriesFor(tps[0]!)).toBe(2);
   });
 
   it('plans a cold fetch of a compressed topic by decoded size: few GETs for what it returns', async () => {
