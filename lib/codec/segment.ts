@@ -5,8 +5,11 @@
  * entry in DynamoDB holds the range), and a maintenance or disaster-recovery tool reads the
  * footer alone with one suffix-range GET of the tail.
  *
- * Byte layout, version 1 (all integers big-endian). Stable: never change a field in place;
- * a new layout gets a new version.
+ * Byte layout, versions 1 and 2 (all integers big-endian). Stable: never change a field in
+ * place; a new layout gets a new version. Version 2 is version 1 plus each chunk's offsets,
+ * for the per-partition segments maintenance writes (a produce's PUT happens before its
+ * offsets are reserved, so it writes version 1): with them a partition's index can be
+ * rebuilt from S3 alone.
  *
  *   offset 0            chunk 0 | chunk 1 | ... | chunk n-1
  *                         A chunk is exactly the bytes of one or more whole RecordBatch v2
@@ -27,7 +30,7 @@
  *   last 16 bytes       trailer (SEGMENT_TRAILER_BYTES):
  *                         footerLength uint32
  *                         footerCrc    uint32 CRC-32C of the footer bytes
- *                         version      uint16 (= 1)
+ *                         version      uint16 (1, or 2 with chunk offsets)
  *                         flags        uint16 (= 0; readers reject unknown flags)
  *                         magic        4 bytes "SLSG"
  *
@@ -43,12 +46,15 @@ import { readInt64, toBuffer, writeInt64 } from './int64.ts'
 
 export const SEGMENT_MAGIC: Buffer = Buffer.from('SLSG', 'ascii');
 export const SEGMENT_VERSION = 1;
+/** The layout with chunk offsets (per-partition segments written by maintenance). */
+export const SEGMENT_VERSION_WITH_OFFSETS = 2;
 export const SEGMENT_TRAILER_BYTES = 16;
 /** Max UTF-8 bytes of a topic id in the footer. */
 export const MAX_TOPIC_ID_BYTES = 255;
 
 const FOOTER_HEADER_BYTES = 12; // dataLength + chunkCount
 const CHUNK_FIXED_BYTES = 1 + 4 + 8 + 4 + 4 + 8 + 8 + 4;
+const CHUNK_OFFSET_BYTES = 8 + 8;
 
 export interface SegmentChunkInput {
   topicId: string;
@@ -58,6 +64,9 @@ export interface SegmentChunkInput {
   recordCount: number;
   minTimestamp: number;
   maxTimestamp: number;
+  /** Offsets of the chunk's records [baseOffset, endOffset): all chunks have them, or none. */
+  baseOffset?: number;
+  endOffset?: number;
 }
 
 export interface ChunkLocation {
@@ -70,6 +79,9 @@ export interface ChunkLocation {
   maxTimestamp: number;
   /** CRC-32C of the chunk bytes. */
   crc: number;
+  /** Version 2 only. */
+  baseOffset?: number;
+  endOffset?: number;
 }
 
 export interface SegmentFooter {
@@ -113,6 +125,8 @@ export function encodeSegment(chunks: readonly SegmentChunkInput[]): { bytes: Bu
   const topicIds: Buffer[] = [];
   let dataLength = 0;
   let footerLength = FOOTER_HEADER_BYTES;
+  const withOffsets = chunks.some((c) => c.baseOffset !== undefined || c.endOffset !== undefined);
+  const version = withOffsets ? SEGMENT_VERSION_WITH_OFFSETS : SEGMENT_VERSION;
   for (let i = 0; i < chunks.length; i++) {
     const c = chunks[i]!;
     const id = Buffer.from(c.topicId, 'utf8');
@@ -122,9 +136,16 @@ export function encodeSegment(chunks: readonly SegmentChunkInput[]): { bytes: Bu
     if (!Number.isSafeInteger(c.minTimestamp) || !Number.isSafeInteger(c.maxTimestamp)) throw new RangeError(`chunk ${i}: timestamps must be safe integers`);
     const counted = countRecords(c.batches, i);
     if (counted !== c.recordCount) throw new RangeError(`chunk ${i}: recordCount ${c.recordCount} but batches hold ${counted}`);
+    if (withOffsets) {
+      const { baseOffset: b, endOffset: e } = c;
+      if (b === undefined || e === undefined) throw new RangeError(`chunk ${i}: offsets are given for some chunks, so every chunk needs both`);
+      if (!Number.isSafeInteger(b) || !Number.isSafeInteger(e) || b < 0 || e < b + c.recordCount) {
+        throw new RangeError(`chunk ${i}: bad offsets [${b}, ${e}) for ${c.recordCount} records`);
+      }
+    }
     topicIds.push(id);
     dataLength += c.batches.length;
-    footerLength += CHUNK_FIXED_BYTES + id.length;
+    footerLength += CHUNK_FIXED_BYTES + id.length + (withOffsets ? CHUNK_OFFSET_BYTES : 0);
   }
   const bytes = Buffer.allocUnsafe(dataLength + footerLength + SEGMENT_TRAILER_BYTES);
   const locations: ChunkLocation[] = [];
@@ -141,6 +162,7 @@ export function encodeSegment(chunks: readonly SegmentChunkInput[]): { bytes: Bu
       minTimestamp: c.minTimestamp,
       maxTimestamp: c.maxTimestamp,
       crc: crc32c(c.batches),
+      ...(withOffsets ? { baseOffset: c.baseOffset!, endOffset: c.endOffset! } : {}),
     });
     pos += c.batches.length;
   }
@@ -163,11 +185,16 @@ export function encodeSegment(chunks: readonly SegmentChunkInput[]): { bytes: Bu
     writeInt64(bytes, pos + 28, loc.maxTimestamp);
     bytes.writeUInt32BE(loc.crc, pos + 36);
     pos += CHUNK_FIXED_BYTES - 1;
+    if (withOffsets) {
+      writeInt64(bytes, pos, loc.baseOffset!);
+      writeInt64(bytes, pos + 8, loc.endOffset!);
+      pos += CHUNK_OFFSET_BYTES;
+    }
   }
   // trailer
   bytes.writeUInt32BE(footerLength, pos);
   bytes.writeUInt32BE(crc32c(bytes.subarray(footerStart, pos)), pos + 4);
-  bytes.writeUInt16BE(SEGMENT_VERSION, pos + 8);
+  bytes.writeUInt16BE(version, pos + 8);
   bytes.writeUInt16BE(0, pos + 10);
   SEGMENT_MAGIC.copy(bytes, pos + 12);
   return { bytes, chunks: locations };
@@ -189,7 +216,10 @@ export function decodeSegmentFooter(tail: Uint8Array): SegmentFooterResult {
   const t = len - SEGMENT_TRAILER_BYTES;
   if (!buf.subarray(t + 12, len).equals(SEGMENT_MAGIC)) throw bad(CorruptSegmentReason.badMagic, 'trailer magic is not "SLSG"');
   const version = buf.readUInt16BE(t + 8);
-  if (version !== SEGMENT_VERSION) throw bad(CorruptSegmentReason.unsupportedVersion, `segment version ${version}`);
+  if (version !== SEGMENT_VERSION && version !== SEGMENT_VERSION_WITH_OFFSETS) {
+    throw bad(CorruptSegmentReason.unsupportedVersion, `segment version ${version}`);
+  }
+  const offsetBytes = version === SEGMENT_VERSION_WITH_OFFSETS ? CHUNK_OFFSET_BYTES : 0;
   const flags = buf.readUInt16BE(t + 10);
   if (flags !== 0) throw bad(CorruptSegmentReason.unsupportedVersion, `unknown segment flags 0x${flags.toString(16)}`);
   const footerLength = buf.readUInt32BE(t);
@@ -204,7 +234,7 @@ export function decodeSegmentFooter(tail: Uint8Array): SegmentFooterResult {
   // The CRC matched, so a structural problem below means a writer bug, not bit rot; still typed.
   const dataLength = readInt64(buf, fs);
   const count = buf.readUInt32BE(fs + 8);
-  if (dataLength < 0 || count * (CHUNK_FIXED_BYTES + 1) > footerLength - FOOTER_HEADER_BYTES) {
+  if (dataLength < 0 || count * (CHUNK_FIXED_BYTES + 1 + offsetBytes) > footerLength - FOOTER_HEADER_BYTES) {
     throw bad(CorruptSegmentReason.badFooter, `dataLength ${dataLength}, chunkCount ${count}`);
   }
   const chunks: ChunkLocation[] = [];
@@ -212,7 +242,7 @@ export function decodeSegmentFooter(tail: Uint8Array): SegmentFooterResult {
   let expectedOffset = 0;
   for (let i = 0; i < count; i++) {
     const idLen = buf[pos]!;
-    if (idLen === 0 || pos + 1 + idLen + CHUNK_FIXED_BYTES - 1 > t) throw bad(CorruptSegmentReason.badFooter, `chunk ${i}: entry overruns footer`);
+    if (idLen === 0 || pos + 1 + idLen + CHUNK_FIXED_BYTES - 1 + offsetBytes > t) throw bad(CorruptSegmentReason.badFooter, `chunk ${i}: entry overruns footer`);
     const topicId = buf.toString('utf8', pos + 1, pos + 1 + idLen);
     pos += 1 + idLen;
     const loc: ChunkLocation = {
@@ -226,6 +256,12 @@ export function decodeSegmentFooter(tail: Uint8Array): SegmentFooterResult {
       crc: buf.readUInt32BE(pos + 36),
     };
     pos += CHUNK_FIXED_BYTES - 1;
+    if (offsetBytes > 0) {
+      loc.baseOffset = readInt64(buf, pos);
+      loc.endOffset = readInt64(buf, pos + 8);
+      pos += offsetBytes;
+      if (loc.baseOffset < 0 || loc.endOffset < loc.baseOffset + loc.recordCount) throw bad(CorruptSegmentReason.badFooter, `chunk ${i}: bad offsets`);
+    }
     if (loc.byteOffset !== expectedOffset || loc.byteLength === 0) throw bad(CorruptSegmentReason.badFooter, `chunk ${i}: not contiguous`);
     expectedOffset += loc.byteLength;
     chunks.push(loc);

@@ -128,3 +128,50 @@ describe('segment object', () => {
     );
   });
 });
+
+describe('segment object version 2 (chunk offsets, for per-partition segments)', () => {
+  const withOffsets = (c: SegmentChunkInput, base: number, end = base + c.recordCount): SegmentChunkInput => ({ ...c, baseOffset: base, endOffset: end });
+
+  it('round-trips every chunk offset range, so a partition index can be rebuilt from the object', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.nat(3)), { minLength: 1, maxLength: 8 }), (specs) => {
+        let base = 1_000;
+        const input = specs.map(([records, gap]) => {
+          const c = withOffsets(chunk(TOPIC_A, 3, Array.from({ length: records }, (_, i) => `v${i}`)), base, base + records + gap);
+          base += records + gap;
+          return c;
+        });
+        const { bytes, chunks } = encodeSegment(input);
+        const decoded = decodeSegmentFooter(bytes);
+        if (!decoded.complete) throw new Error('whole object given');
+        expect(decoded.footer.version).toBe(2);
+        expect(decoded.footer.chunks).toEqual(chunks);
+        expect(decoded.footer.chunks.map((c) => [c.baseOffset, c.endOffset])).toEqual(input.map((c) => [c.baseOffset, c.endOffset]));
+        // Each chunk still decodes from its byte range alone.
+        const first = decoded.footer.chunks[0]!;
+        expect(decodeRecordBatches(sliceChunk(bytes, first), { baseOffset: first.baseOffset! })[0]!.baseOffset).toBe(1_000);
+      }),
+    );
+  });
+
+  it('keeps writing version 1 when no chunk has offsets (a produce)', () => {
+    const { bytes } = encodeSegment([chunk(TOPIC_A, 0, ['a'])]);
+    const decoded = decodeSegmentFooter(bytes);
+    expect(decoded.complete && decoded.footer.version).toBe(1);
+    expect(decoded.complete && decoded.footer.chunks[0]).not.toHaveProperty('baseOffset');
+  });
+
+  it('refuses offsets on some chunks only, or a range smaller than the records', () => {
+    const a = chunk(TOPIC_A, 0, ['a', 'b']);
+    expect(() => encodeSegment([withOffsets(a, 0), a])).toThrow(RangeError);
+    expect(() => encodeSegment([withOffsets(a, 5, 6)])).toThrow(RangeError);
+    expect(() => encodeSegment([withOffsets(a, -1)])).toThrow(RangeError);
+  });
+
+  it('rejects an unknown version', () => {
+    const { bytes } = encodeSegment([withOffsets(chunk(TOPIC_A, 0, ['a']), 0)]);
+    const copy = Buffer.from(bytes);
+    copy.writeUInt16BE(3, copy.length - 8);
+    expect(() => decodeSegmentFooter(copy)).toThrow(CorruptSegmentError);
+  });
+});
