@@ -10,7 +10,6 @@ import {
   decodeRecordBatch,
   decodeRecordBatches,
   encodeRecordBatch,
-  readRecordBatchHeader,
 } from '../../../lib/codec/record-batch.ts';
 
 const CODECS: CompressionCodecId[] = [0, 1, 2, 3, 4];
