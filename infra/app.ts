@@ -3,6 +3,7 @@
  *
  *   npx cdk synth                              stack "Sluice"
  *   npx cdk deploy -c stackName=SluiceDev -c destroyOnRemoval=true   a throwaway dev stack
+ *   npx cdk deploy -c maintenanceSchedule='rate(5 minutes)'          maintenance less often
  *
  * No `env`: the stack is environment-agnostic and deploys into whatever account/region the
  * CLI's credentials select, and synthesizes offline.

@@ -4,10 +4,17 @@
  *
  * Environment-agnostic (no account/region lookups), so `cdk synth` runs without credentials.
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type Duration, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { RESOURCE_ENV, resourceNames } from '../lib/storage/tables.ts';
 import { SluiceHttpApi } from './constructs/http-api.ts';
+import {
+  DEFAULT_MAINTENANCE_SCHEDULE,
+  MAINTENANCE_SCHEDULE_CONTEXT,
+  maintenanceScheduleExpression,
+  SluiceMaintenance,
+  type MaintenanceTuning,
+} from './constructs/maintenance.ts';
 import { SegmentBucket } from './constructs/segment-bucket.ts';
 import { SluiceFunction } from './constructs/sluice-function.ts';
 import { SluiceTables } from './constructs/tables.ts';
@@ -21,6 +28,19 @@ export interface SluiceStackProps extends StackProps {
    * @default the `destroyOnRemoval` context value, else false (RETAIN: data outlives the stack)
    */
   readonly destroyOnRemoval?: boolean;
+  /**
+   * When the maintenance function runs: a recurring EventBridge Scheduler expression,
+   * e.g. `rate(5 minutes)` or `cron(0/10 * * * ? *)` (UTC).
+   * @default the `maintenanceSchedule` context value, else `rate(1 minute)`
+   */
+  readonly maintenanceSchedule?: string;
+  /** Timeout of one maintenance run, which loops ticks until near it. @default 5 minutes */
+  readonly maintenanceTimeout?: Duration;
+  /**
+   * SLUICE_MERGE_MIN_AGE_MS, SLUICE_SEGMENT_TARGET_BYTES, SLUICE_GC_GRACE_MS for the
+   * maintenance function; each one only when set. @default the code's defaults
+   */
+  readonly maintenanceTuning?: MaintenanceTuning;
 }
 
 /** Context values from `-c key=value` arrive as strings; from cdk.json as JSON values. */
@@ -37,6 +57,7 @@ export class SluiceStack extends Stack {
   readonly tables: SluiceTables;
   readonly apiFunction: SluiceFunction;
   readonly httpApi: SluiceHttpApi;
+  readonly maintenance: SluiceMaintenance;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps = {}) {
     super(scope, id, props);
@@ -55,15 +76,34 @@ export class SluiceStack extends Stack {
       description: 'Sluice REST API (Hono app behind the HTTP API)',
       logRemovalPolicy: removalPolicy,
     })
-      .bindTable(this.tables.meta, 'readWrite', RESOURCE_ENV.metaTable)
+      // The API deletes meta items (topics, groups, offsets) but never log entries or
+      // segment objects: those go only through maintenance (its own role, below).
+      .bindTable(this.tables.meta, 'readWriteDelete', RESOURCE_ENV.metaTable)
       .bindTable(this.tables.log, 'readWrite', RESOURCE_ENV.logTable)
       .bindBucket(this.bucket, RESOURCE_ENV.bucket, 'readWrite');
 
     this.httpApi = new SluiceHttpApi(this, 'Api', { handler: this.apiFunction });
 
+    this.maintenance = new SluiceMaintenance(this, 'Maintenance', {
+      tables: this.tables,
+      bucket: this.bucket,
+      // Context values are unchecked JSON (or strings from -c): validated here.
+      schedule: maintenanceScheduleExpression(
+        props.maintenanceSchedule ??
+          this.node.tryGetContext(MAINTENANCE_SCHEDULE_CONTEXT) ??
+          DEFAULT_MAINTENANCE_SCHEDULE,
+      ),
+      ...(props.maintenanceTimeout ? { timeout: props.maintenanceTimeout } : {}),
+      ...(props.maintenanceTuning ? { tuning: props.maintenanceTuning } : {}),
+      logRemovalPolicy: removalPolicy,
+    });
+
     new CfnOutput(this, 'SegmentBucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'MetaTableName', { value: this.tables.meta.tableName });
     new CfnOutput(this, 'LogTableName', { value: this.tables.log.tableName });
     new CfnOutput(this, 'ApiFunctionName', { value: this.apiFunction.functionName });
+    new CfnOutput(this, 'MaintenanceFunctionName', {
+      value: this.maintenance.function.functionName,
+    });
   }
 }

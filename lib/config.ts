@@ -79,3 +79,43 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 
 /** An unreferenced segment object younger than this may still be about to be published. */
 export const ORPHAN_GRACE_MS = 20 * 60 * 1000;
+
+/** Maintenance (lib/maintenance): merge, garbage collection, topic deletion, index upkeep. */
+export const MAINTENANCE_DEFAULTS = {
+  /** Entries younger than this are not merged yet (SLUICE_MERGE_MIN_AGE_MS). */
+  mergeMinAgeMs: 60_000,
+  /** The most bytes one merged segment object holds (SLUICE_SEGMENT_TARGET_BYTES). */
+  segmentTargetBytes: 64 * 1024 * 1024,
+  /**
+   * An unreferenced object is deleted only once older than this (SLUICE_GC_GRACE_MS): longer
+   * than any fetch may still read it after a merge moved its entries, and than any produce may
+   * take from its PUT to its publish (the API function's timeout is 30 s).
+   */
+  gcGraceMs: 15 * 60 * 1000,
+  /** A quiet bucket is listed at most this often. */
+  gcSweepIntervalMs: 5 * 60 * 1000,
+  /** The dev server's maintenance timer (SLUICE_MAINTENANCE_INTERVAL_MS; 0 turns it off). */
+  intervalMs: 10_000,
+  /** Partitions whose state one tick reads (one BatchGetItem holds 50). */
+  partitionsPerTick: 50,
+  /** Merge runs one partition pass carries out; more are left for the next tick. */
+  maxRunsPerPass: 2,
+  /** Bytes one tick merges at most before it stops (memory: a run is held whole). */
+  mergeBytesPerTick: 128 * 1024 * 1024,
+  /** Entries after a partition's settled prefix one pass reads at most. */
+  maxWindowEntries: 20_000,
+  /** Source ranges of a merge read at once. */
+  readConcurrency: 32,
+  /** Objects listed per garbage-collection step. */
+  gcPageSize: 1_000,
+  /** Reference checks in flight at once. */
+  gcCheckConcurrency: 16,
+  /** Entries one pass stamps into the time index at most. */
+  stampLimit: 1_000,
+  /** Items one topic-deletion step deletes at most. */
+  deletionItemsPerStep: 500,
+  /** The scheduled function stops starting ticks this long before its timeout. */
+  lambdaSafetyMs: 30_000,
+} as const;
+
+export type MaintenanceSettings = { -readonly [K in keyof typeof MAINTENANCE_DEFAULTS]: number };

@@ -34,6 +34,7 @@ import {
   type LogTuning,
   type SluiceDeps,
 } from './deps.ts';
+import type { MaintenanceSettings } from './config.ts';
 import { createAwsClients, type AwsClients } from './storage/clients.ts';
 import { RESOURCE_ENV, type ResourceNames } from './storage/tables.ts';
 
@@ -53,6 +54,14 @@ export const TUNING_ENV = {
   segmentCacheBytes: 'SLUICE_SEGMENT_CACHE_BYTES',
   topicCacheTtlMs: 'SLUICE_TOPIC_CACHE_TTL_MS',
 } as const satisfies Record<keyof LogTuning, string>;
+
+/** Maintenance settings the environment may override (defaults in lib/config.ts). */
+export const MAINTENANCE_ENV = {
+  mergeMinAgeMs: 'SLUICE_MERGE_MIN_AGE_MS',
+  segmentTargetBytes: 'SLUICE_SEGMENT_TARGET_BYTES',
+  gcGraceMs: 'SLUICE_GC_GRACE_MS',
+  intervalMs: 'SLUICE_MAINTENANCE_INTERVAL_MS',
+} as const satisfies Partial<Record<keyof MaintenanceSettings, string>>;
 
 /** Empty strings count as unset: `FOO= node ...` and a blank CloudFormation value mean "none". */
 function read(env: Env, name: string): string | undefined {
@@ -84,18 +93,26 @@ export function backendFromEnv(env: Env = process.env): Backend {
   return value;
 }
 
-export function tuningFromEnv(env: Env = process.env): Partial<LogTuning> {
-  const tuning: Partial<Record<keyof LogTuning, number>> = {};
-  for (const [field, name] of Object.entries(TUNING_ENV) as [keyof LogTuning, string][]) {
+function integersFromEnv<K extends string>(env: Env, names: Readonly<Record<K, string>>): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const [field, name] of Object.entries(names) as [K, string][]) {
     const raw = read(env, name);
     if (raw === undefined) continue;
     const value = Number(raw);
     if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
       throw new Error(`${name}='${raw}' must be a non-negative integer`);
     }
-    tuning[field] = value;
+    out[field] = value;
   }
-  return tuning;
+  return out;
+}
+
+export function tuningFromEnv(env: Env = process.env): Partial<LogTuning> {
+  return integersFromEnv(env, TUNING_ENV);
+}
+
+export function maintenanceFromEnv(env: Env = process.env): Partial<MaintenanceSettings> {
+  return integersFromEnv(env, MAINTENANCE_ENV);
 }
 
 /** AWS clients configured by the environment: real services, or emulators where endpoints are set. */

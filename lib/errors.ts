@@ -238,6 +238,23 @@ export class ShortReadError extends SluiceError {
 }
 
 /**
+ * A segment object an entry pointed at is gone: maintenance merged the entry's bytes into a
+ * new object and garbage collection removed the old one after its grace period, while this
+ * reader still held the old pointer (a cached entry, or one read just before the merge). The
+ * reader re-reads the entry and follows its new pointer (lib/log/entry-chunks.ts); reaching a
+ * client it is a retriable KAFKA_STORAGE_ERROR.
+ */
+export class MissingSegmentError extends SluiceError {
+  constructor(readonly object: string, cause?: unknown) {
+    super('KAFKA_STORAGE_ERROR', `segment object ${object} is gone (moved by maintenance); retry`, {
+      retriable: true,
+      details: { object },
+      cause,
+    });
+  }
+}
+
+/**
  * Stored data failed its checks (CRC-32C, framing) when read: Kafka's CORRUPT_MESSAGE. Not
  * retriable: the bytes in storage are what they are. The object key is in the details (and
  * the log line), so an operator can find it.

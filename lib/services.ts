@@ -5,6 +5,7 @@ import { CommitSignal } from './log/commit-signal.ts';
 import { FetchService } from './log/fetch.ts';
 import { OffsetsService } from './log/offsets.ts';
 import { DEFAULT_PARTITION_INDEX_OPTIONS, PartitionIndex } from './log/partition-index.ts';
+import { partitionSize } from './log/partition-size.ts';
 import { ProduceService } from './log/produce.ts';
 import { DEFAULT_STAMPER_OPTIONS, TimeIndexStamper } from './log/time-index-stamper.ts';
 import { stickySeedFromId } from './partition/partitioner.ts';
@@ -18,6 +19,11 @@ import { IndexStore } from './storage/index-store.ts';
 import { PublishTransaction } from './storage/publish-transaction.ts';
 import { SegmentStore } from './storage/segment-store.ts';
 import { TopicStore } from './storage/topic-store.ts';
+import { MAINTENANCE_DEFAULTS, type MaintenanceSettings } from './config.ts';
+import { Maintenance } from './maintenance/maintenance.ts';
+import { TopicDeletion } from './maintenance/topic-deletion.ts';
+import { MaintenanceStore } from './storage/maintenance-store.ts';
+import { PartitionPurge } from './storage/partition-purge.ts';
 
 
 export interface Services {
@@ -35,13 +41,23 @@ export interface Services {
   readonly segments: SegmentStore;
 }
 
-/** Describe reads the stable view of every partition: states in batches, walks only where needed. */
-function boundsFrom(partitions: PartitionIndex): PartitionBoundsReader {
+/**
+ * Describe reads the stable view of every partition (states in batches, walks only where
+ * needed) and its stored size (partition-size.ts: maintenance's summary plus the newer entries).
+ */
+function boundsFrom(partitions: PartitionIndex, index: IndexStore): PartitionBoundsReader {
   return {
     async bounds(topic) {
       const tps = Array.from({ length: topic.partitions }, (_, partition) => ({ topicId: topic.topicId, partition }));
       const views = await partitions.views(tps);
-      return views.map((view, partition) => ({ partition, logStartOffset: view.logStartOffset, highWatermark: view.highWatermark }));
+      const sizes = await Promise.all(views.map((view) => partitionSize(index, view)));
+      return views.map((view, partition) => ({
+        partition,
+        logStartOffset: view.logStartOffset,
+        highWatermark: view.highWatermark,
+        sizeBytes: sizes[partition]!.sizeBytes,
+        segments: sizes[partition]!.segments,
+      }));
     },
   };
 }
@@ -57,7 +73,7 @@ export function createServices(deps: SluiceDeps): Services {
     slotTimeoutMs: tuning.slotTimeoutMs,
   });
   const signal = new CommitSignal();
-  const topics = new TopicService(topicStore, deps.clock, deps.ids, boundsFrom(partitions), topicCache);
+  const topics = new TopicService(topicStore, deps.clock, deps.ids, boundsFrom(partitions, index), topicCache);
   const stamper = new TimeIndexStamper(index, { ...DEFAULT_STAMPER_OPTIONS, logger: deps.logger ?? consoleLogger });
   const offsets = new OffsetsService(topicCache, index, partitions, segments, stamper);
   const groupStore = new GroupStore(deps.clients, deps.names.tables.meta);
@@ -87,4 +103,35 @@ export function createServices(deps: SluiceDeps): Services {
     publisher,
     segments,
   };
+}
+
+/**
+ * Maintenance on the same deps. `services` shares a process's stable-prefix cache and stamper
+ * (the dev server: entries it merges are followed by the API's cache at once); by default a
+ * fresh set. Merge reads bypass the segment cache (they read each byte once).
+ */
+export function createMaintenance(deps: SluiceDeps, settings: Partial<MaintenanceSettings> = {}, services: Services = createServices(deps)): Maintenance {
+  const full = { ...MAINTENANCE_DEFAULTS, ...settings };
+  const topicStore = new TopicStore(deps.clients, deps.names.tables.meta);
+  return new Maintenance(
+    {
+      topics: topicStore,
+      index: services.index,
+      segments: new SegmentStore(deps.clients, deps.names.bucket, 0),
+      partitions: services.partitions,
+      stamper: services.stamper,
+      store: new MaintenanceStore(deps.clients, deps.names.tables.meta),
+      deletion: new TopicDeletion(
+        topicStore,
+        new PartitionPurge(deps.clients, deps.names.tables.log),
+        new GroupStore(deps.clients, deps.names.tables.meta),
+        deps.clock,
+        { graceMs: full.gcGraceMs, itemsPerStep: full.deletionItemsPerStep },
+      ),
+      clock: deps.clock,
+      ids: deps.ids,
+      logger: deps.logger ?? consoleLogger,
+    },
+    full,
+  );
 }

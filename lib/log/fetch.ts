@@ -27,6 +27,7 @@ import { readSession, type OffsetSpec, type ReadBatch } from './read-session.ts'
 import { recordBudgetBytes } from './record-size.ts';
 import { stableEntryPages } from './stable-entries.ts';
 import { decodeStored } from './stored-batches.ts';
+import { readEntryChunks } from './entry-chunks.ts';
 import type { TopicCache } from './topic-cache.ts';
 
 export { resolveOffset, type OffsetSpec } from './read-session.ts';
@@ -166,14 +167,12 @@ export class FetchService {
     const bounds = { partition, highWatermark, logStartOffset };
     if (offset === highWatermark) return { ...bounds, records: [], nextOffset: offset };
 
-    const entries = await this.entriesFrom(view, offset, budget);
-    const data = entries.filter((e) => !e.hole);
-    const chunks = await this.segments.read(
-      data.map((e) => ({ object: e.object!, position: e.position!, length: e.length! })),
-    );
-    const byEntry = new Map(data.map((e, i) => [e, chunks[i]!] as const));
+    const planned = await this.entriesFrom(view, offset, budget);
+    const { entries, chunks, moved } = await readEntryChunks(this.index, this.segments, view.tp, planned);
+    // Entries maintenance moved: later reads from this process's cache go straight to them.
+    if (moved.length > 0) this.partitions.repointed(view.tp, moved);
     const cut = cutRecords(
-      entries.map((e) => decodedEntry(e, byEntry.get(e))),
+      entries.map((e) => decodedEntry(e, chunks.get(e.slot))),
       offset,
       budget,
       highWatermark,

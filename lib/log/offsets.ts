@@ -16,6 +16,7 @@ import type { SegmentStore } from '../storage/segment-store.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
 import { stableEntryPages } from './stable-entries.ts';
 import { decodeStored } from './stored-batches.ts';
+import { readEntryChunks } from './entry-chunks.ts';
 import { firstUnstampedReaching, timeLookupSource } from './time-index-plan.ts';
 import type { TimeIndexStamper } from './time-index-stamper.ts';
 import type { TopicCache } from './topic-cache.ts';
@@ -73,17 +74,17 @@ export class OffsetsService {
   private async firstRecordFrom(view: StableView, fromSlot: number, minOffset: number, ts: number): Promise<OffsetAnswer | undefined> {
     for await (const page of stableEntryPages(this.index, view, fromSlot, PAGE)) {
       for (const e of page) {
-        const hit = await this.firstInEntry(e, minOffset, ts);
+        const hit = await this.firstInEntry(view, e, minOffset, ts);
         if (hit) return hit;
       }
     }
     return undefined;
   }
 
-  private async firstInEntry(e: IndexEntry, minOffset: number, ts: number): Promise<OffsetAnswer | undefined> {
+  private async firstInEntry(view: StableView, e: IndexEntry, minOffset: number, ts: number): Promise<OffsetAnswer | undefined> {
     if (e.hole || e.end <= minOffset || (e.maxTimestamp ?? -Infinity) < ts) return undefined;
-    const [chunk] = await this.segments.read([{ object: e.object!, position: e.position!, length: e.length! }]);
-    for (const batch of decodeStored(e, chunk!)) {
+    const read = await readEntryChunks(this.index, this.segments, view.tp, [e]);
+    for (const batch of decodeStored(read.entries[0]!, read.chunks.get(e.slot)!)) {
       for (const r of batch.records) {
         const recordTs = batch.timestampType === 'LogAppendTime' ? batch.maxTimestamp : r.timestamp;
         if (r.offset >= minOffset && recordTs >= ts) return { offset: r.offset, timestamp: recordTs };

@@ -29,6 +29,7 @@ import {
   judgeHint,
   append,
   stableSlots,
+  withMovedEntries,
   type PrefixSnapshot,
 } from './stable-prefix.ts';
 
@@ -128,6 +129,16 @@ export class PartitionIndex {
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, walk.length) }, worker));
     return out;
+  }
+
+  /**
+   * Entries a reader found moved by maintenance (same slots and offsets, new pointers): the
+   * cached snapshot takes them, replaced whole like any snapshot, so later reads follow them.
+   */
+  repointed(tp: TopicPartition, moved: readonly IndexEntry[]): void {
+    const id = tpId(tp);
+    const known = this.known.get(id);
+    if (known) this.known.set(id, { ...known, snapshot: withMovedEntries(known.snapshot, moved) });
   }
 
   private startFlight(tp: TopicPartition): Flight {

@@ -126,6 +126,23 @@ export function append(s: PrefixSnapshot, added: readonly IndexEntry[], keep: nu
 }
 
 /**
+ * The snapshot with some entries' pointers replaced by fresh reads (maintenance moved them):
+ * an entry is taken only for a slot the snapshot holds with the same offsets, so the prefix
+ * (slots, offsets, high watermark) is unchanged (P1-P3 hold as before).
+ */
+export function withMovedEntries(s: PrefixSnapshot, moved: readonly IndexEntry[]): PrefixSnapshot {
+  let entries: IndexEntry[] | undefined;
+  for (const m of moved) {
+    const i = m.slot - s.firstSlot;
+    const old = s.entries[i];
+    if (!old || old.slot !== m.slot || old.base !== m.base || old.end !== m.end || old.hole !== m.hole) continue;
+    entries ??= s.entries.slice();
+    entries[i] = m;
+  }
+  return entries ? { ...s, entries } : s;
+}
+
+/**
  * Can a reader start from this hint instead of slot 0? The hint claims slots [0, stable) are
  * published and that slot stable-1 ends at hwm. A reader checks that claim against the head it
  * read and against the entry of slot stable-1 (read in the same Query as the rest of its page,

@@ -22,6 +22,10 @@ export interface PartitionBounds {
   readonly partition: number;
   readonly logStartOffset: number;
   readonly highWatermark: number;
+  /** Stored bytes of the partition's records (lib/log/partition-size.ts). */
+  readonly sizeBytes: number;
+  /** Distinct segment objects its entries reference. */
+  readonly segments: number;
 }
 
 /** Where describe gets each partition's log start offset and high watermark. */
@@ -36,6 +40,8 @@ export const emptyBounds: PartitionBoundsReader = {
       partition,
       logStartOffset: 0,
       highWatermark: 0,
+      sizeBytes: 0,
+      segments: 0,
     }));
   },
 };

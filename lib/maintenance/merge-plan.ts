@@ -1,29 +1,33 @@
 /**
  * Which entries of one partition to merge into one per-partition segment object, and where
- * each entry's bytes go in it: pure (decide, don't do). The merge job reads the source ranges,
- * writes the new object, then repoints each entry in place, conditional on its old pointer;
- * slots are never deleted, so a reader sees the same records before, during and after.
+ * each entry's bytes go in it: pure (decide, don't do). The merge job (merge.ts) reads the
+ * source ranges, writes the new object, then repoints each entry in place, conditional on its
+ * old pointer; slots are never deleted, so a reader sees the same records before, during and
+ * after.
  *
  * Input: the stable entries of one partition, contiguous in slot order (holes included).
+ * A *unit* is a maximal run of consecutive data entries (holes are transparent) that point
+ * into the same object: a produce request's chunk, or a segment an earlier merge wrote.
  *
  * Invariants of every plan
  *  M1 Runs are disjoint and in slot order, and lie within the entries given.
  *  M2 A run lists only data entries that are older than `minAgeMs` and no longer than
  *     `targetBytes`; holes inside a run's slot span are left as they are (they have no bytes).
  *     A data entry that is too young or too large ends a run: runs never jump over data.
- *  M3 A run has at least two entries from at least two distinct source objects, and at most
- *     `targetBytes` bytes: merging one object into itself would only cost requests.
+ *  M3 A run has at least two units (so at least two distinct source objects) and at most
+ *     `targetBytes` bytes; units are never split between runs.
  *  M4 The layout is a gapless concatenation in slot order starting at 0, lengths unchanged:
  *     batches are copied byte for byte (their CRCs stay valid, base offsets are patched on
  *     read from the entry, as for any entry), so no record changes.
  *  M5 A fixpoint: once a run is applied (its entries point into one object), planning again
  *     never proposes a run made only of that run's entries.
- *  M6 Bounded rewriting: an entry whose object already holds at least half of `targetBytes`
- *     (counted over the entries given) is settled and ends a run, so a full segment is never
- *     copied again to absorb a few new entries; a byte is rewritten at most about
- *     log2(targetBytes / produce size) times.
- * Fast path: a partition whose entries all sit in one object plans nothing without a walk of
- * pairs.
+ *  M6 Settled objects stay: an object holding at least half of `targetBytes` (counted over
+ *     the entries given) is never copied again.
+ *  M7 Bounded rewriting: no source object holds more than MAX_SHARE (2/3) of its run's bytes,
+ *     so every byte a merge copies lands in an object at least 1.5x the one it left; a byte is
+ *     copied at most log1.5(targetBytes / produce size) times (a counter, not a snowball: a
+ *     big segment is not rewritten to absorb each minute's few new entries).
+ * `settledPrefixEnd` says how far a partition is done for good (every later plan starts there).
  */
 
 export interface MergeEntry {
@@ -58,11 +62,29 @@ export interface MergeRun {
   readonly bytes: number;
 }
 
+interface Unit {
+  readonly object: string;
+  readonly entries: MergeEntry[];
+  bytes: number;
+}
+
+function bytesPerObject(entries: readonly MergeEntry[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of entries) {
+    if (!e.hole && e.object !== undefined) out.set(e.object, (out.get(e.object) ?? 0) + (e.length ?? 0));
+  }
+  return out;
+}
+
+function settledObjects(perObject: ReadonlyMap<string, number>, rules: MergeRules): Set<string> {
+  return new Set([...perObject].filter(([, n]) => n >= rules.targetBytes / 2).map(([o]) => o));
+}
+
 function eligible(e: MergeEntry, rules: MergeRules, settled: ReadonlySet<string>): boolean {
   return (
     !e.hole &&
-    !settled.has(e.object ?? '') &&
     e.object !== undefined &&
+    !settled.has(e.object) &&
     e.position !== undefined &&
     e.length !== undefined &&
     e.length <= rules.targetBytes &&
@@ -70,36 +92,102 @@ function eligible(e: MergeEntry, rules: MergeRules, settled: ReadonlySet<string>
   );
 }
 
-export function planMerges(entries: readonly MergeEntry[], rules: MergeRules, maxRuns = Infinity): MergeRun[] {
-  const bytesPerObject = new Map<string, number>();
-  for (const e of entries) {
-    if (!e.hole && e.object !== undefined) bytesPerObject.set(e.object, (bytesPerObject.get(e.object) ?? 0) + (e.length ?? 0));
-  }
-  if (bytesPerObject.size < 2) return []; // fast path: nothing to bring together
-  const settled = new Set([...bytesPerObject].filter(([, n]) => n >= rules.targetBytes / 2).map(([o]) => o));
+/**
+ * M7's bound: no source object may hold more than this share of a run. At 2/3 every copied
+ * byte lands in an object at least 1.5x the one it left; exactly 1/2 (a strict binary counter)
+ * would strand a unit one byte smaller than its neighbour.
+ */
+export const MAX_SHARE = 2 / 3;
 
-  const runs: MergeRun[] = [];
-  let current: PlacedEntry[] = [];
-  let bytes = 0;
-  const close = (): void => {
-    const distinct = new Set(current.map((p) => p.from.object)).size;
-    if (current.length >= 2 && distinct >= 2 && runs.length < maxRuns) {
-      runs.push({ firstSlot: current[0]!.slot, lastSlot: current[current.length - 1]!.slot, entries: current, bytes });
+/** M3 + M7: at least two units, no source object holding more than MAX_SHARE of the run. */
+function valid(units: readonly Unit[]): boolean {
+  const total = units.reduce((n, u) => n + u.bytes, 0);
+  const perObject = new Map<string, number>();
+  for (const u of units) perObject.set(u.object, (perObject.get(u.object) ?? 0) + u.bytes);
+  return units.length >= 2 && [...perObject.values()].every((n) => n <= MAX_SHARE * total);
+}
+
+function toRun(units: readonly Unit[]): MergeRun {
+  const placed: PlacedEntry[] = [];
+  let at = 0;
+  for (const u of units) {
+    for (const e of u.entries) {
+      placed.push({ slot: e.slot, from: { object: e.object!, position: e.position!, length: e.length! }, position: at });
+      at += e.length!;
     }
-    current = [];
-    bytes = 0;
-  };
+  }
+  return { firstSlot: placed[0]!.slot, lastSlot: placed[placed.length - 1]!.slot, entries: placed, bytes: at };
+}
+
+export function planMerges(entries: readonly MergeEntry[], rules: MergeRules, maxRuns = Infinity): MergeRun[] {
+  const perObject = bytesPerObject(entries);
+  if (perObject.size < 2) return []; // fast path: nothing to bring together
+  const settled = settledObjects(perObject, rules);
+
+  // Group into units; `null` marks an entry that ends every run (too young, too large, settled).
+  const stream: (Unit | null)[] = [];
   for (const e of entries) {
-    if (runs.length >= maxRuns) break;
     if (e.hole) continue; // M2: holes are transparent
     if (!eligible(e, rules, settled)) {
-      close();
+      if (stream[stream.length - 1] !== null) stream.push(null);
       continue;
     }
-    if (bytes + e.length! > rules.targetBytes) close();
-    current.push({ slot: e.slot, from: { object: e.object!, position: e.position!, length: e.length! }, position: bytes });
-    bytes += e.length!;
+    const last = stream[stream.length - 1];
+    if (last && last.object === e.object) {
+      last.entries.push(e);
+      last.bytes += e.length!;
+    } else {
+      stream.push({ object: e.object!, entries: [e], bytes: e.length! });
+    }
   }
-  close();
+
+  const runs: MergeRun[] = [];
+  const emit = (units: readonly Unit[]): void => {
+    if (runs.length < maxRuns) runs.push(toRun(units));
+  };
+  // A candidate run that breaks M7 is split at its biggest unit: the units before it may merge
+  // on their own, and the big one only with enough after it (else it waits for more).
+  const close = (units: readonly Unit[]): void => {
+    if (units.length < 2) return;
+    if (valid(units)) return emit(units);
+    let big = 0;
+    units.forEach((u, i) => {
+      if (u.bytes > units[big]!.bytes) big = i;
+    });
+    close(units.slice(0, big));
+    const rest = units.slice(big);
+    if (valid(rest)) emit(rest);
+    else close(units.slice(big + 1));
+  };
+  let current: Unit[] = [];
+  let bytes = 0;
+  for (const u of stream) {
+    if (runs.length >= maxRuns) break;
+    if (u === null || bytes + u.bytes > rules.targetBytes) {
+      close(current);
+      current = [];
+      bytes = 0;
+      if (u === null) continue;
+    }
+    current.push(u);
+    bytes += u.bytes;
+  }
+  close(current);
   return runs;
+}
+
+/**
+ * The first slot a later plan must still look at: every entry before it is a hole, an entry
+ * too large to merge, or in a settled object (M6), so no plan will ever move it. Entries are
+ * those given to planMerges (after its runs were applied); returns the first slot given when
+ * nothing is settled, and one past the last when everything is.
+ */
+export function settledPrefixEnd(entries: readonly MergeEntry[], rules: Pick<MergeRules, 'targetBytes'>): number {
+  const settled = settledObjects(bytesPerObject(entries), { ...rules, now: 0, minAgeMs: 0 });
+  for (const e of entries) {
+    const done = e.hole || (e.length ?? 0) > rules.targetBytes || (e.object !== undefined && settled.has(e.object));
+    if (!done) return e.slot;
+  }
+  const last = entries[entries.length - 1];
+  return last ? last.slot + 1 : 0;
 }

@@ -16,23 +16,31 @@
  * each other; a heartbeat that creates the group (version 1) still fences them.
  */
 import {
-  BatchWriteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
+  type QueryCommandOutput,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { emptyGroupState, type GroupState } from '../model/group.ts';
-import { N, S, keyAttributes, num, optStr, str } from './attributes.ts';
+import { N, S, keyAttributes, num, optStr, str, type Item } from './attributes.ts';
 import { queryAll } from './query.ts';
-import { GroupChangedError, UnavailableError } from '../errors.ts';
+import { GroupChangedError } from '../errors.ts';
 import type { AwsClients } from './clients.ts';
-import { GROUP_OFFSET_SK_PREFIX, groupKey, groupOffsetKey, parseGroupOffsetSk } from './keys/group.ts';
+import {
+  GROUP_OFFSET_SK_PREFIX,
+  groupKey,
+  groupOffsetKey,
+  groupOffsetTopicPrefix,
+  parseGroupOffsetSk,
+  parseGroupPk,
+} from './keys/group.ts';
 import { ITEM_KIND } from './keys/meta-item.ts';
 import { withRetries } from './retry.ts';
 import { META_INDEX } from './tables.ts';
 import { conditionalWrite } from './conditional-write.ts';
+import { deleteKeysInBatches, type PurgeOptions, type PurgeResult } from './partition-purge.ts';
 
 export interface VersionedGroup {
   readonly state: GroupState;
@@ -216,32 +224,84 @@ export class GroupStore {
    */
   async deleteOffsetsOnly(group: string): Promise<void> {
     const offsets = await this.offsets(group);
-    for (let i = 0; i < offsets.length; i += 25) {
-      const batch = offsets.slice(i, i + 25).map((o) => ({
-        DeleteRequest: { Key: keyAttributes(groupOffsetKey(group, o.topicId, o.partition)) },
-      }));
-      let pending: typeof batch = batch;
-      for (let attempt = 0; pending.length > 0 && attempt < UNPROCESSED_ATTEMPTS; attempt++) {
-        if (attempt > 0) await sleep(Math.floor(Math.random() * Math.min(UNPROCESSED_MAX_DELAY_MS, UNPROCESSED_BASE_DELAY_MS * 2 ** attempt)));
-        const requestItems = pending;
-        const out = await withRetries('delete offsets', () =>
-          this.clients.dynamo.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: requestItems } })),
-        );
-        pending = (out.UnprocessedItems?.[this.table] ?? []) as typeof batch;
+    await deleteKeysInBatches(
+      this.clients,
+      this.table,
+      offsets.map((o) => keyAttributes(groupOffsetKey(group, o.topicId, o.partition))),
+      `deleting the offsets of group ${group}`,
+    );
+  }
+
+  /**
+   * Maintenance (a deleted topic): removes the offsets every group committed for topic
+   * incarnation `topicId`, at most `limit` of them, group by group as GroupStore.list() finds
+   * groups (the byKind index: every group with offsets has a group item, placeholders
+   * included). Offsets of other topics, including a re-created topic of the same name (a new
+   * topicId), are never touched. Batches and unprocessed items as deleteOffsetsOnly. `more`:
+   * the limit was reached, so offsets may be left. Dry run: counts, writes nothing.
+   */
+  async deleteTopicOffsets(topicId: string, limit: number, opts: PurgeOptions = {}): Promise<PurgeResult> {
+    if (limit <= 0) return { deleted: 0, more: true };
+    let deleted = 0;
+    for (const group of await this.groupIds()) {
+      if (deleted >= limit) return { deleted, more: true };
+      const { keys, complete } = await this.topicOffsetKeys(group, topicId, limit - deleted);
+      if (!opts.dryRun) {
+        await deleteKeysInBatches(this.clients, this.table, keys, `deleting the offsets of topic ${topicId} in group ${group}`);
       }
-      if (pending.length > 0) {
-        throw new UnavailableError(`deleting the offsets of group ${group}: ${pending.length} still unprocessed after ${UNPROCESSED_ATTEMPTS} attempts; retry the request`);
-      }
+      deleted += keys.length;
+      if (!complete) return { deleted, more: true };
     }
+    return { deleted, more: false };
+  }
+
+  /** The ids of every group item (byKind index), keys only. */
+  private async groupIds(): Promise<string[]> {
+    const items = await queryAll(this.clients, 'list groups', {
+      TableName: this.table,
+      IndexName: META_INDEX.byKind,
+      KeyConditionExpression: 'kind = :k',
+      ExpressionAttributeValues: { ':k': S(ITEM_KIND.group) },
+      ProjectionExpression: 'pk',
+    });
+    return items.flatMap((item) => {
+      const group = parseGroupPk(str(item, 'pk'));
+      return group === undefined ? [] : [group];
+    });
+  }
+
+  /**
+   * Keys of up to `max` of the group's offsets for `topicId` (strongly consistent).
+   * `complete`: none left beyond them. begins_with may also match a longer topicId that
+   * contains '#'; those items are skipped (parsed, compared) and never returned.
+   */
+  private async topicOffsetKeys(group: string, topicId: string, max: number): Promise<{ keys: Item[]; complete: boolean }> {
+    const keys: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page: QueryCommandOutput = await withRetries('read offsets', () =>
+        this.clients.dynamo.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+            ExpressionAttributeValues: { ':pk': S(groupKey(group).pk), ':p': S(groupOffsetTopicPrefix(topicId)) },
+            ProjectionExpression: 'pk, sk',
+            ConsistentRead: true,
+            Limit: Math.min(max - keys.length, 1000),
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const parsed = parseGroupOffsetSk(str(item, 'sk'));
+        if (parsed?.topicId !== topicId) continue;
+        keys.push(keyAttributes(groupOffsetKey(group, topicId, parsed.partition)));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && keys.length < max);
+    return { keys, complete: startKey === undefined };
   }
 }
-
-/** Resends of a BatchWriteItem's unprocessed items: attempts, and the full-jitter backoff between them. */
-const UNPROCESSED_ATTEMPTS = 5;
-const UNPROCESSED_BASE_DELAY_MS = 25;
-const UNPROCESSED_MAX_DELAY_MS = 1000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The condition of a write at `version`. At 0 the item may be absent or the placeholder

@@ -22,6 +22,7 @@ import {
   BatchGetItemCommand,
   PutItemCommand,
   QueryCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '../errors.ts';
@@ -36,6 +37,7 @@ import {
   HEAD_SLOT,
   HINT_ATTR as T,
   HINT_SLOT,
+  MAINTENANCE_ATTR as M,
   pkOf,
   timeIndexKey,
   timeIndexLowerBound,
@@ -90,7 +92,44 @@ export interface HintState {
   readonly runningMaxTs: number;
   /** Writer version of stable/hwm (0: written by code that did not verify its prefix). */
   readonly version: number;
+  /** Maintenance's summary (zeros before its first pass). */
+  readonly maintenance: MaintenanceSummary;
 }
+
+/** What the last maintenance pass of a partition recorded (keys/partition.ts MAINTENANCE_ATTR). */
+export interface MaintenanceSummary {
+  /** Slots [0, settled) sit in settled segments: no merge rewrites them again. */
+  readonly settled: number;
+  readonly settledBytes: number;
+  readonly settledSegments: number;
+  /** Slots [0, through) were looked at by the last pass. */
+  readonly through: number;
+  /** Bytes and distinct objects of the data entries in [settled, through). */
+  readonly tailBytes: number;
+  readonly tailSegments: number;
+  /** When entries that pass left unmerged (too young) become due (ms; 0: none). */
+  readonly due: number;
+  /** Bumped by every summary write: concurrent passes do not overwrite a newer one. */
+  readonly version: number;
+}
+
+/** One entry moved by a merge: same slot, same bytes, a new place. */
+export interface Repoint {
+  readonly slot: number;
+  readonly from: { readonly object: string; readonly position: number };
+  readonly to: { readonly object: string; readonly position: number };
+}
+
+export const EMPTY_MAINTENANCE: MaintenanceSummary = {
+  settled: 0,
+  settledBytes: 0,
+  settledSegments: 0,
+  through: 0,
+  tailBytes: 0,
+  tailSegments: 0,
+  due: 0,
+  version: 0,
+};
 
 export interface PartitionState {
   readonly head: HeadState;
@@ -109,9 +148,19 @@ export interface PublishItem {
 }
 
 const EMPTY_HEAD: HeadState = { slots: 0, next: 0, reservedAt: 0 };
-const EMPTY_HINT: HintState = { stable: 0, highWatermark: 0, logStartOffset: 0, stamped: 0, runningMaxTs: -1, version: 0 };
+const EMPTY_HINT: HintState = {
+  stable: 0,
+  highWatermark: 0,
+  logStartOffset: 0,
+  stamped: 0,
+  runningMaxTs: -1,
+  version: 0,
+  maintenance: EMPTY_MAINTENANCE,
+};
 /** BatchGetItem takes at most 100 keys: the head and hint of 50 partitions. */
 const STATES_PER_BATCH = 50;
+/** TransactWriteItems takes at most 100 items. */
+export const TRANSACTION_ITEMS = 100;
 
 function headFromItem(item: Item): HeadState {
   return { slots: num(item, H.slots), next: num(item, H.next), reservedAt: optNum(item, H.reservedAt) ?? 0 };
@@ -125,6 +174,16 @@ function hintFromItem(item: Item): HintState {
     stamped: optNum(item, T.stamped) ?? 0,
     runningMaxTs: optNum(item, T.runningMaxTs) ?? -1,
     version: optNum(item, T.version) ?? 0,
+    maintenance: {
+      settled: optNum(item, M.settled) ?? 0,
+      settledBytes: optNum(item, M.settledBytes) ?? 0,
+      settledSegments: optNum(item, M.settledSegments) ?? 0,
+      through: optNum(item, M.through) ?? 0,
+      tailBytes: optNum(item, M.tailBytes) ?? 0,
+      tailSegments: optNum(item, M.tailSegments) ?? 0,
+      due: optNum(item, M.due) ?? 0,
+      version: optNum(item, M.version) ?? 0,
+    },
   };
 }
 function entryFromItem(item: Item): IndexEntry {
@@ -443,6 +502,94 @@ export class IndexStore {
       ),
     );
     return outcome.won;
+  }
+
+  // ---- maintenance --------------------------------------------------------------------
+
+  /**
+   * Moves entries to a merged object, in transactions of up to 100 items, each update
+   * conditional on the entry's old pointer (object and position): a chunk whose entries another
+   * merge moved first, or whose topic was deleted, is cancelled whole and counted as lost;
+   * chunks are independent, so a crash between them leaves some entries moved and some not,
+   * each pointing at the same bytes. Never creates an item. Returns the slots that moved.
+   * `beforeChunk` runs before each transaction and may stop the rest (returns false).
+   */
+  async repoint(
+    tp: TopicPartition,
+    moves: readonly Repoint[],
+    beforeChunk: () => boolean = () => true,
+  ): Promise<{ moved: number[]; lost: number; stopped: boolean }> {
+    const pk = pkOf(tp);
+    const moved: number[] = [];
+    let lost = 0;
+    for (let i = 0; i < moves.length; i += TRANSACTION_ITEMS) {
+      const chunk = moves.slice(i, i + TRANSACTION_ITEMS);
+      if (!beforeChunk()) return { moved, lost, stopped: true };
+      const outcome = await conditionalWrite('repoint merged entries', () =>
+        this.clients.dynamo.send(
+          new TransactWriteItemsCommand({
+            TransactItems: chunk.map((m) => ({
+              Update: {
+                TableName: this.table,
+                Key: { pk: S(pk), sk: N(m.slot) },
+                UpdateExpression: 'SET #o = :to, #p = :tp',
+                ConditionExpression: '#o = :from AND #p = :fp',
+                ExpressionAttributeNames: { '#o': A.object, '#p': A.position },
+                ExpressionAttributeValues: {
+                  ':to': S(m.to.object),
+                  ':tp': N(m.to.position),
+                  ':from': S(m.from.object),
+                  ':fp': N(m.from.position),
+                },
+              },
+            })),
+          }),
+        ),
+      );
+      if (outcome.won) moved.push(...chunk.map((m) => m.slot));
+      else lost += chunk.length;
+    }
+    return { moved, lost, stopped: false };
+  }
+
+  /**
+   * Records a pass's summary on the hint item, conditional on the summary version the pass
+   * started from: of two concurrent passes only the first to finish writes (the other's
+   * numbers may predate the winner's merges). Returns whether it was written.
+   */
+  async writeMaintenance(tp: TopicPartition, basedOn: number, next: Omit<MaintenanceSummary, 'version'>): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Item = { ':v': N(basedOn), ':nv': N(basedOn + 1) };
+    const sets: string[] = ['#mv = :nv'];
+    names['#mv'] = M.version;
+    (Object.keys(next) as (keyof typeof next)[]).forEach((field, i) => {
+      names[`#a${i}`] = M[field];
+      values[`:a${i}`] = N(next[field]);
+      sets.push(`#a${i} = :a${i}`);
+    });
+    return this.conditionalHintUpdate(
+      'write maintenance summary',
+      pkOf(tp),
+      `SET ${sets.join(', ')}`,
+      basedOn === 0 ? 'attribute_not_exists(#mv) OR #mv = :v' : '#mv = :v',
+      names,
+      values,
+    );
+  }
+
+  /** Asks the next maintenance pass to look at the partition again (a pass that lost a race). */
+  async requestMaintenance(tp: TopicPartition, at: number): Promise<void> {
+    await withRetries('request maintenance', () =>
+      this.clients.dynamo.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: S(pkOf(tp)), sk: N(HINT_SLOT) },
+          UpdateExpression: 'SET #d = :at',
+          ExpressionAttributeNames: { '#d': M.due },
+          ExpressionAttributeValues: { ':at': N(at) },
+        }),
+      ),
+    );
   }
 
   /** Does any index entry reference this segment object? (byObject index; for GC.) */

@@ -10,15 +10,36 @@ export interface ListedObject {
   readonly size: number;
 }
 
+export interface ListedPage {
+  readonly objects: ListedObject[];
+  /** Where the next page starts (StartAfter); undefined when the listing is complete. */
+  readonly next: string | undefined;
+}
+
+/**
+ * One page of segment objects after `startAfter`, in key order. Paged by StartAfter (the last
+ * key seen), not by continuation token: a cursor that is a key can be stored between ticks and
+ * stays valid however long a sweep takes.
+ */
+export async function listSegmentPage(clients: AwsClients, bucket: string, startAfter: string | undefined, maxKeys = 1000): Promise<ListedPage> {
+  const page: ListObjectsV2CommandOutput = await withRetries('list segments', () =>
+    clients.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: SEGMENT_PREFIX, MaxKeys: maxKeys, ...(startAfter ? { StartAfter: startAfter } : {}) }),
+    ),
+  );
+  const objects: ListedObject[] = [];
+  for (const o of page.Contents ?? []) {
+    if (o.Key) objects.push({ key: o.Key, lastModified: o.LastModified?.getTime() ?? 0, size: o.Size ?? 0 });
+  }
+  const last = objects[objects.length - 1];
+  return { objects, next: page.IsTruncated && last ? last.key : undefined };
+}
+
 export async function* listSegmentObjects(clients: AwsClients, bucket: string): AsyncGenerator<ListedObject> {
-  let token: string | undefined;
+  let after: string | undefined;
   do {
-    const page: ListObjectsV2CommandOutput = await withRetries('list segments', () =>
-      clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: SEGMENT_PREFIX, ContinuationToken: token })),
-    );
-    for (const o of page.Contents ?? []) {
-      if (o.Key) yield { key: o.Key, lastModified: o.LastModified?.getTime() ?? 0, size: o.Size ?? 0 };
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+    const page = await listSegmentPage(clients, bucket, after);
+    yield* page.objects;
+    after = page.next;
+  } while (after);
 }

@@ -8,12 +8,13 @@
  * (`subarray`s of a whole segment or of a merged GET); the LRU charges each for the buffer it
  * keeps alive, copying the small ones (byte-cache.ts), so its budget bounds real memory.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ByteLru } from './byte-cache.ts';
 import type { AwsClients } from './clients.ts';
-import { segmentObjectKey } from './keys/segment.ts';
+import { parseSegmentObjectKey, segmentObjectKey } from './keys/segment.ts';
+import { listSegmentPage, type ListedPage } from './segment-listing.ts';
 import { withRetries } from './retry.ts';
-import { ShortReadError } from '../errors.ts';
+import { MissingSegmentError, ShortReadError } from '../errors.ts';
 
 export interface ByteRange {
   readonly object: string;
@@ -54,6 +55,21 @@ export class SegmentStore {
     return segmentObjectKey(id, now);
   }
 
+  /** Is this a key of a segment object (keys/segment.ts's layout)? */
+  isSegmentKey(key: string): boolean {
+    return parseSegmentObjectKey(key) !== undefined;
+  }
+
+  /** One page of the bucket's segment objects after `startAfter` (garbage collection). */
+  listPage(startAfter: string | undefined, maxKeys: number): Promise<ListedPage> {
+    return listSegmentPage(this.clients, this.bucket, startAfter, maxKeys);
+  }
+
+  /** Deletes objects garbage collection judged unreferenced; returns the keys S3 failed on. */
+  deleteObjects(keys: readonly string[]): Promise<{ deleted: number; failed: string[] }> {
+    return deleteSegmentObjects(this.clients, this.bucket, keys);
+  }
+
   /** Remember bytes we wrote so tail reads in this process need no GET. */
   remember(range: ByteRange, bytes: Uint8Array): void {
     this.cache.set(cacheKey(range), bytes);
@@ -80,16 +96,49 @@ export class SegmentStore {
     return result as Uint8Array[];
   }
 
+  /** Throws MissingSegmentError when the object is gone (garbage collection removed it). */
   async getRange(object: string, start: number, endExclusive: number): Promise<Uint8Array> {
     return withRetries('read segment', async () => {
-      const out = await this.clients.s3.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: object, Range: `bytes=${start}-${endExclusive - 1}` }),
-      );
+      const out = await this.clients.s3
+        .send(new GetObjectCommand({ Bucket: this.bucket, Key: object, Range: `bytes=${start}-${endExclusive - 1}` }))
+        .catch((err: unknown) => {
+          throw isNoSuchKey(err) ? new MissingSegmentError(object, err) : err;
+        });
       const bytes = await out.Body!.transformToByteArray();
       if (bytes.byteLength !== endExclusive - start) throw new ShortReadError(object, endExclusive - start, bytes.byteLength);
       return bytes;
     });
   }
+}
+
+/** S3 DeleteObjects takes at most 1,000 keys. */
+export const DELETE_BATCH = 1000;
+
+function isNoSuchKey(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || (e?.name !== 'AccessDenied' && e?.$metadata?.httpStatusCode === 404);
+}
+
+/**
+ * Deletes segment objects, 1,000 per DeleteObjects request (garbage collection: the caller
+ * decided each key may go). Keys S3 reports as failed are returned; deleting a key that is
+ * already gone is a success (a concurrent collector, or a retry).
+ */
+export async function deleteSegmentObjects(clients: AwsClients, bucket: string, keys: readonly string[]): Promise<{ deleted: number; failed: string[] }> {
+  let deleted = 0;
+  const failed: string[] = [];
+  for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+    const batch = keys.slice(i, i + DELETE_BATCH);
+    const out = await withRetries('delete segments', () =>
+      clients.s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+      ),
+    );
+    const errors = (out.Errors ?? []).map((e) => e.Key).filter((k): k is string => k !== undefined);
+    failed.push(...errors);
+    deleted += batch.length - errors.length;
+  }
+  return { deleted, failed };
 }
 
 /** Groups ranges of the same object that touch end-to-start into runs, each sorted by position. */

@@ -51,6 +51,16 @@ function fromItem(item: Item): TopicRecord {
   };
 }
 
+/** The `deleted-topic#<topicId>` marker DELETE leaves: what maintenance needs to remove the data. */
+export interface DeletedTopicMarker {
+  readonly topicId: string;
+  /** The name the topic had (a topic of that name may exist again, with another topicId). */
+  readonly name: string;
+  /** The partition count at deletion: the log table collections `<topicId>#0..partitions-1`. */
+  readonly partitions: number;
+  readonly deletedAt: number;
+}
+
 export class TopicStore {
   private readonly table: string;
 
@@ -177,13 +187,33 @@ export class TopicStore {
 
   /** Maintenance: the markers DELETE left behind. */
   async deletedTopicIds(): Promise<string[]> {
+    return (await this.deletedTopics()).map((m) => m.topicId);
+  }
+
+  /**
+   * Maintenance: every deleted-topic marker, oldest deletion first (ties by topicId). Reads
+   * the byKind index (eventually consistent on AWS: a marker a moment old may be missing).
+   */
+  async deletedTopics(): Promise<DeletedTopicMarker[]> {
     const items = await queryAll(this.clients, 'list deleted topics', {
       TableName: this.table,
       IndexName: META_INDEX.byKind,
       KeyConditionExpression: 'kind = :kind',
       ExpressionAttributeValues: { ':kind': S(ITEM_KIND.deletedTopic) },
     });
-    return items.map((i) => str(i, 'topicId'));
+    return items
+      .map(markerFromItem)
+      .sort((a, b) => a.deletedAt - b.deletedAt || (a.topicId < b.topicId ? -1 : a.topicId > b.topicId ? 1 : 0));
+  }
+
+  /** Maintenance: one marker, strongly consistent; undefined if there is none (or it was forgotten). */
+  async deletedTopic(topicId: string): Promise<DeletedTopicMarker | undefined> {
+    const out = await withRetries('read deleted topic', () =>
+      this.clients.dynamo.send(
+        new GetItemCommand({ TableName: this.table, Key: keyAttributes(deletedTopicKey(topicId)), ConsistentRead: true }),
+      ),
+    );
+    return out.Item ? markerFromItem(out.Item) : undefined;
   }
 
   /** Maintenance: forget a marker once the topic's data is gone. */
@@ -195,6 +225,15 @@ export class TopicStore {
       ),
     );
   }
+}
+
+function markerFromItem(item: Item): DeletedTopicMarker {
+  return {
+    topicId: str(item, 'topicId'),
+    name: str(item, 'name'),
+    partitions: num(item, 'partitions'),
+    deletedAt: num(item, 'deletedAt'),
+  };
 }
 
 function keyOf(name: string): Item {

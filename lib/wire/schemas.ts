@@ -161,7 +161,9 @@ export const multiFetchAnswer = z.looseObject({
 export const topicDescription = z.looseObject({
   name: z.string(),
   topicId: z.string(),
-  partitions: z.array(z.looseObject({ partition: nonNegativeInt, logStartOffset: nonNegativeInt, highWatermark: nonNegativeInt })),
+  partitions: z.array(
+    z.looseObject({ partition: nonNegativeInt, logStartOffset: nonNegativeInt, highWatermark: nonNegativeInt, sizeBytes: nonNegativeInt, segments: nonNegativeInt }),
+  ),
   config: z.record(z.string(), z.unknown()),
 });
 

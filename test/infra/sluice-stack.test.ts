@@ -1,13 +1,13 @@
 /**
  * Synth assertions on the Sluice stack. Bundling is skipped (`aws:cdk:bundling-stacks: []`)
- * except in the one test that boots the real bundle; the context is cdk.json's, so these
+ * except in the `bundles` tests, which load the real bundles of both functions; the context is cdk.json's, so these
  * assertions see the same feature flags as `cdk synth`.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
@@ -22,8 +22,9 @@ import {
   type KeyAttribute,
   type TableDefinition,
 } from '../../lib/storage/tables.ts';
+import { maintenanceScheduleExpression } from '../../infra/constructs/maintenance.ts';
 import { PROJECT_ROOT } from '../../infra/constructs/sluice-function.ts';
-import { contextFlag, SluiceStack } from '../../infra/sluice-stack.ts';
+import { contextFlag, SluiceStack, type SluiceStackProps } from '../../infra/sluice-stack.ts';
 
 const TIMEOUT = 60_000;
 
@@ -33,7 +34,7 @@ const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'ut
   context: Json;
 };
 
-function synth(context: Json = {}, bundle = false) {
+function synth(context: Json = {}, bundle = false, props: SluiceStackProps = {}) {
   const app = new App({
     context: {
       ...cdkJson.context,
@@ -41,9 +42,47 @@ function synth(context: Json = {}, bundle = false) {
       ...context,
     },
   });
-  const stack = new SluiceStack(app, 'Sluice');
+  const stack = new SluiceStack(app, 'Sluice', props);
   return { app, stack, template: Template.fromStack(stack) };
 }
+
+// IAM policy statements, as synthesized (with @aws-cdk/aws-iam:minimizePolicies, one
+// statement may carry several resources or the merged actions of several grants).
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type PolicyResource = { Properties: { PolicyDocument: { Statement: Statement[] }; Roles?: unknown } };
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+
+/** Every statement of the policies attached to the role with logical id `roleId`. */
+function roleStatements(template: Template, roleId: string): Statement[] {
+  const policies = Object.values(
+    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+  ) as PolicyResource[];
+  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+/** The actions `statements` allow on exactly `resource` (a CloudFormation value). */
+function grantedOn(statements: readonly Statement[], resource: unknown): string[] {
+  return statements
+    .filter((s) => s.Effect === 'Allow')
+    .filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(resource)))
+    .flatMap(actionsOf);
+}
+
+const sorted = (values: readonly string[]) => [...new Set(values)].sort();
+
+/** The literal action lists the roles must hold (not imported from infra, on purpose). */
+const LOG_TABLE_API_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
+const TABLE_DELETE_ACTIONS = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'];
+const TABLE_FULL_ACTIONS = sorted([...LOG_TABLE_API_ACTIONS, ...TABLE_DELETE_ACTIONS]);
 
 function onlyResource(template: Template, type: string, props: Json = {}): [string, Json] {
   const found = Object.entries(template.findResources(type, props));
@@ -89,6 +128,14 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
   let stack: SluiceStack;
   let tableIds: Record<string, string>;
   let functionId: string;
+  let maintenanceId: string;
+  let bucketId: string;
+  let arns: {
+    table: (id: 'meta' | 'log') => Json;
+    indexes: (id: 'meta' | 'log') => Json;
+    bucket: () => Json;
+    objects: () => Json;
+  };
 
   beforeAll(() => {
     ({ template, stack } = synth());
@@ -97,7 +144,22 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       log: stack.getLogicalId(stack.tables.log.node.defaultChild as CfnTable),
     };
     functionId = stack.getLogicalId(stack.apiFunction.node.defaultChild as CfnFunction);
+    maintenanceId = stack.getLogicalId(
+      stack.maintenance.function.node.defaultChild as CfnFunction,
+    );
+    [bucketId] = onlyResource(template, 'AWS::S3::Bucket');
+    const table = (id: 'meta' | 'log') => ({ 'Fn::GetAtt': [tableIds[id], 'Arn'] });
+    const bucket = () => ({ 'Fn::GetAtt': [bucketId, 'Arn'] });
+    arns = {
+      table,
+      indexes: (id) => ({ 'Fn::Join': ['', [table(id), '/index/*']] }),
+      bucket,
+      objects: () => ({ 'Fn::Join': ['', [bucket(), '/*']] }),
+    };
   }, TIMEOUT);
+
+  const roleIdOf = (fn: SluiceStack['apiFunction']) =>
+    stack.getLogicalId(fn.role?.node.defaultChild as CfnRole);
 
   describe('segment bucket', () => {
     it('blocks public access, enforces SSL and encrypts with S3-managed keys', () => {
@@ -268,65 +330,308 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
     });
 
     it('logs to its own log group with a retention', () => {
-      const [logGroupId, logGroup] = onlyResource(template, 'AWS::Logs::LogGroup');
-      expect((logGroup.Properties as Json).RetentionInDays).toBe(30);
       const fn = template.toJSON().Resources[functionId];
-      expect(fn.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
+      const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+      const logGroup = template.toJSON().Resources[logGroupId];
+      expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+      expect(logGroup.Properties.RetentionInDays).toBe(30);
     });
 
     describe('IAM', () => {
-      type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
       let statements: Statement[];
 
       beforeAll(() => {
-        const roleId = stack.getLogicalId(stack.apiFunction.role?.node.defaultChild as CfnRole);
-        const policies = Object.values(
-          template.findResources('AWS::IAM::Policy', {
-            Properties: { Roles: [{ Ref: roleId }] },
-          }),
-        );
-        statements = policies.flatMap(
-          (p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties
-            .PolicyDocument.Statement,
-        );
+        statements = roleStatements(template, roleIdOf(stack.apiFunction));
       });
 
-      const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-      const resources = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
-      const grantedOn = (resource: unknown) =>
-        statements
-          .filter((s) => s.Effect === 'Allow')
-          .filter((s) => resources(s).some((r) => JSON.stringify(r) === JSON.stringify(resource)))
-          .flatMap(actions);
+      it('grants read/write/delete on the meta table, which holds topics, groups and offsets', () => {
+        expect(sorted(grantedOn(statements, arns.table('meta')))).toEqual(TABLE_FULL_ACTIONS);
+      });
 
-      it.each(['meta', 'log'])('grants read/write on the %s table and its indexes', (id) => {
-        const arn = { 'Fn::GetAtt': [tableIds[id], 'Arn'] };
-        const indexes = { 'Fn::Join': ['', [arn, '/index/*']] };
-        const needed = [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:Query',
-          'dynamodb:ConditionCheckItem',
-          'dynamodb:BatchWriteItem',
-        ];
-        expect(grantedOn(arn)).toEqual(expect.arrayContaining(needed));
-        expect(grantedOn(indexes)).toEqual(expect.arrayContaining(['dynamodb:Query']));
+      it('grants on the log table only what produce and fetch call, and no deletes', () => {
+        // index-store, publish-transaction: Put, Update, Query, BatchGetItem, and
+        // TransactWriteItems of Puts (authorised per item as PutItem).
+        const onLog = grantedOn(statements, arns.table('log'));
+        expect(sorted(onLog)).toEqual(LOG_TABLE_API_ACTIONS);
+        for (const action of TABLE_DELETE_ACTIONS) expect(onLog).not.toContain(action);
+      });
+
+      it.each(['meta', 'log'] as const)('grants only Query on the %s table indexes', (id) => {
+        expect(sorted(grantedOn(statements, arns.indexes(id)))).toEqual(['dynamodb:Query']);
       });
 
       it('grants object Get/Put on the bucket, and nothing broader', () => {
-        const [bucketId] = onlyResource(template, 'AWS::S3::Bucket');
-        const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] };
-        expect(grantedOn(objects).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
-        expect(grantedOn({ 'Fn::GetAtt': [bucketId, 'Arn'] })).toEqual(['s3:ListBucket']);
+        expect(sorted(grantedOn(statements, arns.objects()))).toEqual([
+          's3:GetObject',
+          's3:PutObject',
+        ]);
+        expect(grantedOn(statements, arns.bucket())).toEqual(['s3:ListBucket']);
       });
 
       it('grants no wildcard actions and no deletes of objects', () => {
-        const all = statements.flatMap(actions);
-        expect(all.filter((a) => a.endsWith('*'))).toEqual([]);
+        const all = statements.flatMap(actionsOf);
+        expect(all.filter((a) => a.includes('*'))).toEqual([]);
         expect(all).not.toContain('s3:DeleteObject');
-        expect(statements.flatMap(resources)).not.toContain('*');
+        expect(statements.flatMap(resourcesOf)).not.toContain('*');
       });
+    });
+  });
+
+  describe('maintenance function', () => {
+    it('runs Node.js 22 on arm64 with 1024 MB and a 5 minute timeout', () => {
+      const fn = template.toJSON().Resources[maintenanceId];
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: 1024,
+        Timeout: 300,
+        Handler: 'index.handler',
+      });
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    });
+
+    it('is a separate function with its own role', () => {
+      expect(maintenanceId).not.toBe(functionId);
+      expect(roleIdOf(stack.maintenance.function)).not.toBe(roleIdOf(stack.apiFunction));
+      expect(stack.maintenance.function.role).not.toBe(stack.apiFunction.role);
+    });
+
+    it('is told the names of both tables and the bucket, and no tuning unless set', () => {
+      const fn = template.toJSON().Resources[maintenanceId];
+      expect(fn.Properties.Environment.Variables).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        [RESOURCE_ENV.metaTable]: { Ref: tableIds.meta },
+        [RESOURCE_ENV.logTable]: { Ref: tableIds.log },
+        [RESOURCE_ENV.bucket]: { Ref: bucketId },
+      });
+    });
+
+    /** The maintenance function's properties in a stack synthesized with `props`. */
+    const maintenanceWith = (props: SluiceStackProps) => {
+      const { stack: s, template: t } = synth({}, false, props);
+      const id = s.getLogicalId(s.maintenance.function.node.defaultChild as CfnFunction);
+      return t.toJSON().Resources[id].Properties as {
+        Environment: { Variables: Record<string, unknown> };
+        Timeout: number;
+      };
+    };
+
+    it('passes the tuning props that are set, and only those', () => {
+      const one = maintenanceWith({ maintenanceTuning: { segmentTargetBytes: 8_388_608 } });
+      expect(one.Environment.Variables.SLUICE_SEGMENT_TARGET_BYTES).toBe('8388608');
+      expect(one.Environment.Variables).not.toHaveProperty('SLUICE_MERGE_MIN_AGE_MS');
+      expect(one.Environment.Variables).not.toHaveProperty('SLUICE_GC_GRACE_MS');
+
+      const all = maintenanceWith({
+        maintenanceTuning: { mergeMinAgeMs: 600_000, segmentTargetBytes: 1_000, gcGraceMs: 1_200_000 },
+      });
+      expect(all.Environment.Variables).toMatchObject({
+        SLUICE_MERGE_MIN_AGE_MS: '600000',
+        SLUICE_SEGMENT_TARGET_BYTES: '1000',
+        SLUICE_GC_GRACE_MS: '1200000',
+      });
+      // The dev server's timer is no stack setting.
+      expect(all.Environment.Variables).not.toHaveProperty('SLUICE_MAINTENANCE_INTERVAL_MS');
+    });
+
+    it('refuses tuning values that are not non-negative integers, as the function would', () => {
+      expect(() => maintenanceWith({ maintenanceTuning: { gcGraceMs: -1 } })).toThrow(
+        /gcGraceMs \(SLUICE_GC_GRACE_MS\) must be a non-negative integer/,
+      );
+      expect(() => maintenanceWith({ maintenanceTuning: { mergeMinAgeMs: 1.5 } })).toThrow(
+        /non-negative integer/,
+      );
+      const zero = maintenanceWith({ maintenanceTuning: { mergeMinAgeMs: 0 } });
+      expect(zero.Environment.Variables.SLUICE_MERGE_MIN_AGE_MS).toBe('0');
+    });
+
+    it('takes its timeout from the stack props, and refuses one too short for a tick', () => {
+      expect(maintenanceWith({ maintenanceTimeout: Duration.minutes(10) }).Timeout).toBe(600);
+      expect(() => maintenanceWith({ maintenanceTimeout: Duration.seconds(30) })).toThrow(
+        /leaves no time for a tick/,
+      );
+    });
+
+    it('is not retried by Lambda after a failed run (the next tick is the retry)', () => {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: maintenanceId },
+        MaximumRetryAttempts: 0,
+      });
+    });
+
+    it('logs to its own log group with a retention', () => {
+      const fn = template.toJSON().Resources[maintenanceId];
+      const api = template.toJSON().Resources[functionId];
+      const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+      expect(logGroupId).not.toBe(api.Properties.LoggingConfig.LogGroup.Ref);
+      expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(30);
+    });
+
+    it('has its name in a stack output', () => {
+      template.hasOutput('MaintenanceFunctionName', { Value: { Ref: maintenanceId } });
+    });
+
+    describe('IAM', () => {
+      let statements: Statement[];
+
+      beforeAll(() => {
+        statements = roleStatements(template, roleIdOf(stack.maintenance.function));
+      });
+
+      it.each(['meta', 'log'] as const)(
+        'may read, write and delete items of the %s table (DeleteItem, BatchWriteItem)',
+        (id) => {
+          const granted = grantedOn(statements, arns.table(id));
+          expect(sorted(granted)).toEqual(TABLE_FULL_ACTIONS);
+          expect(granted).toEqual(expect.arrayContaining(TABLE_DELETE_ACTIONS));
+        },
+      );
+
+      it.each(['meta', 'log'] as const)('may only Query the %s table indexes', (id) => {
+        expect(sorted(grantedOn(statements, arns.indexes(id)))).toEqual(['dynamodb:Query']);
+      });
+
+      it('may get, put and delete segment objects and list the bucket', () => {
+        expect(sorted(grantedOn(statements, arns.objects()))).toEqual([
+          's3:DeleteObject',
+          's3:GetObject',
+          's3:PutObject',
+        ]);
+        expect(grantedOn(statements, arns.bucket())).toEqual(['s3:ListBucket']);
+      });
+
+      it('grants no wildcard actions, on nothing but the tables and the bucket', () => {
+        expect(statements.flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
+        const allowed = [
+          arns.table('meta'),
+          arns.table('log'),
+          arns.indexes('meta'),
+          arns.indexes('log'),
+          arns.bucket(),
+          arns.objects(),
+        ].map((r) => JSON.stringify(r));
+        for (const resource of statements.flatMap(resourcesOf)) {
+          expect(allowed).toContain(JSON.stringify(resource));
+        }
+      });
+    });
+  });
+
+  describe('maintenance schedule', () => {
+    const scheduleOf = (t: Template) =>
+      (onlyResource(t, 'AWS::Scheduler::Schedule')[1] as { Properties: Json }).Properties;
+
+    it('runs every minute by default, enabled, without a flexible window', () => {
+      expect(scheduleOf(template)).toMatchObject({
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+      });
+    });
+
+    it('targets the maintenance function, and gives up on a tick after a minute', () => {
+      const target = scheduleOf(template).Target as Json;
+      expect(target.Arn).toEqual({ 'Fn::GetAtt': [maintenanceId, 'Arn'] });
+      expect(target.RetryPolicy).toEqual({
+        MaximumEventAgeInSeconds: 60,
+        MaximumRetryAttempts: 3,
+      });
+    });
+
+    it('uses a role that Scheduler assumes and that may only invoke the maintenance function', () => {
+      const target = scheduleOf(template).Target as { RoleArn: { 'Fn::GetAtt': [string, string] } };
+      const roleId = target.RoleArn['Fn::GetAtt'][0];
+      const role = template.toJSON().Resources[roleId];
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        expect.objectContaining({
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+        }),
+      ]);
+      const statements = roleStatements(template, roleId);
+      expect(sorted(statements.flatMap(actionsOf))).toEqual(['lambda:InvokeFunction']);
+      const fnArn = { 'Fn::GetAtt': [maintenanceId, 'Arn'] };
+      expect(statements.flatMap(resourcesOf)).toEqual(
+        expect.arrayContaining([fnArn]),
+      );
+      expect(JSON.stringify(statements)).not.toContain(functionId);
+    });
+
+    it('takes the expression from the stack props, before the context', () => {
+      const { template: t } = synth({ maintenanceSchedule: 'rate(1 hour)' }, false, {
+        maintenanceSchedule: 'rate(5 minutes)',
+      });
+      expect(scheduleOf(t).ScheduleExpression).toBe('rate(5 minutes)');
+    });
+
+    it('takes the expression from the maintenanceSchedule context value (-c)', () => {
+      const { template: t } = synth({ maintenanceSchedule: 'cron(0/10 * * * ? *)' });
+      expect(scheduleOf(t).ScheduleExpression).toBe('cron(0/10 * * * ? *)');
+    });
+
+    it('accepts recurring rate and cron expressions only', () => {
+      const refused = /recurring Scheduler expression/;
+      const good = ['rate(1 minute)', 'rate(5 minutes)', 'rate(2 hours)', 'rate(1 day)', 'cron(0 3 * * ? *)'];
+      for (const ok of good) expect(maintenanceScheduleExpression(ok)).toBe(ok);
+      const bad = [
+        'rate(0 minutes)',
+        'rate(5 seconds)',
+        'every minute',
+        'at(2030-01-01T00:00:00)',
+        'cron(* * * *)',
+        5,
+        null,
+      ];
+      for (const b of bad) expect(() => maintenanceScheduleExpression(b), String(b)).toThrow(refused);
+      expect(() => synth({ maintenanceSchedule: 'rate(5 mins)' })).toThrow(refused);
+    });
+  });
+
+  describe('least privilege across the stack', () => {
+    let byRole: Map<string, Statement[]>;
+
+    beforeAll(() => {
+      byRole = new Map(
+        Object.keys(template.findResources('AWS::IAM::Role')).map((id) => [
+          id,
+          roleStatements(template, id),
+        ]),
+      );
+    });
+
+    it('has three roles: API, maintenance, and the scheduler', () => {
+      expect(byRole.size).toBe(3);
+      expect(byRole.has(roleIdOf(stack.apiFunction))).toBe(true);
+      expect(byRole.has(roleIdOf(stack.maintenance.function))).toBe(true);
+    });
+
+    it('grants no wildcard actions (no dynamodb:*, s3:*) in any policy or role', () => {
+      const inline = Object.values(template.findResources('AWS::IAM::Role')).flatMap(
+        (r) =>
+          ((r as { Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } })
+            .Properties.Policies ?? []).flatMap((p) => p.PolicyDocument.Statement),
+      );
+      const attached = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (p) => (p as PolicyResource).Properties.PolicyDocument.Statement,
+      );
+      const all = [...inline, ...attached];
+      expect(all.length).toBeGreaterThan(0);
+      expect(all.flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
+      expect(all.flatMap(resourcesOf)).not.toContain('*');
+    });
+
+    it('lets only the maintenance role delete segment objects or log entries', () => {
+      const maintenanceRole = roleIdOf(stack.maintenance.function);
+      for (const [roleId, statements] of byRole) {
+        const onObjects = grantedOn(statements, arns.objects());
+        const onLog = grantedOn(statements, arns.table('log'));
+        const deletes = sorted([
+          ...onObjects.filter((a) => a === 's3:DeleteObject'),
+          ...onLog.filter((a) => TABLE_DELETE_ACTIONS.includes(a)),
+        ]);
+        const expected = roleId === maintenanceRole ? ['s3:DeleteObject', ...TABLE_DELETE_ACTIONS] : [];
+        expect(deletes, roleId).toEqual(sorted(expected));
+      }
     });
   });
 
@@ -393,38 +698,78 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
     });
   });
 
-  it('bundles an ESM handler that boots on Node and answers /healthz', async () => {
-    const { app } = synth({}, true);
-    const assembly = app.synth();
-    // The API function is the only bundled asset of the stack.
-    const assets = readdirSync(assembly.directory).filter((d) =>
-      existsSync(path.join(assembly.directory, d, 'index.mjs')),
-    );
-    expect(assets).toHaveLength(1);
-    const dir = path.join(assembly.directory, assets[0] as string);
-    expect(readFileSync(path.join(dir, 'index.mjs'), 'utf8')).toMatch(/^import \{ createRequire/);
-    const script = `
-      const { handler } = await import(${JSON.stringify(path.join(dir, 'index.mjs'))});
-      const res = await handler(JSON.parse(process.env.EVENT), {});
-      process.stdout.write(JSON.stringify(res));`;
-    const { apiGatewayV2Event } = await import('../support/apigw-event.ts');
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--enable-source-maps', '--input-type=module', '-e', script],
-      {
-        env: {
-          PATH: process.env.PATH,
-          AWS_REGION: 'us-east-1',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          [RESOURCE_ENV.metaTable]: 'Sluice-meta',
-          [RESOURCE_ENV.logTable]: 'Sluice-log',
-          [RESOURCE_ENV.bucket]: 'sluice-segments',
-          EVENT: JSON.stringify(apiGatewayV2Event({ method: 'GET', path: '/healthz' })),
+  describe('bundles', () => {
+    const env = {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      [RESOURCE_ENV.metaTable]: 'Sluice-meta',
+      [RESOURCE_ENV.logTable]: 'Sluice-log',
+      [RESOURCE_ENV.bucket]: 'sluice-segments',
+    };
+    let bundles: Record<'api' | 'maintenance', string>;
+    let bundleDirs: string[];
+
+    beforeAll(() => {
+      const { app, stack: bundled, template: t } = synth({}, true);
+      const assembly = app.synth();
+      // A function's asset directory is named after the hash in its Code.S3Key.
+      const bundleOf = (fn: SluiceStack['apiFunction']) => {
+        const id = bundled.getLogicalId(fn.node.defaultChild as CfnFunction);
+        const key = t.toJSON().Resources[id].Properties.Code.S3Key as string;
+        return path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
+      };
+      bundles = {
+        api: bundleOf(bundled.apiFunction),
+        maintenance: bundleOf(bundled.maintenance.function),
+      };
+      bundleDirs = readdirSync(assembly.directory).filter((d) =>
+        existsSync(path.join(assembly.directory, d, 'index.mjs')),
+      );
+    }, TIMEOUT);
+
+    it('bundles exactly the two functions, separately', () => {
+      expect(bundleDirs).toHaveLength(2);
+      expect(bundles.api).not.toBe(bundles.maintenance);
+      for (const file of Object.values(bundles)) expect(existsSync(file), file).toBe(true);
+    });
+
+    it('bundles an ESM API handler that boots on Node and answers /healthz', async () => {
+      const file = bundles.api;
+      expect(readFileSync(file, 'utf8')).toMatch(/^import \{ createRequire/);
+      const script = `
+        const { handler } = await import(${JSON.stringify(file)});
+        const res = await handler(JSON.parse(process.env.EVENT), {});
+        process.stdout.write(JSON.stringify(res));`;
+      const { apiGatewayV2Event } = await import('../support/apigw-event.ts');
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--enable-source-maps', '--input-type=module', '-e', script],
+        {
+          env: {
+            ...env,
+            EVENT: JSON.stringify(apiGatewayV2Event({ method: 'GET', path: '/healthz' })),
+          },
         },
-      },
-    );
-    const res = JSON.parse(stdout) as { statusCode: number; body: string };
-    expect(res.statusCode).toBe(200);
-    expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
+      );
+      const res = JSON.parse(stdout) as { statusCode: number; body: string };
+      expect(res.statusCode).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
+    });
+
+    it('bundles an ESM maintenance handler that loads on Node and exports a function', async () => {
+      const file = bundles.maintenance;
+      expect(readFileSync(file, 'utf8')).toMatch(/^import \{ createRequire/);
+      // Loaded only, not invoked: a run would call AWS.
+      const script = `
+        const { handler } = await import(${JSON.stringify(file)});
+        process.stdout.write(typeof handler);`;
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--enable-source-maps', '--input-type=module', '-e', script],
+        { env },
+      );
+      expect(stdout).toBe('function');
+    });
   });
 });

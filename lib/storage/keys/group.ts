@@ -28,6 +28,15 @@ export function groupOffsetKey(group: string, topicId: string, partition: number
   return { pk: `${GROUP_PREFIX}${group}`, sk: `${OFFSET_SK_PREFIX}${topicId}#${partition}` };
 }
 
+/**
+ * Begins the sk of every offset of one topic incarnation (`offset#<topicId>#`). Topic ids may
+ * contain '#', so a begins_with on it also matches a topic whose id extends this one past a
+ * '#': keep only the items whose parseGroupOffsetSk gives this topicId back.
+ */
+export function groupOffsetTopicPrefix(topicId: string): string {
+  return `${OFFSET_SK_PREFIX}${topicId}#`;
+}
+
 export function parseGroupOffsetSk(sk: string): { topicId: string; partition: number } | undefined {
   if (!sk.startsWith(OFFSET_SK_PREFIX)) return undefined;
   try {

@@ -53,6 +53,26 @@ export const HINT_ATTR = {
   runningMaxTs: 'runMax',
 } as const;
 
+/**
+ * Attribute names of maintenance's summary on the hint item (lib/maintenance/partition-pass.ts):
+ * how far a partition is merged for good, what its stored bytes and objects are, and when it
+ * next needs a look. Written by maintenance only, conditional on `version`.
+ */
+export const MAINTENANCE_ATTR = {
+  /** Slots [0, settled) are in settled segments: no merge rewrites them again. */
+  settled: 'mFrom',
+  settledBytes: 'sBytes',
+  settledSegments: 'sSegs',
+  /** Slots [0, through) were looked at by the last pass (merged where due, stamped, summed). */
+  through: 'mTo',
+  /** Bytes and distinct objects of the data entries in [settled, through). */
+  tailBytes: 'tBytes',
+  tailSegments: 'tSegs',
+  /** When entries the last pass found too young become old enough to merge (0: none left). */
+  due: 'mDue',
+  version: 'mVer',
+} as const;
+
 /** Attribute names of an entry item (data or hole). */
 export const ENTRY_ATTR = {
   /** 'd' data, 'h' hole */

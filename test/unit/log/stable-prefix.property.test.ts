@@ -19,7 +19,7 @@ import {
   stableSlots,
   type PrefixSnapshot,
 } from '../../../lib/log/stable-prefix.ts';
-import type { HeadState, HintState, IndexEntry } from '../../../lib/storage/index-store.ts';
+import { EMPTY_MAINTENANCE, type HeadState, type HintState, type IndexEntry } from '../../../lib/storage/index-store.ts';
 
 const TIMEOUT = 100;
 
@@ -259,7 +259,7 @@ describe('advance', () => {
 });
 
 describe('judgeHint', () => {
-  const hint = (stable: number, hwm: number, version = 2): HintState => ({ stable, highWatermark: hwm, logStartOffset: 0, stamped: 0, runningMaxTs: -1, version });
+  const hint = (stable: number, hwm: number, version = 2): HintState => ({ stable, highWatermark: hwm, logStartOffset: 0, stamped: 0, runningMaxTs: -1, version, maintenance: EMPTY_MAINTENANCE });
   const head: HeadState = { slots: 10, next: 30, reservedAt: 0 };
   const anchor: IndexEntry = { slot: 4, base: 10, end: 12, hole: false, publishedAt: 0 };
 

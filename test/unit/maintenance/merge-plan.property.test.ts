@@ -1,11 +1,12 @@
 /**
  * The pure merge plan (lib/maintenance/merge-plan.ts) over random partitions: invariants
- * M1-M6, and that applying a plan changes no record's bytes (each entry's new range in the
- * merged object holds exactly the bytes of its old range).
+ * M1-M7, that applying a plan changes no record's bytes (each entry's new range in the
+ * merged object holds exactly the bytes of its old range), that repeated ticks copy each byte
+ * a bounded number of times, and that the settled prefix is never planned again.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { planMerges, type MergeEntry, type MergeRules } from '../../../lib/maintenance/merge-plan.ts';
+import { MAX_SHARE, planMerges, settledPrefixEnd, type MergeEntry, type MergeRules } from '../../../lib/maintenance/merge-plan.ts';
 
 const NOW = 1_000_000;
 
@@ -69,6 +70,15 @@ describe('merge plan', () => {
             at += e.length!;
           }
           expect(at).toBe(run.bytes);
+          // M7: no source object holds more than MAX_SHARE of the run
+          const inRun = new Map<string, number>();
+          for (const p of run.entries) inRun.set(p.from.object, (inRun.get(p.from.object) ?? 0) + p.from.length);
+          for (const n of inRun.values()) expect(n).toBeLessThanOrEqual(MAX_SHARE * run.bytes);
+          // M3: units are whole (an object's consecutive entries are not split by a run's edge)
+          const before = entries.filter((e) => !e.hole && e.slot < run.firstSlot).pop();
+          const after = entries.find((e) => !e.hole && e.slot > run.lastSlot);
+          if (before && bySlot.get(run.entries[0]!.slot)!.object === before.object) expect(runs.some((o) => o.entries.some((p) => p.slot === before.slot))).toBe(false);
+          if (after && bySlot.get(run.entries[run.entries.length - 1]!.slot)!.object === after.object) expect(runs.some((o) => o !== run && o.entries.some((p) => p.slot === after.slot))).toBe(false);
           // M2: no data entry inside a run's span is left out
           for (let s = run.firstSlot; s <= run.lastSlot; s++) {
             const e = bySlot.get(s)!;
@@ -110,5 +120,41 @@ describe('merge plan', () => {
   it('never merges young entries, and a young entry splits the runs around it', () => {
     const entries: MergeEntry[] = Array.from({ length: 6 }, (_, slot) => ({ slot, hole: false, object: `o${slot}`, position: 0, length: 10, publishedAt: slot === 2 ? NOW : 0 }));
     expect(planMerges(entries, { now: NOW, minAgeMs: 100, targetBytes: 1_000 }).map((r) => [r.firstSlot, r.lastSlot])).toEqual([[0, 1], [3, 5]]);
+  });
+
+  it('copies each byte at most about log1.5(target / produce size) times over many ticks (M7), and never plans the settled prefix again', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 5, max: 60 }),
+        (size, perTick, ticks) => {
+          const targetBytes = 4_096;
+          let entries: MergeEntry[] = [];
+          let copied = 0;
+          let produced = 0;
+          let from = 0;
+          for (let t = 0; t < ticks; t++) {
+            for (let i = 0; i < perTick; i++) {
+              const slot = entries.length;
+              entries.push({ slot, hole: false, object: `p${slot}`, position: 0, length: size, publishedAt: 0 });
+              produced += size;
+            }
+            const window = entries.filter((e) => e.slot >= from);
+            const runs = planMerges(window, { now: 1, minAgeMs: 0, targetBytes });
+            for (const run of runs) {
+              expect(run.firstSlot).toBeGreaterThanOrEqual(from);
+              copied += run.bytes;
+              for (const p of run.entries) entries[p.slot] = { ...entries[p.slot]!, object: `m${t}-${run.firstSlot}`, position: p.position };
+            }
+            from = settledPrefixEnd(entries.filter((e) => e.slot >= from), { targetBytes });
+            // Everything before `from` is in settled objects: a plan over all entries leaves it alone.
+            for (const run of planMerges(entries, { now: 1, minAgeMs: 0, targetBytes })) expect(run.firstSlot).toBeGreaterThanOrEqual(from);
+          }
+          expect(copied).toBeLessThanOrEqual(produced * (Math.log(targetBytes / size) / Math.log(1 / MAX_SHARE) + 1));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

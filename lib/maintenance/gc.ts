@@ -1,0 +1,90 @@
+/**
+ * Garbage collection of segment objects (the rule: gc-plan.ts G1-G4). One step lists one page
+ * of the bucket from the shared sweep cursor (MaintenanceStore), asks the byObject index about
+ * the objects past the grace period, and deletes those no entry references: the old objects of
+ * merged entries (a multi-partition object once every partition's chunk has moved), objects of
+ * deleted topics, and orphans of crashed producers (W3).
+ *
+ * Why it is safe:
+ *  - Nothing ever starts to reference an object older than the grace: a produce publishes
+ *    within its request (far below the grace), a merge only points entries at the object it
+ *    just wrote and stops repointing after half the grace (merge.ts). So "unreferenced and old"
+ *    stays true once true, and the order check-then-delete cannot race a new reference.
+ *  - The byObject index is eventually consistent, but only in the safe direction here: an
+ *    entry repointed away may still be listed (the object is kept one more sweep); a reference
+ *    written long ago (past the grace) is in it.
+ *  - A reader still holding an old pointer finds the object gone and follows the entry's new
+ *    pointer (lib/log/entry-chunks.ts).
+ * A crash mid-delete leaves some objects behind; the next sweep judges them again.
+ *
+ * Cost at rest: a sweep lists the bucket once per `sweepIntervalMs` (one LIST per 1,000
+ * objects) plus one index Query per object past the grace; between sweeps a step reads only
+ * the cursor item.
+ */
+import type { Clock } from '../deps.ts';
+import type { IndexStore } from '../storage/index-store.ts';
+import type { MaintenanceStore } from '../storage/maintenance-store.ts';
+import type { SegmentStore } from '../storage/segment-store.ts';
+import { needsReferenceCheck, planGc, type GcCandidate, type GcRules } from './gc-plan.ts';
+
+export interface GcDeps {
+  readonly segments: Pick<SegmentStore, 'listPage' | 'deleteObjects' | 'isSegmentKey'>;
+  readonly index: Pick<IndexStore, 'isObjectReferenced'>;
+  readonly store: Pick<MaintenanceStore, 'sweep' | 'saveSweep'>;
+  readonly clock: Clock;
+}
+
+export interface GcOptions {
+  readonly graceMs: number;
+  /** A new sweep of the bucket starts at most this long after the last one finished. */
+  readonly sweepIntervalMs: number;
+  /** Objects listed per step. */
+  readonly pageSize: number;
+  /** Index queries in flight at once. */
+  readonly checkConcurrency: number;
+}
+
+export interface GcReport {
+  /** Objects listed this step (0: between sweeps). */
+  readonly listed: number;
+  readonly deleted: readonly string[];
+  readonly bytesFreed: number;
+  /** Objects kept because they are unreferenced but still within the grace (orphans-to-be). */
+  readonly waiting: number;
+  /** The sweep in progress has more pages. */
+  readonly more: boolean;
+}
+
+export async function gcStep(deps: GcDeps, opts: GcOptions, dryRun = false): Promise<GcReport> {
+  const now = deps.clock.now();
+  const state = await deps.store.sweep();
+  if (state.cursor === undefined && state.sweptAt > 0 && now - state.sweptAt < opts.sweepIntervalMs) {
+    return { listed: 0, deleted: [], bytesFreed: 0, waiting: 0, more: false };
+  }
+  const page = await deps.segments.listPage(state.cursor, opts.pageSize);
+  const rules: GcRules = { now, graceMs: opts.graceMs, isSegmentKey: (key) => deps.segments.isSegmentKey(key) };
+  const candidates: GcCandidate[] = page.objects.map((o) => ({ ...o, referenced: undefined }));
+  const toCheck = candidates.map((c, i) => ({ c, i })).filter(({ c }) => needsReferenceCheck(c, rules));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let k = next++; k < toCheck.length; k = next++) {
+      const { c, i } = toCheck[k]!;
+      candidates[i] = { ...c, referenced: await deps.index.isObjectReferenced(c.key) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.checkConcurrency, toCheck.length) }, worker));
+  const plan = planGc(candidates, rules);
+  const keys = plan.delete.map((o) => o.key);
+  let deleted = keys;
+  if (!dryRun && keys.length > 0) {
+    const out = await deps.segments.deleteObjects(keys);
+    const failed = new Set(out.failed);
+    deleted = keys.filter((k) => !failed.has(k));
+  }
+  const waiting = plan.keep.filter((k) => k.reason === 'too-young').length;
+  // Lost to another runner: it moved the cursor; this page was judged the same way twice.
+  // (A dry run passes a store of its own, so its sweep never moves the shared cursor.)
+  await deps.store.saveSweep(state, page.next === undefined ? { cursor: undefined, sweptAt: now } : { cursor: page.next, sweptAt: state.sweptAt });
+  const bytesFreed = plan.delete.filter((o) => deleted.includes(o.key)).reduce((n, o) => n + o.size, 0);
+  return { listed: page.objects.length, deleted, bytesFreed, waiting, more: page.next !== undefined };
+}

@@ -1,0 +1,182 @@
+/**
+ * Maintenance: one bounded `tick()` that does a page of work and reports whether more is left.
+ * Called by the scheduled function (scheduled.ts, ticks until near its timeout), by the dev
+ * server's timer and by `sluice maintenance run`. A tick, in order:
+ *  1. topic deletion: one bounded step over the deleted-topic markers (topic-deletion.ts);
+ *  2. partitions: the head and hint of the next `partitionsPerTick` partitions in one
+ *     BatchGetItem; a pass (partition-pass.ts) only where `needsPass` says so, until the
+ *     tick's merge budget is spent. A cursor walks all partitions of all topics over ticks;
+ *  3. garbage collection: one page of the bucket sweep (gc.ts).
+ *
+ * Finding work costs no scan of entries: an idle partition costs 1/50 of a BatchGetItem per
+ * tick, plus its topic's share of one byKind Query (the topic list) per pass.
+ * Two ticks at once (two functions, the timer and the CLI) are safe: every write is
+ * conditional (merges on old pointers, summaries on their version, the sweep cursor on its
+ * version, deletions are idempotent); they only repeat work. No lease is needed.
+ */
+import { MAINTENANCE_DEFAULTS, type MaintenanceSettings } from '../config.ts';
+import type { Clock, IdGenerator, Logger } from '../deps.ts';
+import type { TopicPartition } from '../model/topic.ts';
+import type { PartitionIndex } from '../log/partition-index.ts';
+import type { TimeIndexStamper } from '../log/time-index-stamper.ts';
+import type { IndexStore } from '../storage/index-store.ts';
+import type { MaintenanceStore, SweepState } from '../storage/maintenance-store.ts';
+import type { SegmentStore } from '../storage/segment-store.ts';
+import type { TopicStore } from '../storage/topic-store.ts';
+import { gcStep, type GcReport } from './gc.ts';
+import { maintainPartition, needsPass, type PassReport } from './partition-pass.ts';
+import type { TopicDeletion, TopicDeletionReport } from './topic-deletion.ts';
+
+export interface MaintenanceDeps {
+  readonly topics: Pick<TopicStore, 'list'>;
+  readonly index: IndexStore;
+  readonly segments: SegmentStore;
+  readonly partitions: PartitionIndex;
+  readonly stamper: Pick<TimeIndexStamper, 'stamp'>;
+  readonly store: MaintenanceStore;
+  readonly deletion: Pick<TopicDeletion, 'step' | 'markers'>;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+}
+
+export interface TickScope {
+  /** Decide and report, write nothing. */
+  readonly dryRun?: boolean;
+  /** Only this topic's partitions and deletion markers; no garbage collection (objects are shared). */
+  readonly topic?: string;
+}
+
+export interface TickReport {
+  readonly deletion: TopicDeletionReport | undefined;
+  /** Partitions looked at this tick (state read) and the passes done. */
+  readonly checked: number;
+  readonly passes: readonly PassReport[];
+  readonly gc: GcReport | undefined;
+  /** Work is known to be left: call tick again (a pass over all partitions is not finished). */
+  readonly more: boolean;
+  /** This tick changed something (or, dry: would). */
+  readonly didWork: boolean;
+}
+
+export class Maintenance {
+  readonly settings: MaintenanceSettings;
+  /** Partitions of the pass in progress, and the next one to look at. */
+  private cursor: { readonly scope: string; readonly tps: readonly TopicPartition[]; at: number } | undefined;
+  /** A dry run's own sweep state: it never moves the shared cursor. */
+  private drySweep: SweepState = { cursor: undefined, sweptAt: 0, version: 0 };
+
+  constructor(
+    private readonly deps: MaintenanceDeps,
+    settings: Partial<MaintenanceSettings> = {},
+  ) {
+    this.settings = { ...MAINTENANCE_DEFAULTS, ...settings };
+  }
+
+  async tick(scope: TickScope = {}): Promise<TickReport> {
+    const dryRun = scope.dryRun ?? false;
+    const deletion = await this.deletionStep(scope);
+
+    const key = `${dryRun}:${scope.topic ?? ''}`;
+    if (this.cursor === undefined || this.cursor.scope !== key || this.cursor.at >= this.cursor.tps.length) {
+      this.cursor = { scope: key, tps: await this.partitionsOf(scope.topic), at: 0 };
+    }
+    const cursor = this.cursor;
+    const page = cursor.tps.slice(cursor.at, cursor.at + this.settings.partitionsPerTick);
+    const states = page.length > 0 ? await this.deps.index.readStates(page) : [];
+    const passes: PassReport[] = [];
+    let merged = 0;
+    let checked = 0;
+    for (let i = 0; i < page.length; i++) {
+      checked++;
+      const state = states[i]!;
+      if (!needsPass(state, this.deps.clock.now())) continue;
+      const pass = await maintainPartition(this.passDeps(), this.passOptions(), page[i]!, state.hint.maintenance, dryRun);
+      passes.push(pass);
+      merged += pass.merges.reduce((n, m) => n + (m.kind === 'merged' ? m.bytes : 0), 0);
+      if (merged >= this.settings.mergeBytesPerTick) break;
+    }
+    cursor.at += checked;
+
+    const gc = scope.topic === undefined ? await this.gcStep(dryRun) : undefined;
+    const passMore = passes.some((p) => p.more) && !dryRun;
+    const more = cursor.at < cursor.tps.length || passMore || (deletion?.more ?? false) || (gc?.more ?? false);
+    const didWork =
+      passes.some((p) => p.planned.length > 0 || p.merges.some((m) => m.kind === 'merged')) ||
+      (deletion?.topics.some((t) => t.itemsDeleted > 0 || t.offsetsDeleted > 0 || t.finished) ?? false) ||
+      (gc?.deleted.length ?? 0) > 0;
+    return { deletion, checked, passes, gc, more: dryRun ? cursor.at < cursor.tps.length || (gc?.more ?? false) : more, didWork };
+  }
+
+  /**
+   * Ticks until a whole pass finds nothing left to do (or, dry, until one pass has looked at
+   * everything), at most `maxTicks`. For the CLI and tests; `until` stops early (a deadline).
+   */
+  async runUntilIdle(scope: TickScope = {}, opts: { maxTicks?: number; until?: () => boolean; onTick?: (r: TickReport) => void } = {}): Promise<TickReport[]> {
+    const reports: TickReport[] = [];
+    const maxTicks = opts.maxTicks ?? 10_000;
+    let workInPass = false;
+    while (reports.length < maxTicks && !(opts.until?.() ?? false)) {
+      const r = await this.tick(scope);
+      reports.push(r);
+      opts.onTick?.(r);
+      workInPass ||= r.didWork;
+      if (r.more) continue;
+      // A pass ended: done when it found nothing (dry: after one pass, nothing changes).
+      if (!workInPass || scope.dryRun) break;
+      workInPass = false;
+    }
+    return reports;
+  }
+
+  private async deletionStep(scope: TickScope): Promise<TopicDeletionReport | undefined> {
+    const dryRun = scope.dryRun ?? false;
+    if (scope.topic === undefined) return this.deps.deletion.step({ dryRun });
+    const markers = (await this.deps.deletion.markers()).filter((m) => m.name === scope.topic);
+    if (markers.length === 0) return undefined;
+    // One marker per step (the oldest first): a name deleted twice is finished over ticks.
+    return this.deps.deletion.step({ dryRun, topicId: markers[0]!.topicId });
+  }
+
+  private async partitionsOf(topic: string | undefined): Promise<TopicPartition[]> {
+    const topics = (await this.deps.topics.list()).filter((t) => topic === undefined || t.name === topic);
+    return topics.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topicId: t.topicId, partition })));
+  }
+
+  private async gcStep(dryRun: boolean): Promise<GcReport> {
+    const store = dryRun
+      ? {
+          sweep: async () => this.drySweep,
+          saveSweep: async (prev: SweepState, next: Omit<SweepState, 'version'>) => {
+            this.drySweep = { ...next, version: prev.version + 1 };
+            return true;
+          },
+        }
+      : this.deps.store;
+    const report = await gcStep(
+      { segments: this.deps.segments, index: this.deps.index, store, clock: this.deps.clock },
+      { graceMs: this.settings.gcGraceMs, sweepIntervalMs: this.settings.gcSweepIntervalMs, pageSize: this.settings.gcPageSize, checkConcurrency: this.settings.gcCheckConcurrency },
+      dryRun,
+    );
+    if (dryRun && !report.more) this.drySweep = { cursor: undefined, sweptAt: 0, version: 0 };
+    return report;
+  }
+
+  private passDeps() {
+    const d = this.deps;
+    return { index: d.index, segments: d.segments, partitions: d.partitions, stamper: d.stamper, clock: d.clock, ids: d.ids };
+  }
+
+  private passOptions() {
+    const s = this.settings;
+    return {
+      minAgeMs: s.mergeMinAgeMs,
+      targetBytes: s.segmentTargetBytes,
+      maxRunsPerPass: s.maxRunsPerPass,
+      maxWindowEntries: s.maxWindowEntries,
+      stampLimit: s.stampLimit,
+      gcGraceMs: s.gcGraceMs,
+      readConcurrency: s.readConcurrency,
+    };
+  }
+}

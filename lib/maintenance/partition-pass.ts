@@ -1,0 +1,131 @@
+/**
+ * One maintenance pass over one partition: keep its index fresh, merge what is due, and record
+ * a summary on the hint item (MaintenanceSummary) that says how far it is done.
+ *
+ *  1. Index upkeep: a stable view (the walk fills abandoned slots with holes and advances the
+ *     shared hint), then time-index stamping of the new stable entries. Read requests never
+ *     write the time index; this is where it is written.
+ *  2. Merge: the entries after the settled prefix (merge-plan.ts settledPrefixEnd), read
+ *     strongly consistent from the index (current pointers, not a cache), are planned and the
+ *     runs carried out (merge.ts), at most `maxRunsPerPass` runs.
+ *  3. Summary: settled prefix, stored bytes and distinct objects, how far the pass looked, and
+ *     when young entries it left become due. Written conditional on the summary version it
+ *     started from; a pass that lost that race after moving entries asks for another look.
+ * `needsPass` decides from one batch-read state whether a partition needs a pass at all: an
+ * idle partition costs only its share of one BatchGetItem per tick.
+ */
+import type { Clock } from '../deps.ts';
+import type { TopicPartition } from '../model/topic.ts';
+import type { IndexEntry, IndexStore, MaintenanceSummary, PartitionState } from '../storage/index-store.ts';
+import type { PartitionIndex } from '../log/partition-index.ts';
+import { bytesOf, objectsOf } from '../log/partition-size.ts';
+import type { TimeIndexStamper } from '../log/time-index-stamper.ts';
+import { executeMerge, type MergeDeps, type MergeOptions, type MergeOutcome } from './merge.ts';
+import { planMerges, settledPrefixEnd, type MergeRules, type MergeRun } from './merge-plan.ts';
+
+export interface PassDeps extends MergeDeps {
+  readonly index: Pick<IndexStore, 'repoint' | 'entries' | 'writeMaintenance' | 'requestMaintenance'>;
+  readonly partitions: Pick<PartitionIndex, 'view' | 'repointed'>;
+  readonly stamper: Pick<TimeIndexStamper, 'stamp'>;
+  readonly clock: Clock;
+}
+
+export interface PassOptions extends MergeOptions {
+  readonly minAgeMs: number;
+  readonly targetBytes: number;
+  readonly maxRunsPerPass: number;
+  /** Entries after the settled prefix read per pass at most (bounds a pass on a huge backlog). */
+  readonly maxWindowEntries: number;
+  readonly stampLimit: number;
+}
+
+export interface PassReport {
+  readonly tp: TopicPartition;
+  readonly stableSlots: number;
+  readonly stamped: number;
+  readonly merges: readonly MergeOutcome[];
+  /** Runs planned (with dryRun: what it would merge). */
+  readonly planned: readonly Pick<MergeRun, 'firstSlot' | 'lastSlot' | 'bytes'>[];
+  readonly summary: Omit<MaintenanceSummary, 'version'>;
+  /** Work is left that the next tick should do at once (more runs than one pass may do). */
+  readonly more: boolean;
+}
+
+/** Does this partition need a pass now? (From one batch-read head + hint: no entry read.) */
+export function needsPass(state: PartitionState, now: number): boolean {
+  const m = state.hint.maintenance;
+  return state.head.slots > m.through || (m.due > 0 && now >= m.due);
+}
+
+export async function maintainPartition(
+  deps: PassDeps,
+  opts: PassOptions,
+  tp: TopicPartition,
+  basedOn: MaintenanceSummary,
+  dryRun = false,
+): Promise<PassReport> {
+  const view = await deps.partitions.view(tp);
+  const stamped = dryRun ? view.hint.stamped : (await deps.stamper.stamp(view, opts.stampLimit)).stamped;
+
+  const from = Math.min(basedOn.settled, view.stableSlots);
+  const to = Math.min(view.stableSlots, from + opts.maxWindowEntries);
+  let window: IndexEntry[] = await deps.index.entries(tp, from, to, to - from);
+  const rules: MergeRules = { now: deps.clock.now(), minAgeMs: opts.minAgeMs, targetBytes: opts.targetBytes };
+  const runs = planMerges(window, rules, opts.maxRunsPerPass + 1);
+  const todo = runs.slice(0, opts.maxRunsPerPass);
+  const merges: MergeOutcome[] = [];
+  if (!dryRun) {
+    const bySlot = new Map(window.map((e) => [e.slot, e]));
+    for (const run of todo) {
+      const outcome = await executeMerge(deps, opts, tp, run, bySlot);
+      merges.push(outcome);
+      if (outcome.kind !== 'merged' || outcome.moved.length === 0) continue;
+      const at = new Map(run.entries.map((p) => [p.slot, p.position]));
+      const moved: IndexEntry[] = [];
+      window = window.map((e) => {
+        if (!outcome.moved.includes(e.slot)) return e;
+        const m = { ...e, object: outcome.object, position: at.get(e.slot)! };
+        moved.push(m);
+        return m;
+      });
+      // This process's own cache (the dev server shares it with the API) follows at once.
+      deps.partitions.repointed(tp, moved);
+    }
+  }
+
+  const summary = summarise(basedOn, from, window, to, opts, rules.now);
+  const more = runs.length > todo.length || to < view.stableSlots || merges.some((m) => m.kind === 'merged' && m.lost > 0);
+  if (!dryRun) {
+    const next = more ? { ...summary, due: rules.now } : summary;
+    const written = await deps.index.writeMaintenance(tp, basedOn.version, next);
+    if (!written && merges.some((m) => m.kind === 'merged')) await deps.index.requestMaintenance(tp, rules.now);
+  }
+  return { tp, stableSlots: view.stableSlots, stamped, merges, planned: runs.map(({ firstSlot, lastSlot, bytes }) => ({ firstSlot, lastSlot, bytes })), summary, more };
+}
+
+/**
+ * The new summary: the settled prefix grows by the window's settled entries (their bytes and
+ * objects are added once, and never change again); the rest of the window is the tail.
+ */
+function summarise(
+  prev: MaintenanceSummary,
+  from: number,
+  window: readonly IndexEntry[],
+  through: number,
+  opts: PassOptions,
+  now: number,
+): Omit<MaintenanceSummary, 'version'> {
+  const settled = window.length === 0 ? from : Math.max(from, settledPrefixEnd(window, opts));
+  const sealed = window.filter((e) => e.slot < settled);
+  const tail = window.filter((e) => e.slot >= settled);
+  const young = tail.filter((e) => !e.hole && now - e.publishedAt < opts.minAgeMs);
+  return {
+    settled,
+    settledBytes: prev.settledBytes + bytesOf(sealed),
+    settledSegments: prev.settledSegments + objectsOf(sealed),
+    through,
+    tailBytes: bytesOf(tail),
+    tailSegments: objectsOf(tail),
+    due: young.length === 0 ? 0 : Math.min(...young.map((e) => e.publishedAt)) + opts.minAgeMs,
+  };
+}

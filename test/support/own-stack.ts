@@ -1,0 +1,95 @@
+/**
+ * A stack with its OWN tables and bucket (a fresh prefix) on the shared emulators, its own SDK
+ * clients and a clock tests can move forward. For maintenance tests: garbage collection sweeps
+ * a whole bucket and judges age by the clock, so on the shared bucket it would collect the
+ * in-flight objects of tests running in parallel. Here nothing is shared.
+ *
+ *   const s = await ownStack();
+ *   ... s.app (API), s.maintenance(settings) (its own clients, so faults stay apart) ...
+ *   s.clock.advance(ms); await s.dispose();
+ */
+import { randomBytes } from 'node:crypto';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import type { Hono } from 'hono';
+import { inject } from 'vitest';
+import { createApp } from '../../lib/api/app.ts';
+import type { MaintenanceSettings } from '../../lib/config.ts';
+import type { Clock, LogTuning, SluiceDeps } from '../../lib/deps.ts';
+import { depsFor } from '../../lib/env.ts';
+import type { Maintenance } from '../../lib/maintenance/maintenance.ts';
+import { createMaintenance, createServices, type Services } from '../../lib/services.ts';
+import { ensureResources } from '../../lib/storage/bootstrap.ts';
+import { createAwsClients, type AwsClients } from '../../lib/storage/clients.ts';
+import { listSegmentObjects, type ListedObject } from '../../lib/storage/segment-listing.ts';
+import { resourceNames } from '../../lib/storage/tables.ts';
+import { quietLogger } from './logger.ts';
+
+export interface MovableClock extends Clock {
+  advance(ms: number): void;
+}
+
+export function movableClock(): MovableClock {
+  let offset = 0;
+  return { now: () => Date.now() + offset, advance: (ms) => void (offset += ms) };
+}
+
+export interface OwnStack {
+  readonly deps: SluiceDeps;
+  readonly services: Services;
+  readonly app: Hono;
+  readonly clock: MovableClock;
+  /** Maintenance with its own clients (faults injected on them touch nothing else). */
+  maintenance(settings?: Partial<MaintenanceSettings>): { maintenance: Maintenance; deps: SluiceDeps; dispose(): void };
+  /** Every object in this stack's bucket. */
+  objects(): Promise<ListedObject[]>;
+  dispose(): Promise<void>;
+}
+
+function clients(): AwsClients {
+  const stack = inject('sluiceStack');
+  return createAwsClients({ dynamoEndpoint: stack.dynamoEndpoint, s3Endpoint: stack.s3Endpoint, region: 'us-east-1', dummyCredentials: true });
+}
+
+export async function ownStack(tuning: Partial<LogTuning> = { slotTimeoutMs: 1500 }): Promise<OwnStack> {
+  const names = resourceNames(`own-${randomBytes(4).toString('hex')}`);
+  const clock = movableClock();
+  const apiClients = clients();
+  await ensureResources(apiClients, names);
+  const depsWith = (c: AwsClients): SluiceDeps => ({ ...depsFor('local', {}, { clients: c, names, clock }), tuning, logger: quietLogger });
+  const deps = depsWith(apiClients);
+  const services = createServices(deps);
+  const made: AwsClients[] = [apiClients];
+  return {
+    deps,
+    services,
+    app: createApp(deps, services),
+    clock,
+    maintenance(settings = {}) {
+      const c = clients();
+      made.push(c);
+      const mdeps = depsWith(c);
+      return {
+        maintenance: createMaintenance(mdeps, settings),
+        deps: mdeps,
+        dispose: () => {
+          c.dynamo.destroy();
+          c.s3.destroy();
+        },
+      };
+    },
+    async objects() {
+      const out: ListedObject[] = [];
+      for await (const o of listSegmentObjects(apiClients, names.bucket)) out.push(o);
+      return out;
+    },
+    async dispose() {
+      await Promise.all(
+        Object.values(names.tables).map((TableName) => apiClients.dynamo.send(new DeleteTableCommand({ TableName })).catch(() => undefined)),
+      );
+      for (const c of made) {
+        c.dynamo.destroy();
+        c.s3.destroy();
+      }
+    },
+  };
+}
