@@ -1,7 +1,8 @@
 /**
  * Shared helpers of the log benches (produce-fetch, contention): a local stack with counting
  * AWS clients, a timed loop runner, percentiles, CPU accounting (this process and the DynamoDB
- * Local JVM), an in-process CPU profile attributed to code areas, and markdown tables.
+ * Local JVM), an in-process CPU profile attributed to code areas, and markdown tables; for
+ * maintenance, a movable clock and tables + bucket of a bench's own.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,9 +13,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Hono } from 'hono';
 import { startLocalStack, type LocalStack } from '../lib/local/local-stack.ts';
-import type { SluiceDeps } from '../lib/deps.ts';
+import type { Clock, SluiceDeps } from '../lib/deps.ts';
 import { depsFor } from '../lib/env.ts';
+import { ensureResources } from '../lib/storage/bootstrap.ts';
 import type { AwsClients } from '../lib/storage/clients.ts';
+import { listSegmentObjects, type ListedObject } from '../lib/storage/segment-listing.ts';
+import { resourceNames, type ResourceNames } from '../lib/storage/tables.ts';
 
 // ---- stack ----------------------------------------------------------------------------------
 
@@ -136,6 +140,33 @@ export async function startBenchStack(opts: { maxSockets?: number } = {}): Promi
       await stack.stop();
     },
   };
+}
+
+/** A clock that benches move forward (maintenance judges ages by it), as test/support/own-stack.ts does. */
+export interface MovableClock extends Clock {
+  advance(ms: number): void;
+}
+
+export function movableClock(): MovableClock {
+  let offset = 0;
+  return { now: () => Date.now() + offset, advance: (ms) => void (offset += ms) };
+}
+
+/**
+ * Tables and a bucket of their own (fresh prefix) on the bench stack's emulators, through its
+ * counting clients: for maintenance, whose garbage collection sweeps a whole bucket.
+ */
+export async function ownResources(b: BenchStack, prefix: string): Promise<ResourceNames> {
+  const names = resourceNames(`${prefix}-${randomBytes(3).toString('hex')}`);
+  await ensureResources(b.clients, names, { timeoutMs: 30_000 });
+  return names;
+}
+
+/** Every segment object in a bucket (uncounted only if the caller ignores the counter meanwhile). */
+export async function bucketObjects(clients: AwsClients, bucket: string): Promise<ListedObject[]> {
+  const out: ListedObject[] = [];
+  for await (const o of listSegmentObjects(clients, bucket)) out.push(o);
+  return out;
 }
 
 // ---- app calls ------------------------------------------------------------------------------
@@ -422,6 +453,39 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 
 export function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
+}
+
+/**
+ * Options of `npm run bench -- <bench> ...`: `--name=value` or `--name value`. Throws on an
+ * option not in `known` (a typo would otherwise run the defaults for minutes).
+ */
+export class BenchOptions {
+  private readonly values = new Map<string, string>();
+
+  constructor(args: readonly string[], known: readonly string[]) {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(a);
+      if (!m || !known.includes(m[1]!)) throw new Error(`unknown option ${a}; known: ${known.map((k) => `--${k}`).join(' ')}`);
+      const value = m[2] ?? args[++i];
+      if (value === undefined) throw new Error(`--${m[1]} needs a value`);
+      this.values.set(m[1]!, value);
+    }
+  }
+
+  /** A positive number (an integer unless `fractional`). */
+  number(name: string, fallback: number, fractional = false): number {
+    const raw = this.values.get(name);
+    const value = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(value) || value <= 0 || (!fractional && !Number.isInteger(value))) throw new Error(`--${name} must be a positive ${fractional ? 'number' : 'integer'}, got ${raw}`);
+    return value;
+  }
+
+  choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+    const raw = this.values.get(name) ?? fallback;
+    if (!(choices as readonly string[]).includes(raw)) throw new Error(`--${name} must be one of ${choices.join(', ')}, got ${raw}`);
+    return raw as T;
+  }
 }
 
 /** A numeric `--name=value` argument of `npm run bench -- <bench> --name=value`, else `fallback`. */

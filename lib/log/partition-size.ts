@@ -10,7 +10,6 @@
 import { PAGE_SIZES } from '../config.ts';
 import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
 import type { StableView } from './partition-index.ts';
-import { stableEntryPages } from './stable-entries.ts';
 
 export interface PartitionSize {
   readonly sizeBytes: number;
@@ -25,9 +24,19 @@ export function objectsOf(entries: readonly IndexEntry[]): number {
   return new Set(entries.filter((e) => !e.hole && e.object !== undefined).map((e) => e.object)).size;
 }
 
+/**
+ * The tail is read from the index, not from the process's cached window: the window keeps the
+ * pointers it read, and a merge since then moved them (the bytes are the same, the objects not).
+ */
 export async function partitionSize(index: Pick<IndexStore, 'entries'>, view: StableView): Promise<PartitionSize> {
   const m = view.hint.maintenance;
-  const tail: IndexEntry[] = [];
-  for await (const page of stableEntryPages(index, view, Math.min(m.through, view.stableSlots), PAGE_SIZES.prefixWalk)) tail.push(...page);
-  return { sizeBytes: m.settledBytes + m.tailBytes + bytesOf(tail), segments: m.settledSegments + m.tailSegments + objectsOf(tail) };
+  let bytes = m.settledBytes + m.tailBytes;
+  const objects = new Set<string>();
+  const page = PAGE_SIZES.prefixWalk;
+  for (let from = Math.min(m.through, view.stableSlots); from < view.stableSlots; from += page) {
+    const entries = await index.entries(view.tp, from, Math.min(view.stableSlots, from + page), page);
+    bytes += bytesOf(entries);
+    for (const e of entries) if (!e.hole && e.object !== undefined) objects.add(e.object);
+  }
+  return { sizeBytes: bytes, segments: m.settledSegments + m.tailSegments + objects.size };
 }

@@ -148,7 +148,7 @@ export class TopicStore {
 
   /**
    * Removes the topic and records `deleted-topic#<topicId>` so maintenance can remove its index
-   * entries and segment objects. Conditional on the topicId: never deletes a re-created topic.
+   * entries and segment objects. Conditional on the topicId and version: never deletes a re-created or concurrently changed topic.
    */
   async delete(topic: TopicRecord, deletedAt: number): Promise<void> {
     const marker = deletedTopicKey(topic.topicId);
@@ -160,8 +160,11 @@ export class TopicStore {
               Delete: {
                 TableName: this.table,
                 Key: keyOf(topic.name),
-                ConditionExpression: 'topicId = :id',
-                ExpressionAttributeValues: { ':id': S(topic.topicId) },
+                // The version too: a PATCH that added partitions in between must not leave a
+                // marker naming fewer partitions than the topic had (maintenance would miss some).
+                ConditionExpression: 'topicId = :id AND #version = :v',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':id': S(topic.topicId), ':v': N(topic.version) },
               },
             },
             {

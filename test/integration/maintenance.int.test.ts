@@ -7,7 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
 import { decodeSegmentFooter } from '../../lib/codec/segment.ts';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { call, uniqueName } from '../support/http.ts';
+import { call } from '../support/http.ts';
+import { FAST, describeTopic as describeIn, readAll as readAllIn, topicWithRequests } from '../support/maintenance-scenario.ts';
+
+const readAll = (s: OwnStack, name: string, p: number) => readAllIn(s.app, name, p);
+const describeTopic = (s: OwnStack, name: string) => describeIn(s.app, name);
 import { ownStack, type OwnStack } from '../support/own-stack.ts';
 
 const stacks: OwnStack[] = [];
@@ -19,38 +23,6 @@ async function stack(): Promise<OwnStack> {
 afterEach(async () => {
   for (const s of stacks.splice(0)) await s.dispose();
 });
-
-/** Merges everything at once in tests: no minimum age, small segments. */
-const FAST = { mergeMinAgeMs: 0, segmentTargetBytes: 64 * 1024 };
-
-async function topicWithRequests(s: OwnStack, requests: number, perRequest: number, partitions = 1) {
-  const name = uniqueName('mnt');
-  expect((await call(s.app, 'POST', '/v1/topics', { name, partitions })).status).toBe(201);
-  for (let r = 0; r < requests; r++) {
-    const records = Array.from({ length: perRequest }, (_, i) => ({ partition: (r + i) % partitions, key: `k${r}-${i}`, value: { r, i, pad: 'x'.repeat(200) } }));
-    const res = await call(s.app, 'POST', `/v1/topics/${name}/records`, { records });
-    expect(res.status).toBe(200);
-  }
-  return name;
-}
-
-async function readAll(s: OwnStack, name: string, partition: number) {
-  const out: unknown[] = [];
-  let offset = 0;
-  for (;;) {
-    const res = await call(s.app, 'GET', `/v1/topics/${name}/partitions/${partition}/records?offset=${offset}&maxBytes=16384`);
-    expect(res.status).toBe(200);
-    out.push(...res.body.records);
-    if (res.body.nextOffset >= res.body.highWatermark) return out;
-    offset = res.body.nextOffset;
-  }
-}
-
-async function describeTopic(s: OwnStack, name: string) {
-  const res = await call(s.app, 'GET', `/v1/topics/${name}`);
-  expect(res.status).toBe(200);
-  return res.body.partitions as { partition: number; highWatermark: number; sizeBytes: number; segments: number }[];
-}
 
 describe('maintenance: merge and garbage collection', () => {
   it('merges a partition into few per-partition segments; readers see the same records; GC leaves only the merged objects', async () => {

@@ -270,9 +270,12 @@ export function registerLogScenarios(getDeps: DepsProvider, makeApp: AppFactory 
       await produce(t, { records: [{ partition: 1, value: 1 }, { partition: 1, value: 2 }] });
       const d = await call(app, 'GET', `/v1/topics/${t}`);
       expect(d.body.partitions).toEqual([
-        { partition: 0, logStartOffset: 0, highWatermark: 0 },
-        { partition: 1, logStartOffset: 0, highWatermark: 2 },
+        { partition: 0, logStartOffset: 0, highWatermark: 0, sizeBytes: 0, segments: 0 },
+        { partition: 1, logStartOffset: 0, highWatermark: 2, sizeBytes: expect.any(Number), segments: 1 },
       ]);
+      // One RecordBatch of two small records: its stored bytes (61-byte header + records).
+      expect(d.body.partitions[1].sizeBytes).toBeGreaterThan(61);
+      expect(d.body.partitions[1].sizeBytes).toBeLessThan(200);
     });
 
     it('wakes a long poll within ~100 ms of a commit', async () => {

@@ -62,7 +62,7 @@ export function registerTopicScenarios(getDeps: DepsProvider, makeApp: AppFactor
       const described = await call(app, 'GET', `/v1/topics/${name}`);
       expect(described.status).toBe(200);
       expect(described.body).toMatchObject({ name, topicId: res.body.topicId, config: res.body.config });
-      expect(described.body.partitions).toEqual([0, 1, 2].map((partition) => ({ partition, logStartOffset: 0, highWatermark: 0 })));
+      expect(described.body.partitions).toEqual([0, 1, 2].map((partition) => ({ partition, logStartOffset: 0, highWatermark: 0, sizeBytes: 0, segments: 0 })));
 
       const list = await call(app, 'GET', '/v1/topics');
       expect(list.status).toBe(200);
