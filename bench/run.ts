@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   contention: () => import('./contention.ts'),
   describe: () => import('./describe.ts'),
   'local-durability': () => import('./local-durability.ts'),
+  maintenance: () => import('./maintenance.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

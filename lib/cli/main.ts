@@ -8,12 +8,14 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { SLUICE_VERSION } from '../version.ts';
 import { devCommand } from './commands/dev.ts';
+import { maintenanceCommand } from './commands/maintenance.ts';
 
 export function buildProgram(): Command {
   return new Command('sluice')
     .description('Sluice: a serverless log with Kafka semantics on AWS')
     .version(SLUICE_VERSION, '-V, --version', 'print the version')
-    .addCommand(devCommand());
+    .addCommand(devCommand())
+    .addCommand(maintenanceCommand());
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

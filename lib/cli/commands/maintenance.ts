@@ -77,7 +77,7 @@ export function maintenanceCommand(): Command {
     .option('--dry-run', 'print what it would do (merge runs, objects and topic items to delete); write nothing')
     .option('--topic <name>', "only this topic's partitions and pending deletion (no garbage collection: objects are shared)")
     .option('--json', 'print only the summary, as JSON')
-    .addOption(new Option('--backend <backend>', 'where data lives').choices(RUN_BACKENDS).default('local'))
+    .addOption(new Option('--backend <backend>', `where data lives: ${RUN_BACKENDS.join(' or ')} (see below)`).default('local'))
     .option('--data-dir <dir>', `local backend data directory (env SLUICE_DATA_DIR, default ./${DEV_DEFAULTS.dataDir})`)
     .addHelpText('after', RUN_HELP)
     .action(async (flags: MaintenanceRunFlags) => {
@@ -99,6 +99,9 @@ export interface MaintenanceRunOptions {
   readonly until?: () => boolean;
 }
 
+/** A request that cannot be carried out as asked (said as is, without the failure prefix). */
+export class MaintenanceUsageError extends Error {}
+
 /** The RunSummary, with what a dry run planned (RunSummary itself counts merges carried out only). */
 export type MaintenanceRunResult = RunSummary & Planned & { readonly dryRun: boolean };
 
@@ -117,7 +120,7 @@ export async function runMaintenanceCommand(
   const [topics, deleted] = await Promise.all([topicStore.list(), topicStore.deletedTopics()]);
   const names = new Map<string, string>([...deleted, ...topics].map((t) => [t.topicId, t.name]));
   if (opts.topic !== undefined && ![...names.values()].includes(opts.topic)) {
-    throw new Error(`no topic named '${opts.topic}' (and no deletion of one still to finish)`);
+    throw new MaintenanceUsageError(`no topic named '${opts.topic}' (and no deletion of one still to finish)`);
   }
 
   const maintenance = createMaintenance(deps, opts.settings ?? {});
@@ -209,6 +212,7 @@ async function target(backend: RunBackend, dataDir: string, env: Env): Promise<T
 
 /** A failure said with what to check. */
 function explain(err: unknown, backend: RunBackend): Error {
+  if (err instanceof MaintenanceUsageError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   const hint =
     e.name === 'ResourceNotFoundException' || e.name === 'NoSuchBucket'
@@ -220,7 +224,7 @@ function explain(err: unknown, backend: RunBackend): Error {
 }
 
 /** The commander action: flags and environment → target → run → exit code (0, or 130 interrupted); throws on failure. */
-export async function maintenanceRunCli(flags: MaintenanceRunFlags, env: Env = process.env): Promise<number> {
+export async function maintenanceRunCli(flags: MaintenanceRunFlags, env: Env = process.env, print: (line: string) => void = console.log): Promise<number> {
   const backend = flags.backend ?? 'local';
   if (!(RUN_BACKENDS as readonly string[]).includes(backend)) {
     throw new Error(
@@ -249,6 +253,7 @@ export async function maintenanceRunCli(flags: MaintenanceRunFlags, env: Env = p
         ...(flags.topic !== undefined ? { topic: flags.topic } : {}),
       },
       where.deps,
+      print,
     );
     return interrupted ? 130 : 0;
   } catch (err) {
