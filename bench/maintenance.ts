@@ -16,7 +16,7 @@
  *  4. A fresh app fetches the partition again: GETs per MiB after the merge, same records
  *     (offsets, keys and values hashed) as in 1.
  *  5. Idle cost, on tables and a bucket of its own: `idle-partitions` partitions written
- *     twice (one request to all of them, twice), merged and collected, then `ticks` scheduled
+ *     twice (requests of up to 25 partitions each), merged and collected, then `ticks` scheduled
  *     invocations one simulated minute apart (the deployed schedule is `rate(1 minute)`; each
  *     invocation is `runUntilIdle`, as lib/maintenance/scheduled.ts does): requests per tick,
  *     per idle partition per hour.
@@ -41,7 +41,7 @@ import { type SegmentChunkInput, encodeSegment } from '../lib/codec/segment.ts';
 import { LIMITS } from '../lib/limits.ts';
 import { MAINTENANCE_DEFAULTS } from '../lib/config.ts';
 import type { SluiceDeps } from '../lib/deps.ts';
-import type { Maintenance, TickReport } from '../lib/maintenance/maintenance.ts';
+import type { TickReport } from '../lib/maintenance/maintenance.ts';
 import { planMerges } from '../lib/maintenance/merge-plan.ts';
 import { summarise } from '../lib/maintenance/summary.ts';
 import type { TopicPartition } from '../lib/model/topic.ts';
@@ -533,6 +533,8 @@ export async function run(args: string[]): Promise<void> {
     verdict(sameRecords, `the cold fetch after merge + GC returned the same ${fmtNum(fetch2.value.records)} records (offsets, keys, values hashed) as before`);
     verdict(afterGc.sizeBytes === before.sizeBytes && afterGc.highWatermark === before.highWatermark, `describe's sizeBytes and highWatermark unchanged by merge + GC (${fmtNum(before.sizeBytes)} → ${fmtNum(afterGc.sizeBytes)})`);
     info(`requests per idle partition per hour: ${fmtNum(perPartitionHour, 1)} at 1 tick a minute (${idleTickCount} ticks over ${cfg.ticks} invocations, ${idleWork} with work; goal: a handful)`);
+    const stampedTo = Math.max(0, ...merge.value.flatMap((r) => r.passes.map((p) => p.stamped)));
+    info(`of the merge phase's ${fmtNum(merge.counts.sends['dynamodb UpdateItem'] ?? 0)} UpdateItems, ${fmtNum(stampedTo)} are time-index stamps (the passes' index upkeep: one per entry, once; stamped pointer 0 → ${fmtNum(stampedTo)}), ${fmtNum(mergeSummary.entriesMerged)} entries were repointed in ${fmtNum(merge.counts.sends['dynamodb TransactWriteItems'] ?? 0)} transactions`);
     const skips = [...skipped(merge.value), ...skipped(gc.value)];
     if (skips.length > 0) info(`merges skipped: ${skips.join(', ')}`);
     console.log(verdicts.join('\n'));

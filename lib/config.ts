@@ -60,6 +60,14 @@ export const FETCH_DEFAULTS = {
   waitMs: 0,
 } as const;
 
+/**
+ * Read-ahead of a fetch in a merged segment (lib/log/fetch-plan.ts A1): the entries after the
+ * plan that continue it in the same object are read in the same ranged GET and cached, so a
+ * consumer paging through a merged partition pays about one GET per `bytes` (S3 charges per
+ * request; a longer range costs only its transfer time). At most `entries` entries are looked at.
+ */
+export const FETCH_READ_AHEAD = { bytes: 1024 * 1024, entries: 1_000 } as const;
+
 /** Transient storage failures: full-jitter exponential backoff, bounded (lib/storage/retry.ts). */
 export const STORAGE_RETRY_DEFAULTS = { attempts: 4, baseDelayMs: 25, maxDelayMs: 800 } as const;
 

@@ -25,18 +25,22 @@ export interface EntryChunks {
   readonly moved: readonly IndexEntry[];
 }
 
+/** `ahead`: entries whose bytes may come along in the same GETs (SegmentStore.read), for later reads. */
 export async function readEntryChunks(
   index: Pick<IndexStore, 'entries'>,
   segments: Pick<SegmentStore, 'read'>,
   tp: TopicPartition,
   entries: readonly IndexEntry[],
+  ahead: readonly IndexEntry[] = [],
 ): Promise<EntryChunks> {
   let current = entries;
   const moved: IndexEntry[] = [];
   for (let follow = 0; ; follow++) {
     const data = current.filter((e) => !e.hole);
     try {
-      const bytes = await segments.read(data.map((e) => ({ object: e.object!, position: e.position!, length: e.length! })));
+      const range = (e: IndexEntry) => ({ object: e.object!, position: e.position!, length: e.length! });
+      // After a miss the ahead entries' pointers may be stale too: read only what was asked.
+      const bytes = await segments.read(data.map(range), follow === 0 ? ahead.filter((e) => !e.hole).map(range) : []);
       return { entries: current, chunks: new Map(data.map((e, i) => [e.slot, bytes[i]!])), moved };
     } catch (err) {
       if (!(err instanceof MissingSegmentError) || follow >= MAX_FOLLOWS || data.length === 0) throw err;

@@ -21,6 +21,10 @@
  *     and at least one when the entries hold any record at or after the offset: the first
  *     record is returned even if it alone exceeds maxBytes, so a consumer always progresses.
  *  R2 Their sizes sum to at most maxBytes unless exactly one record is returned.
+ *  A1 `readAhead` returns only entries after the plan that continue the plan's last data entry
+ *     byte for byte in the same object (holes between them skipped), at most `maxBytes` of
+ *     them: one longer ranged GET instead of a GET per later fetch. Read ahead is only cached;
+ *     the answer is still defined by the plan alone (E2).
  *  R3 nextOffset is past every returned record, at least `offset`, and at most the high
  *     watermark. It skips holes (and entries consumed to their end), so a consumer continues
  *     at nextOffset, never at offset + count.
@@ -85,6 +89,34 @@ export function planEntries<E extends PlanEntry>(entries: readonly E[], offset: 
     if (bytes >= budget.maxBytes || records >= recordLimit) return { entries: entries.slice(start, i + 1), covered: true };
   }
   return { entries: entries.slice(start), covered: false };
+}
+
+/** What read-ahead needs of an entry (IndexEntry has these). */
+export interface PlacedPlanEntry extends PlanEntry {
+  readonly object?: string;
+  readonly position?: number;
+}
+
+/**
+ * The entries after a plan worth reading in the same GET (A1): they follow the plan's last data
+ * entry in the same object without a byte gap, as the entries of a merged segment do. A
+ * produce's object holds one entry per partition, so there nothing is read ahead.
+ */
+export function readAhead<E extends PlacedPlanEntry>(planned: readonly E[], following: readonly E[], maxBytes: number): E[] {
+  let last: E | undefined;
+  for (let i = planned.length - 1; i >= 0 && last === undefined; i--) if (!planned[i]!.hole) last = planned[i];
+  if (last?.object === undefined || last.position === undefined || last.length === undefined) return [];
+  const out: E[] = [];
+  let end = last.position + last.length;
+  let bytes = 0;
+  for (const e of following) {
+    if (e.hole) continue;
+    if (e.object !== last.object || e.position !== end || e.length === undefined || bytes + e.length > maxBytes) break;
+    out.push(e);
+    bytes += e.length;
+    end += e.length;
+  }
+  return out;
 }
 
 /** A decoded record as the cut sees it: its offset and what it counts for in maxBytes. */

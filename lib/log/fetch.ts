@@ -12,7 +12,7 @@
  * first record is returned even if it alone exceeds maxBytes, so a consumer always progresses.
  */
 import type { DecodedRecord } from '../codec/record-batch.ts';
-import { PAGE_SIZES, TUNING_DEFAULTS } from '../config.ts';
+import { FETCH_READ_AHEAD, PAGE_SIZES, TUNING_DEFAULTS } from '../config.ts';
 import type { Clock } from '../deps.ts';
 import { OffsetOutOfRangeError, SluiceError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
@@ -21,7 +21,7 @@ import type { TopicPartition } from '../model/topic.ts';
 import type { IndexEntry, IndexStore } from '../storage/index-store.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { CommitSignal } from './commit-signal.ts';
-import { cutRecords, fetchBudget, planEntries, type DecodedEntry, type FetchBudget } from './fetch-plan.ts';
+import { cutRecords, fetchBudget, planEntries, readAhead, type DecodedEntry, type FetchBudget } from './fetch-plan.ts';
 import type { PartitionIndex, StableView } from './partition-index.ts';
 import { readSession, type OffsetSpec, type ReadBatch } from './read-session.ts';
 import { recordBudgetBytes } from './record-size.ts';
@@ -31,6 +31,9 @@ import { readEntryChunks } from './entry-chunks.ts';
 import type { TopicCache } from './topic-cache.ts';
 
 export { resolveOffset, type OffsetSpec } from './read-session.ts';
+
+const FETCH_READ_AHEAD_BYTES = FETCH_READ_AHEAD.bytes;
+const READ_AHEAD_ENTRIES = FETCH_READ_AHEAD.entries;
 
 export interface FetchInput {
   readonly offset: OffsetSpec;
@@ -167,8 +170,10 @@ export class FetchService {
     const bounds = { partition, highWatermark, logStartOffset };
     if (offset === highWatermark) return { ...bounds, records: [], nextOffset: offset };
 
-    const planned = await this.entriesFrom(view, offset, budget);
-    const { entries, chunks, moved } = await readEntryChunks(this.index, this.segments, view.tp, planned);
+    const { planned, following } = await this.entriesFrom(view, offset, budget);
+    // Entries after the plan in the same merged segment come along in a GET made anyway.
+    const ahead = readAhead(planned, following, FETCH_READ_AHEAD_BYTES);
+    const { entries, chunks, moved } = await readEntryChunks(this.index, this.segments, view.tp, planned, ahead);
     // Entries maintenance moved: later reads from this process's cache go straight to them.
     if (moved.length > 0) this.partitions.repointed(view.tp, moved);
     const cut = cutRecords(
@@ -181,21 +186,31 @@ export class FetchService {
   }
 
   /**
-   * The planned entries from the one holding `offset`. Served from the cached window when it
-   * reaches back far enough; else located via the byOffset index and read page by page until
-   * the plan is covered (pages that reach the window come from memory).
+   * The planned entries from the one holding `offset`, and the entries known after them (for
+   * read-ahead). Served from the cached window when it reaches back far enough; else located
+   * via the byOffset index and read page by page until the plan is covered (pages that reach
+   * the window come from memory).
    */
-  private async entriesFrom(view: StableView, offset: number, budget: FetchBudget): Promise<readonly IndexEntry[]> {
-    if (view.windowStartOffset <= offset && view.window.length > 0) return planEntries(view.window, offset, budget).entries;
+  private async entriesFrom(
+    view: StableView,
+    offset: number,
+    budget: FetchBudget,
+  ): Promise<{ planned: readonly IndexEntry[]; following: readonly IndexEntry[] }> {
+    const split = (all: readonly IndexEntry[], planned: readonly IndexEntry[]) => {
+      const last = planned[planned.length - 1];
+      const at = last === undefined ? all.length : all.indexOf(last) + 1;
+      return { planned, following: all.slice(at, at + READ_AHEAD_ENTRIES) };
+    };
+    if (view.windowStartOffset <= offset && view.window.length > 0) return split(view.window, planEntries(view.window, offset, budget).entries);
     const from = (await this.index.slotAtOrBefore(view.tp, offset)) ?? 0;
     const collected: IndexEntry[] = [];
     for await (const page of stableEntryPages(this.index, view, from, PAGE_SIZES.fetchWalk)) {
       collected.push(...page);
       const plan = planEntries(collected, offset, budget);
       const last = plan.entries[plan.entries.length - 1];
-      if (plan.covered || (last && last.end >= view.highWatermark)) return plan.entries;
+      if (plan.covered || (last && last.end >= view.highWatermark)) return split(collected, plan.entries);
     }
-    return planEntries(collected, offset, budget).entries;
+    return split(collected, planEntries(collected, offset, budget).entries);
   }
 }
 

@@ -75,12 +75,19 @@ export class SegmentStore {
     this.cache.set(cacheKey(range), bytes);
   }
 
-  /** Reads every range (cache first; the rest merged per object and fetched in parallel). */
-  async read(ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+  /**
+   * Reads every range (cache first; the rest merged per object and fetched in parallel).
+   * `ahead` ranges are read only to extend a GET that happens anyway (they touch a missing
+   * range's run): they are cached for later reads, never returned, and never cost a request
+   * of their own.
+   */
+  async read(ranges: readonly ByteRange[], ahead: readonly ByteRange[] = []): Promise<Uint8Array[]> {
     const result: (Uint8Array | undefined)[] = ranges.map((r) => this.cache.get(cacheKey(r)));
     const missing = ranges.map((r, i) => ({ r, i })).filter(({ i }) => result[i] === undefined);
+    const extra = missing.length === 0 ? [] : ahead.filter((r) => this.cache.get(cacheKey(r)) === undefined).map((r) => ({ r, i: -1 }));
+    const runs = mergeAdjacent([...missing, ...extra]).filter((run) => run.some(({ i }) => i >= 0));
     await Promise.all(
-      mergeAdjacent(missing).map(async (run) => {
+      runs.map(async (run) => {
         const first = run[0]!.r;
         const last = run[run.length - 1]!.r;
         const start = first.position;
@@ -89,7 +96,7 @@ export class SegmentStore {
         for (const { r, i } of run) {
           const slice = bytes.subarray(r.position - start, r.position - start + r.length);
           this.cache.set(cacheKey(r), slice);
-          result[i] = slice;
+          if (i >= 0) result[i] = slice;
         }
       }),
     );

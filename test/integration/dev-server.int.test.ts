@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { claimDataDir } from '../../lib/cli/commands/dev.ts';
 import { REAP_GRACE_MS } from '../../lib/local/child-reaper.ts';
 import { freePort } from '../../lib/local/dynamodb-local.ts';
 
@@ -244,6 +245,74 @@ describe('sluice dev', () => {
     expect(await exited).toBe(1);
     expect(output()).toContain('sudo apt-get install -y openjdk-17-jre-headless');
     expect(output()).toContain('brew install openjdk@17');
+  });
+});
+
+describe('sluice dev: maintenance', () => {
+  /** A dev server on a fresh data dir with extra environment (the maintenance settings). */
+  async function startDevWith(env: NodeJS.ProcessEnv) {
+    const dataDir = await tempDataDir();
+    const port = await freePort();
+    const dev = spawnDev({ PORT: String(port), SLUICE_DATA_DIR: dataDir, ...env });
+    const base = `http://127.0.0.1:${port}`;
+    await expect
+      .poll(async () => {
+        if (dev.child.exitCode !== null) throw new Error(`sluice dev exited with ${dev.child.exitCode}:\n${dev.output()}`);
+        return (await fetch(`${base}/healthz`).catch(() => undefined))?.status;
+      }, { timeout: HEALTHY_WITHIN_MS, interval: 50 })
+      .toBe(200);
+    const post = (path: string, body: unknown) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    /** A one-partition topic with `requests` produce requests: as many segment objects. */
+    const topicWithRequests = async (name: string, requests: number) => {
+      expect((await post('/v1/topics', { name, partitions: 1 })).status).toBe(201);
+      for (let r = 0; r < requests; r++) expect((await post(`/v1/topics/${name}/records`, { records: [{ value: { r } }] })).status).toBe(200);
+    };
+    const segments = async (name: string) =>
+      ((await (await fetch(`${base}/v1/topics/${name}`)).json()) as { partitions: { segments: number }[] }).partitions[0]!.segments;
+    return { ...dev, dataDir, topicWithRequests, segments };
+  }
+
+  it('merges on its timer (SLUICE_MAINTENANCE_INTERVAL_MS) without any manual call, and stops it on shutdown', async () => {
+    const dev = await startDevWith({ SLUICE_MAINTENANCE_INTERVAL_MS: '200', SLUICE_MERGE_MIN_AGE_MS: '0' });
+    await expect.poll(dev.output).toContain('maintenance     runs every 0.2 s');
+    await dev.topicWithRequests('timer', 6);
+    await expect.poll(() => dev.segments('timer'), { timeout: 5_000, interval: 100 }).toBeLessThan(6);
+    await expect.poll(dev.output).toMatch(/^maintenance: merged [1-9]\d* runs? /m);
+    dev.child.kill('SIGTERM');
+    expect(await dev.exited).toBe(0);
+    expect(dev.output()).not.toContain('maintenance run failed');
+    expect(existsSync(join(dev.dataDir, 'sluice-owner.json'))).toBe(false);
+  });
+
+  it('with SLUICE_MAINTENANCE_INTERVAL_MS=0 nothing merges; `sluice maintenance run` uses the running server, and the data dir cannot be claimed twice', async () => {
+    const dev = await startDevWith({ SLUICE_MAINTENANCE_INTERVAL_MS: '0', SLUICE_MERGE_MIN_AGE_MS: '0' });
+    await expect.poll(dev.output).toContain('maintenance     off (SLUICE_MAINTENANCE_INTERVAL_MS=0)');
+    await dev.topicWithRequests('manual', 6);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await dev.segments('manual')).toBe(6);
+
+    const cli = spawn(process.execPath, [BIN, 'maintenance', 'run'], {
+      cwd: REPO,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', SLUICE_DATA_DIR: dev.dataDir, SLUICE_MERGE_MIN_AGE_MS: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(cli);
+    let stdout = '';
+    let stderr = '';
+    cli.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    cli.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => cli.once('exit', (c) => (running.delete(cli), resolve(c))));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: expect.stringContaining(`using the emulators of sluice dev (pid `) });
+    expect(stdout).toMatch(/^tick \d+: merged manual\/0 slots 0-5: 6 entries, /m);
+    expect(stdout).toMatch(/^maintenance done .*: merged 1 run/m);
+    expect(await dev.segments('manual')).toBe(1);
+
+    // What a second `sluice dev` (or a `maintenance run` of its own) would do first.
+    await expect(claimDataDir(dev.dataDir, 'sluice dev')).rejects.toThrow(`${dev.dataDir} is in use by sluice dev (pid `);
+
+    dev.child.kill('SIGTERM');
+    expect(await dev.exited).toBe(0);
   });
 });
 

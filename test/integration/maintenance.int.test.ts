@@ -4,11 +4,16 @@
  * tables and bucket (own-stack.ts): the collector sweeps a whole bucket.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
+import { randomBytes } from 'node:crypto';
+import { FETCH_DEFAULTS, MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
 import { decodeSegmentFooter } from '../../lib/codec/segment.ts';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { call } from '../support/http.ts';
-import { FAST, describeTopic as describeIn, readAll as readAllIn, topicWithRequests } from '../support/maintenance-scenario.ts';
+import { call, uniqueName } from '../support/http.ts';
+import { countCalls } from '../support/faults.ts';
+import { createApp } from '../../lib/api/app.ts';
+import { createServices } from '../../lib/services.ts';
+import { FAST, describeTopic as describeIn, expectOnlyReferencedObjects, readAll as readAllIn, topicWithRequests } from '../support/maintenance-scenario.ts';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 
 const readAll = (s: OwnStack, name: string, p: number) => readAllIn(s.app, name, p);
 const describeTopic = (s: OwnStack, name: string) => describeIn(s.app, name);
@@ -75,5 +80,75 @@ describe('maintenance: merge and garbage collection', () => {
       Array.from({ length: 12 }, (_, i) => [topicId, 0, i * 5, i * 5 + 5]),
     );
     m.dispose();
+  });
+});
+
+describe('maintenance: topic deletion', () => {
+  it('returns a deleted topic\'s objects and index items to zero within a few ticks; a re-created topic is untouched', async () => {
+    const s = await stack();
+    const doomed = await topicWithRequests(s, 12, 6, 3);
+    const kept = await topicWithRequests(s, 5, 4, 2);
+    const doomedId = (await call(s.app, 'GET', `/v1/topics/${doomed}`)).body.topicId as string;
+    const keptRecords = [await readAll(s, kept, 0), await readAll(s, kept, 1)];
+    expect((await call(s.app, 'DELETE', `/v1/topics/${doomed}`)).status).toBe(204);
+    // Re-created at once under the same name: a new incarnation (topic id).
+    expect((await call(s.app, 'POST', '/v1/topics', { name: doomed, partitions: 3 })).status).toBe(201);
+    expect((await call(s.app, 'POST', `/v1/topics/${doomed}/records`, { records: [{ partition: 1, value: 'new' }] })).status).toBe(200);
+
+    const m = s.maintenance(FAST);
+    s.clock.advance(MAINTENANCE_DEFAULTS.gcGraceMs + 1);
+    const reports = await m.maintenance.runUntilIdle({}, { maxTicks: 10 });
+    expect(reports.length).toBeLessThanOrEqual(10);
+    expect(reports.at(-1)!.more).toBe(false);
+    m.dispose();
+
+    // Index items of the old incarnation: none (every partition's collection is empty).
+    for (let p = 0; p < 3; p++) {
+      const items = await s.deps.clients.dynamo.send(
+        new QueryCommand({ TableName: s.deps.names.tables.log, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `${doomedId}#${p}` } }, ConsistentRead: true }),
+      );
+      expect(items.Count).toBe(0);
+    }
+    // Its objects: none left. The other topic's (merged) and the new incarnation's remain.
+    const left = await s.objects();
+    const keptDescribed = await describeTopic(s, kept);
+    const newDescribed = await describeTopic(s, doomed);
+    expect(left.length).toBe([...keptDescribed, ...newDescribed].reduce((n, p) => n + p.segments, 0));
+    await expectOnlyReferencedObjects(s);
+    // The marker is forgotten, the kept topic reads the same, the new one holds only its record.
+    expect(reports.flatMap((r) => r.deletion?.topics ?? []).some((t) => t.topicId === doomedId && t.finished)).toBe(true);
+    expect([await readAll(s, kept, 0), await readAll(s, kept, 1)]).toEqual(keptRecords);
+    expect(newDescribed.map((p) => p.highWatermark)).toEqual([0, 1, 0]);
+    expect(((await readAll(s, doomed, 1)) as { value: string }[]).map((r) => r.value)).toEqual(['new']);
+  });
+});
+
+describe('maintenance: what a cold reader pays', () => {
+  it('a cold fetch of a merged partition costs at most 1.2 S3 GETs per MiB (before: one per produced object)', async () => {
+    const s = await stack();
+    const name = uniqueName('cold');
+    expect((await call(s.app, 'POST', '/v1/topics', { name, partitions: 1 })).status).toBe(201);
+    // 1 KB values that do not compress: stored bytes are what a reader transfers.
+    for (let r = 0; r < 200; r++) {
+      const res = await call(s.app, 'POST', `/v1/topics/${name}/records`, { records: Array.from({ length: 20 }, () => ({ value: randomBytes(750).toString('base64') })) });
+      expect(res.status).toBe(200);
+    }
+    const coldGetsPerMiB = async () => {
+      const app = createApp(s.deps, createServices(s.deps)); // empty caches
+      const gets = countCalls(s.deps.clients.s3);
+      const records = await readAllIn(app, name, 0, FETCH_DEFAULTS.maxBytes);
+      const perMiB = gets.count('GetObjectCommand') / ((await describeIn(app, name))[0]!.sizeBytes / 2 ** 20);
+      gets.remove();
+      return { perMiB, records };
+    };
+    const before = await coldGetsPerMiB();
+    expect(before.perMiB).toBeGreaterThan(40);
+    const m = s.maintenance({ mergeMinAgeMs: 0 }); // the default 64 MiB target
+    await m.maintenance.runUntilIdle();
+    m.dispose();
+    expect((await describeTopic(s, name))[0]!.segments).toBe(1);
+    const after = await coldGetsPerMiB();
+    expect(after.records).toEqual(before.records);
+    expect(after.perMiB).toBeLessThanOrEqual(1.2);
   });
 });

@@ -23,11 +23,12 @@ export async function topicWithRequests(s: OwnStack, requests: number, perReques
   return name;
 }
 
-export async function readAll(app: Hono, name: string, partition: number): Promise<unknown[]> {
+/** Every record of a partition, fetched from offset 0 in answers of at most `maxBytes`. */
+export async function readAll(app: Hono, name: string, partition: number, maxBytes = 16384): Promise<unknown[]> {
   const out: unknown[] = [];
   let offset = 0;
   for (;;) {
-    const res = await call(app, 'GET', `/v1/topics/${name}/partitions/${partition}/records?offset=${offset}&maxBytes=16384`);
+    const res = await call(app, 'GET', `/v1/topics/${name}/partitions/${partition}/records?offset=${offset}&maxBytes=${maxBytes}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     out.push(...res.body.records);
     if (res.body.nextOffset >= res.body.highWatermark) return out;

@@ -18,7 +18,8 @@
  *
  * Shutdown (SIGINT/SIGTERM, or the `npm start` that ran us exiting): stop the maintenance timer
  * and close the HTTP server (a maintenance run in progress stops after its tick, awaited for at
- * most MAINTENANCE_STOP_MS), stop every emulator, exit 0. The JVM is also reaped on any other exit (lib/local/child-reaper.ts).
+ * most MAINTENANCE_STOP_MS), stop every emulator, exit 0. The JVM is also reaped on any other
+ * exit (lib/local/child-reaper.ts).
  * Repeated signals during shutdown are ignored; a hard deadline bounds it.
  */
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';

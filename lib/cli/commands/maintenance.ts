@@ -224,7 +224,13 @@ function explain(err: unknown, backend: RunBackend): Error {
 }
 
 /** The commander action: flags and environment → target → run → exit code (0, or 130 interrupted); throws on failure. */
-export async function maintenanceRunCli(flags: MaintenanceRunFlags, env: Env = process.env, print: (line: string) => void = console.log): Promise<number> {
+export async function maintenanceRunCli(
+  flags: MaintenanceRunFlags,
+  env: Env = process.env,
+  print: (line: string) => void = console.log,
+  /** Notes about where it runs (stderr by default: stdout stays the report). */
+  note: (line: string) => void = console.error,
+): Promise<number> {
   const backend = flags.backend ?? 'local';
   if (!(RUN_BACKENDS as readonly string[]).includes(backend)) {
     throw new Error(
@@ -238,12 +244,12 @@ export async function maintenanceRunCli(flags: MaintenanceRunFlags, env: Env = p
   let interrupted = false;
   const interrupt = (): void => {
     interrupted = true;
-    console.error('stopping after the current tick (again to abort now)');
+    note('stopping after the current tick (again to abort now)');
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
-    if (where.note !== undefined && !flags.json) console.error(where.note);
+    if (where.note !== undefined && !flags.json) note(where.note);
     await runMaintenanceCommand(
       {
         dryRun: flags.dryRun ?? false,

@@ -27,7 +27,7 @@ describe('sluice CLI root', () => {
   });
 
   it('lists its subcommands', () => {
-    expect(buildProgram().commands.map((c) => c.name())).toEqual(['dev']);
+    expect(buildProgram().commands.map((c) => c.name())).toEqual(['dev', 'maintenance']);
   });
 
   it('offers the backends of the one list, local by default', () => {
