@@ -85,8 +85,6 @@ export const PRODUCER_EXPIRATION_MS = 7 * 24 * 3600 * 1000;
 export const SESSION_TIMEOUT = { min: 1_000, max: 1_800_000, default: 45_000 } as const;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 
-/** An unreferenced segment object younger than this may still be about to be published. */
-export const ORPHAN_GRACE_MS = 20 * 60 * 1000;
 
 /** Maintenance (lib/maintenance): merge, garbage collection, topic deletion, index upkeep. */
 export const MAINTENANCE_DEFAULTS = {
@@ -100,8 +98,12 @@ export const MAINTENANCE_DEFAULTS = {
    * take from its PUT to its publish (the API function's timeout is 30 s).
    */
   gcGraceMs: 15 * 60 * 1000,
-  /** A quiet bucket is listed at most this often. */
+  /** A full sweep (every old object checked) at most this often, and only after merges or deletions. */
   gcSweepIntervalMs: 5 * 60 * 1000,
+  /** A sweep for new objects only (orphans of crashed producers) this long after the last sweep. */
+  gcOrphanSweepIntervalMs: 60 * 60 * 1000,
+  /** A dirty mark is acted on this long after it was made (the byObject index catches up). */
+  gcSettleMs: 60_000,
   /** The dev server's maintenance timer (SLUICE_MAINTENANCE_INTERVAL_MS; 0 turns it off). */
   intervalMs: 10_000,
   /** Partitions whose state one tick reads (one BatchGetItem holds 50). */

@@ -31,7 +31,7 @@ export interface Services {
   readonly produce: ProduceService;
   readonly fetch: FetchService;
   readonly offsets: OffsetsService;
-  /** Background time-index stamping; `idle()` awaits runs in flight. */
+  /** Time-index stamping (maintenance calls it on each partition pass). */
   readonly stamper: TimeIndexStamper;
   readonly groups: GroupService;
   readonly producers: ProducerService;
@@ -74,8 +74,8 @@ export function createServices(deps: SluiceDeps): Services {
   });
   const signal = new CommitSignal();
   const topics = new TopicService(topicStore, deps.clock, deps.ids, boundsFrom(partitions, index), topicCache);
-  const stamper = new TimeIndexStamper(index, { ...DEFAULT_STAMPER_OPTIONS, logger: deps.logger ?? consoleLogger });
-  const offsets = new OffsetsService(topicCache, index, partitions, segments, stamper);
+  const stamper = new TimeIndexStamper(index, DEFAULT_STAMPER_OPTIONS);
+  const offsets = new OffsetsService(topicCache, index, partitions, segments);
   const groupStore = new GroupStore(deps.clients, deps.names.tables.meta);
   const producerStore = new ProducerStore(deps.clients, deps.names.tables.meta);
   const publisher = new PublishTransaction(deps.clients, deps.names.tables.log, producerStore, groupStore);

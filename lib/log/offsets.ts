@@ -6,8 +6,8 @@
  *    index answers "first tsKey >= T" with one Query; otherwise the first unstamped stable
  *    entry holding a record >= T, found by reading entries (the cached window first). Either
  *    way, the answer is the first record of that entry (or a later one) at or after T.
- *  - A lookup writes nothing. Afterwards it triggers a bounded background run of the stamper
- *    (time-index-stamper.ts), not awaited, so the stamped prefix catches up off the read path.
+ *  - A lookup writes nothing: maintenance stamps the time index (time-index-stamper.ts), so
+ *    the stamped prefix trails the stable one by at most a maintenance tick.
  * Not found → the high watermark with timestamp null (API.md).
  */
 import { PAGE_SIZES } from '../config.ts';
@@ -18,7 +18,6 @@ import { stableEntryPages } from './stable-entries.ts';
 import { decodeStored } from './stored-batches.ts';
 import { readEntryChunks } from './entry-chunks.ts';
 import { firstUnstampedReaching, timeLookupSource } from './time-index-plan.ts';
-import type { TimeIndexStamper } from './time-index-stamper.ts';
 import type { TopicCache } from './topic-cache.ts';
 
 export type OffsetQuery = 'earliest' | 'latest' | { timestamp: number };
@@ -36,7 +35,6 @@ export class OffsetsService {
     private readonly index: IndexStore,
     private readonly partitions: PartitionIndex,
     private readonly segments: SegmentStore,
-    private readonly stamper: Pick<TimeIndexStamper, 'trigger'>,
   ) {}
 
   async lookup(topicName: string, partition: number, at: OffsetQuery): Promise<OffsetAnswer> {
@@ -52,7 +50,6 @@ export class OffsetsService {
       offset: view.highWatermark,
       timestamp: null,
     };
-    this.stamper.trigger(view);
     return answer;
   }
 

@@ -1,25 +1,17 @@
 /**
- * Stamps the time index in the background (the rule: time-index-plan.ts). An offsets-by-time
- * lookup never writes: it answers from the stamped prefix and the unstamped entries it reads,
- * then calls `trigger`, which starts a bounded run for that partition without being awaited.
- * So stamping catches up lookup by lookup, and the first lookup on a long unstamped log costs
- * reads only. Maintenance may call `stamp` directly.
+ * Stamps the time index (the rule: time-index-plan.ts). Read requests never write it: an
+ * offsets-by-time lookup answers from the stamped prefix and the unstamped entries it reads.
+ * Maintenance (lib/maintenance/partition-pass.ts) stamps each partition's new stable entries
+ * on its pass, so the stamped prefix trails the stable one by at most a tick.
  *
- *  - One run per partition at a time in this process; a trigger while one runs is dropped (the
- *    next lookup triggers again). Runs of other processes may overlap: stamps are idempotent
- *    and the pointer only moves forward (a conditional write), so they only repeat work.
- *  - A run stamps at most `entriesPerRun` entries, `inFlight` writes at a time, and moves the
- *    pointer after each page once every stamp of it is written: the pointer never passes an
- *    unstamped entry (T1).
- *  - A failed run is logged (deps.logger) and never rejects into the request or the process.
- *    `idle()` resolves when no run is in flight (tests, shutdown).
- *
- * In Lambda a run that outlives its request is frozen with the instance and resumes on its
- * next invocation; it may then fail (reported) and the next lookup starts over.
+ *  - A call stamps at most `limit` entries, `inFlight` writes at a time, and moves the pointer
+ *    after each page once every stamp of it is written: the pointer never passes an unstamped
+ *    entry (T1). Two stampers at once only repeat work: stamps are idempotent and the pointer
+ *    only moves forward (a conditional write).
+ *  - A failure rejects (the pointer stays at the last page completed); the next pass resumes.
  */
 import { PAGE_SIZES, STAMP_DEFAULTS } from '../config.ts';
-import { consoleLogger, type Logger } from '../deps.ts';
-import { tpId, type TopicPartition } from '../model/topic.ts';
+import type { TopicPartition } from '../model/topic.ts';
 import type { IndexStore } from '../storage/index-store.ts';
 import type { StableView } from './partition-index.ts';
 import { stableEntryPages } from './stable-entries.ts';
@@ -29,37 +21,18 @@ export interface StamperOptions {
   readonly entriesPerRun: number;
   readonly inFlight: number;
   readonly pageSize: number;
-  /** Where a failed run is reported (deps.logger). */
-  readonly logger: Logger;
 }
 
 export const DEFAULT_STAMPER_OPTIONS: StamperOptions = {
   ...STAMP_DEFAULTS,
   pageSize: PAGE_SIZES.offsetsWalk,
-  logger: consoleLogger,
 };
 
 export class TimeIndexStamper {
-  private readonly running = new Map<string, Promise<void>>();
-
   constructor(
     private readonly index: Pick<IndexStore, 'entries' | 'stamp' | 'advanceStamp'>,
     private readonly opts: StamperOptions = DEFAULT_STAMPER_OPTIONS,
   ) {}
-
-  /** Starts a bounded run for the view's partition if it has unstamped stable entries. Never throws. */
-  trigger(view: StableView): void {
-    if (view.hint.stamped >= view.stableSlots) return;
-    const id = tpId(view.tp);
-    if (this.running.has(id)) return;
-    const run = this.stamp(view)
-      .then(
-        () => undefined,
-        (err: unknown) => this.report(err, view.tp),
-      )
-      .finally(() => this.running.delete(id));
-    this.running.set(id, run);
-  }
 
   /**
    * Stamps up to `limit` stable entries after the view's pointer and advances the pointer;
@@ -79,11 +52,6 @@ export class TimeIndexStamper {
     return pointer;
   }
 
-  /** Resolves once no run is in flight. */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all(this.running.values());
-  }
-
   private async writeAll(tp: TopicPartition, stamps: readonly Stamp[]): Promise<void> {
     let next = 0;
     let failed = false;
@@ -101,13 +69,5 @@ export class TimeIndexStamper {
     const results = await Promise.allSettled(Array.from({ length: Math.min(this.opts.inFlight, stamps.length) }, worker));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
-  }
-
-  private report(err: unknown, tp: TopicPartition): void {
-    try {
-      this.opts.logger.error('time-index stamping failed', { topicId: tp.topicId, partition: tp.partition, err: String(err) });
-    } catch {
-      // A failing logger must not turn into an unhandled rejection either.
-    }
   }
 }

@@ -17,9 +17,17 @@
  *    pointer (lib/log/entry-chunks.ts).
  * A crash mid-delete leaves some objects behind; the next sweep judges them again.
  *
- * Cost at rest: a sweep lists the bucket once per `sweepIntervalMs` (one LIST per 1,000
- * objects) plus one index Query per object past the grace; between sweeps a step reads only
- * the cursor item.
+ * When it sweeps (cost at rest): the bucket is listed page by page (one LIST per 1,000
+ * objects), and only objects that may have become garbage get an index Query:
+ *  - a full sweep (every object past the grace is checked) once something may have left old
+ *    objects unreferenced: a merge moved entries or a topic's entries were deleted (`markDirty`),
+ *    at least `settleMs` ago (the byObject index has caught up) and at most once per
+ *    `sweepIntervalMs`;
+ *  - otherwise a sweep for new objects only, once per `orphanSweepIntervalMs`: nothing made old
+ *    objects unreferenced since the last sweep, so only objects that were within the grace then
+ *    (orphans-to-be of crashed producers) are checked.
+ * A quiet deployment thus costs one read of the sweep item per step and one LIST per 1,000
+ * objects per hour, with no per-object queries.
  */
 import type { Clock } from '../deps.ts';
 import type { IndexStore } from '../storage/index-store.ts';
@@ -36,8 +44,12 @@ export interface GcDeps {
 
 export interface GcOptions {
   readonly graceMs: number;
-  /** A new sweep of the bucket starts at most this long after the last one finished. */
+  /** A full sweep starts at most this often (and only when something was marked dirty). */
   readonly sweepIntervalMs: number;
+  /** A sweep for new objects (orphans) starts this long after the last sweep finished. */
+  readonly orphanSweepIntervalMs: number;
+  /** A dirty mark is acted on only this long after it was made (index propagation). */
+  readonly settleMs: number;
   /** Objects listed per step. */
   readonly pageSize: number;
   /** Index queries in flight at once. */
@@ -45,6 +57,8 @@ export interface GcOptions {
 }
 
 export interface GcReport {
+  /** What this step did: nothing due, a page of a full sweep, or of a new-objects sweep. */
+  readonly sweep: 'idle' | 'full' | 'new-objects';
   /** Objects listed this step (0: between sweeps). */
   readonly listed: number;
   readonly deleted: readonly string[];
@@ -58,13 +72,24 @@ export interface GcReport {
 export async function gcStep(deps: GcDeps, opts: GcOptions, dryRun = false): Promise<GcReport> {
   const now = deps.clock.now();
   const state = await deps.store.sweep();
-  if (state.cursor === undefined && state.sweptAt > 0 && now - state.sweptAt < opts.sweepIntervalMs) {
-    return { listed: 0, deleted: [], bytesFreed: 0, waiting: 0, more: false };
+  let startedAt = state.startedAt;
+  let since = state.since;
+  let clearDirty: number | undefined;
+  if (state.cursor === undefined) {
+    const full = state.dirtyAt > 0 && now - state.dirtyAt >= opts.settleMs && now - state.sweptAt >= opts.sweepIntervalMs;
+    const orphans = now - state.sweptAt >= opts.orphanSweepIntervalMs;
+    if (!full && !orphans) return { sweep: 'idle', listed: 0, deleted: [], bytesFreed: 0, waiting: 0, more: false };
+    // Objects older than this were checked by the last sweep (or were past the grace then):
+    // only a dirty mark can have made them garbage since.
+    since = full || state.startedAt === 0 ? 0 : state.startedAt - opts.graceMs - opts.settleMs;
+    startedAt = now;
+    if (full) clearDirty = state.dirtyAt;
   }
   const page = await deps.segments.listPage(state.cursor, opts.pageSize);
   const rules: GcRules = { now, graceMs: opts.graceMs, isSegmentKey: (key) => deps.segments.isSegmentKey(key) };
   const candidates: GcCandidate[] = page.objects.map((o) => ({ ...o, referenced: undefined }));
-  const toCheck = candidates.map((c, i) => ({ c, i })).filter(({ c }) => needsReferenceCheck(c, rules));
+  // Not checked (G4 keeps them): objects this sweep need not look at, and young ones.
+  const toCheck = candidates.map((c, i) => ({ c, i })).filter(({ c }) => c.lastModified >= since && needsReferenceCheck(c, rules));
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let k = next++; k < toCheck.length; k = next++) {
@@ -84,7 +109,14 @@ export async function gcStep(deps: GcDeps, opts: GcOptions, dryRun = false): Pro
   const waiting = plan.keep.filter((k) => k.reason === 'too-young').length;
   // Lost to another runner: it moved the cursor; this page was judged the same way twice.
   // (A dry run passes a store of its own, so its sweep never moves the shared cursor.)
-  await deps.store.saveSweep(state, page.next === undefined ? { cursor: undefined, sweptAt: now } : { cursor: page.next, sweptAt: state.sweptAt });
-  const bytesFreed = plan.delete.filter((o) => deleted.includes(o.key)).reduce((n, o) => n + o.size, 0);
-  return { listed: page.objects.length, deleted, bytesFreed, waiting, more: page.next !== undefined };
+  await deps.store.saveSweep(state, {
+    cursor: page.next,
+    startedAt,
+    since,
+    sweptAt: page.next === undefined ? now : state.sweptAt,
+    ...(clearDirty !== undefined ? { clearDirty } : {}),
+  });
+  const gone = new Set(deleted);
+  const bytesFreed = plan.delete.filter((o) => gone.has(o.key)).reduce((n, o) => n + o.size, 0);
+  return { sweep: since === 0 ? 'full' : 'new-objects', listed: page.objects.length, deleted, bytesFreed, waiting, more: page.next !== undefined };
 }

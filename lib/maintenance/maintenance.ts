@@ -20,7 +20,7 @@ import type { TopicPartition } from '../model/topic.ts';
 import type { PartitionIndex } from '../log/partition-index.ts';
 import type { TimeIndexStamper } from '../log/time-index-stamper.ts';
 import type { IndexStore } from '../storage/index-store.ts';
-import type { MaintenanceStore, SweepState } from '../storage/maintenance-store.ts';
+import type { MaintenanceStore, SweepState, SweepUpdate } from '../storage/maintenance-store.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { TopicStore } from '../storage/topic-store.ts';
 import { gcStep, type GcReport } from './gc.ts';
@@ -59,12 +59,15 @@ export interface TickReport {
   readonly didWork: boolean;
 }
 
+/** A dry run sweeps everything, as if no sweep had ever run. */
+const EMPTY_SWEEP: SweepState = { cursor: undefined, startedAt: 0, since: 0, sweptAt: 0, dirtyAt: 0, version: 0 };
+
 export class Maintenance {
   readonly settings: MaintenanceSettings;
   /** Partitions of the pass in progress, and the next one to look at. */
   private cursor: { readonly scope: string; readonly tps: readonly TopicPartition[]; at: number } | undefined;
   /** A dry run's own sweep state: it never moves the shared cursor. */
-  private drySweep: SweepState = { cursor: undefined, sweptAt: 0, version: 0 };
+  private drySweep: SweepState = EMPTY_SWEEP;
 
   constructor(
     private readonly deps: MaintenanceDeps,
@@ -98,6 +101,11 @@ export class Maintenance {
     }
     cursor.at += checked;
 
+    // Entries moved or deleted: their old objects may be garbage now; the next full sweep looks.
+    const unreferencing =
+      passes.some((p) => p.merges.some((m) => m.kind === 'merged' && m.entries > 0)) ||
+      (deletion?.topics.some((t) => t.itemsDeleted > 0) ?? false);
+    if (unreferencing && !dryRun) await this.deps.store.markDirty(this.deps.clock.now());
     const gc = scope.topic === undefined ? await this.gcStep(dryRun) : undefined;
     const passMore = passes.some((p) => p.more) && !dryRun;
     const more = cursor.at < cursor.tps.length || passMore || (deletion?.more ?? false) || (gc?.more ?? false);
@@ -147,18 +155,25 @@ export class Maintenance {
     const store = dryRun
       ? {
           sweep: async () => this.drySweep,
-          saveSweep: async (prev: SweepState, next: Omit<SweepState, 'version'>) => {
-            this.drySweep = { ...next, version: prev.version + 1 };
+          saveSweep: async (prev: SweepState, next: SweepUpdate) => {
+            this.drySweep = { ...next, dirtyAt: 0, version: prev.version + 1 };
             return true;
           },
         }
       : this.deps.store;
     const report = await gcStep(
       { segments: this.deps.segments, index: this.deps.index, store, clock: this.deps.clock },
-      { graceMs: this.settings.gcGraceMs, sweepIntervalMs: this.settings.gcSweepIntervalMs, pageSize: this.settings.gcPageSize, checkConcurrency: this.settings.gcCheckConcurrency },
+      {
+        graceMs: this.settings.gcGraceMs,
+        sweepIntervalMs: this.settings.gcSweepIntervalMs,
+        orphanSweepIntervalMs: this.settings.gcOrphanSweepIntervalMs,
+        settleMs: this.settings.gcSettleMs,
+        pageSize: this.settings.gcPageSize,
+        checkConcurrency: this.settings.gcCheckConcurrency,
+      },
       dryRun,
     );
-    if (dryRun && !report.more) this.drySweep = { cursor: undefined, sweptAt: 0, version: 0 };
+    if (dryRun && !report.more) this.drySweep = EMPTY_SWEEP;
     return report;
   }
 

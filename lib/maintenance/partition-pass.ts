@@ -24,7 +24,7 @@ import { executeMerge, type MergeDeps, type MergeOptions, type MergeOutcome } fr
 import { planMerges, settledPrefixEnd, type MergeRules, type MergeRun } from './merge-plan.ts';
 
 export interface PassDeps extends MergeDeps {
-  readonly index: Pick<IndexStore, 'repoint' | 'entries' | 'writeMaintenance' | 'requestMaintenance'>;
+  readonly index: Pick<IndexStore, 'repoint' | 'entries' | 'readState' | 'writeMaintenance' | 'requestMaintenance'>;
   readonly partitions: Pick<PartitionIndex, 'view' | 'repointed'>;
   readonly stamper: Pick<TimeIndexStamper, 'stamp'>;
   readonly clock: Clock;
@@ -64,12 +64,30 @@ export async function maintainPartition(
   basedOn: MaintenanceSummary,
   dryRun = false,
 ): Promise<PassReport> {
-  const view = await deps.partitions.view(tp);
-  const stamped = dryRun ? view.hint.stamped : (await deps.stamper.stamp(view, opts.stampLimit)).stamped;
-
-  const from = Math.min(basedOn.settled, view.stableSlots);
-  const to = Math.min(view.stableSlots, from + opts.maxWindowEntries);
-  let window: IndexEntry[] = await deps.index.entries(tp, from, to, to - from);
+  let stableSlots: number;
+  let stamped: number;
+  let window: IndexEntry[];
+  let from: number;
+  let to: number;
+  if (dryRun) {
+    // Read-only: no walk (it may fill holes and advance the hint), only the published run of
+    // slots after the settled prefix as it stands.
+    const { head, hint } = await deps.index.readState(tp);
+    from = basedOn.settled;
+    const read = await deps.index.entries(tp, from, Math.min(head.slots, from + opts.maxWindowEntries), opts.maxWindowEntries);
+    const gap = read.findIndex((e, i) => e.slot !== from + i);
+    window = gap < 0 ? read : read.slice(0, gap);
+    to = from + window.length;
+    stableSlots = to;
+    stamped = hint.stamped;
+  } else {
+    const view = await deps.partitions.view(tp);
+    stableSlots = view.stableSlots;
+    stamped = (await deps.stamper.stamp(view, opts.stampLimit)).stamped;
+    from = Math.min(basedOn.settled, view.stableSlots);
+    to = Math.min(view.stableSlots, from + opts.maxWindowEntries);
+    window = await deps.index.entries(tp, from, to, to - from);
+  }
   const rules: MergeRules = { now: deps.clock.now(), minAgeMs: opts.minAgeMs, targetBytes: opts.targetBytes };
   const runs = planMerges(window, rules, opts.maxRunsPerPass + 1);
   const todo = runs.slice(0, opts.maxRunsPerPass);
@@ -94,13 +112,13 @@ export async function maintainPartition(
   }
 
   const summary = summarise(basedOn, from, window, to, opts, rules.now);
-  const more = runs.length > todo.length || to < view.stableSlots || merges.some((m) => m.kind === 'merged' && m.lost > 0);
+  const more = runs.length > todo.length || to < stableSlots || merges.some((m) => m.kind === 'merged' && m.lost > 0);
   if (!dryRun) {
     const next = more ? { ...summary, due: rules.now } : summary;
     const written = await deps.index.writeMaintenance(tp, basedOn.version, next);
     if (!written && merges.some((m) => m.kind === 'merged')) await deps.index.requestMaintenance(tp, rules.now);
   }
-  return { tp, stableSlots: view.stableSlots, stamped, merges, planned: runs.map(({ firstSlot, lastSlot, bytes }) => ({ firstSlot, lastSlot, bytes })), summary, more };
+  return { tp, stableSlots, stamped, merges, planned: runs.map(({ firstSlot, lastSlot, bytes }) => ({ firstSlot, lastSlot, bytes })), summary, more };
 }
 
 /**

@@ -1,15 +1,16 @@
 /**
  * Maintenance's own bookkeeping in the meta table (layout in keys/maintenance.ts): the garbage
- * collector's sweep cursor. Shared by every runner (the scheduled function, the dev server's
+ * collector's sweep state. Shared by every runner (the scheduled function, the dev server's
  * timer, the CLI), so a sweep continues where any of them stopped, and a quiet bucket is
- * listed once per sweep interval, not once per tick.
+ * listed rarely (gc.ts says when).
  *
- * Advisory only: two runners reading the same cursor list the same page twice and delete
- * nothing twice (deleting a gone key succeeds); the write is conditional on the cursor read,
- * so the cursor never moves back.
+ * Advisory only: two runners reading the same state list the same page twice and delete
+ * nothing twice (deleting a gone key succeeds). Sweep writes are conditional on the version
+ * read, so the cursor never moves back; `markDirty` is a separate attribute that sweeps never
+ * overwrite, so a change is never forgotten.
  */
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { N, S, keyAttributes, optNum, optStr } from './attributes.ts';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { N, S, keyAttributes, optNum, optStr, type Item } from './attributes.ts';
 import type { AwsClients } from './clients.ts';
 import { conditionalWrite } from './conditional-write.ts';
 import { gcSweepKey } from './keys/maintenance.ts';
@@ -18,11 +19,21 @@ import { withRetries } from './retry.ts';
 export interface SweepState {
   /** Last key listed by the sweep in progress; undefined: no sweep in progress. */
   readonly cursor: string | undefined;
+  /** When the sweep in progress (or the last one) started (ms; 0: never). */
+  readonly startedAt: number;
+  /** The sweep in progress checks only objects last modified at or after this (0: all). */
+  readonly since: number;
   /** When the last complete sweep finished (ms; 0: never). */
   readonly sweptAt: number;
-  /** Bumped by every write (the condition of the next). */
+  /** First change since the last full sweep began that may have left old objects unreferenced (0: none). */
+  readonly dirtyAt: number;
+  /** Bumped by every sweep write (the condition of the next). */
   readonly version: number;
 }
+
+export type SweepUpdate = Omit<SweepState, 'version' | 'dirtyAt'> & { readonly clearDirty?: number };
+
+const ATTR = { cursor: 'cursor', startedAt: 'startedAt', since: 'since', sweptAt: 'sweptAt', dirtyAt: 'dirtyAt', version: 'version' } as const;
 
 export class MaintenanceStore {
   constructor(private readonly clients: AwsClients, private readonly table: string) {}
@@ -31,31 +42,76 @@ export class MaintenanceStore {
     const out = await withRetries('read gc sweep', () =>
       this.clients.dynamo.send(new GetItemCommand({ TableName: this.table, Key: keyAttributes(gcSweepKey()), ConsistentRead: true })),
     );
+    const item = out.Item;
     return {
-      cursor: optStr(out.Item, 'cursor'),
-      sweptAt: optNum(out.Item, 'sweptAt') ?? 0,
-      version: optNum(out.Item, 'version') ?? 0,
+      cursor: optStr(item, ATTR.cursor),
+      startedAt: optNum(item, ATTR.startedAt) ?? 0,
+      since: optNum(item, ATTR.since) ?? 0,
+      sweptAt: optNum(item, ATTR.sweptAt) ?? 0,
+      dirtyAt: optNum(item, ATTR.dirtyAt) ?? 0,
+      version: optNum(item, ATTR.version) ?? 0,
     };
   }
 
-  /** Stores the next state if the stored one is still `prev`; false when another runner moved it. */
-  async saveSweep(prev: SweepState, next: Omit<SweepState, 'version'>): Promise<boolean> {
+  /**
+   * Stores the sweep's next state if the stored one is still `prev` (false: another runner
+   * moved it). `clearDirty`: forget the dirty mark if it is still this value (a full sweep
+   * starting; a change marked meanwhile stays marked).
+   */
+  async saveSweep(prev: SweepState, next: SweepUpdate): Promise<boolean> {
+    const values: Item = {
+      ':v': N(prev.version),
+      ':nv': N(prev.version + 1),
+      ':started': N(next.startedAt),
+      ':since': N(next.since),
+      ':swept': N(next.sweptAt),
+    };
+    const sets = ['#version = :nv', '#startedAt = :started', '#since = :since', '#sweptAt = :swept'];
+    const names: Record<string, string> = { '#version': ATTR.version, '#startedAt': ATTR.startedAt, '#since': ATTR.since, '#sweptAt': ATTR.sweptAt, '#cursor': ATTR.cursor };
+    if (next.cursor !== undefined) {
+      sets.push('#cursor = :cursor');
+      values[':cursor'] = S(next.cursor);
+    }
+    let condition = prev.version === 0 ? '(attribute_not_exists(#version) OR #version = :v)' : '#version = :v';
+    if (next.clearDirty !== undefined) {
+      sets.push('#dirtyAt = :zero');
+      names['#dirtyAt'] = ATTR.dirtyAt;
+      values[':zero'] = N(0);
+      values[':dirty'] = N(next.clearDirty);
+      condition += ' AND (attribute_not_exists(#dirtyAt) OR #dirtyAt = :dirty)';
+    }
     const outcome = await conditionalWrite('save gc sweep', () =>
       this.clients.dynamo.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.table,
-          Item: {
-            ...keyAttributes(gcSweepKey()),
-            ...(next.cursor !== undefined ? { cursor: S(next.cursor) } : {}),
-            sweptAt: N(next.sweptAt),
-            version: N(prev.version + 1),
-          },
-          ConditionExpression: prev.version === 0 ? 'attribute_not_exists(pk) OR #v = :v' : '#v = :v',
-          ExpressionAttributeNames: { '#v': 'version' },
-          ExpressionAttributeValues: { ':v': N(prev.version) },
+          Key: keyAttributes(gcSweepKey()),
+          UpdateExpression: `SET ${sets.join(', ')}${next.cursor === undefined ? ' REMOVE #cursor' : ''}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       ),
     );
     return outcome.won;
+  }
+
+  /**
+   * Records that objects may have become unreferenced (a merge moved entries, a topic's entries
+   * were deleted): the next full sweep checks every object, not only new ones. Keeps the
+   * earliest mark.
+   */
+  async markDirty(at: number): Promise<void> {
+    await conditionalWrite('mark gc dirty', () =>
+      this.clients.dynamo.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: keyAttributes(gcSweepKey()),
+          UpdateExpression: 'SET #d = :at',
+          ConditionExpression: 'attribute_not_exists(#d) OR #d = :zero',
+          ExpressionAttributeNames: { '#d': ATTR.dirtyAt },
+          ExpressionAttributeValues: { ':at': N(at), ':zero': N(0) },
+        }),
+      ),
+    );
   }
 }

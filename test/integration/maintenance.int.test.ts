@@ -9,7 +9,7 @@ import { FETCH_DEFAULTS, MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
 import { decodeSegmentFooter } from '../../lib/codec/segment.ts';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { call, uniqueName } from '../support/http.ts';
-import { countCalls } from '../support/faults.ts';
+import { countCalls, crash, failCalls, sleep } from '../support/faults.ts';
 import { createApp } from '../../lib/api/app.ts';
 import { createServices } from '../../lib/services.ts';
 import { FAST, describeTopic as describeIn, expectOnlyReferencedObjects, readAll as readAllIn, topicWithRequests } from '../support/maintenance-scenario.ts';
@@ -150,5 +150,55 @@ describe('maintenance: what a cold reader pays', () => {
     const after = await coldGetsPerMiB();
     expect(after.records).toEqual(before.records);
     expect(after.perMiB).toBeLessThanOrEqual(1.2);
+  });
+});
+
+describe('maintenance: what a quiet deployment pays', () => {
+  const isReferenceCheck = (c: { commandName: string; input: { IndexName?: string } }) => c.commandName === 'QueryCommand' && c.input.IndexName === 'byObject';
+
+  it('lists the bucket once an hour when nothing changes, and then checks only objects new since the last sweep; a crashed producer\'s orphan is collected', async () => {
+    const s = await stack();
+    const name = await topicWithRequests(s, 10, 5);
+    // A short grace in real time: S3 stamps objects with the real clock, and this test compares
+    // the ages of objects written before and after a sweep.
+    const m = s.maintenance({ ...FAST, gcGraceMs: 1_000, gcSettleMs: 200, gcSweepIntervalMs: 0 });
+    await m.maintenance.runUntilIdle();
+    await sleep(1_500);
+    await m.maintenance.runUntilIdle(); // the full sweep after the merge: the old objects go
+    const merged = await s.objects();
+    expect(merged.length).toBe((await describeTopic(s, name))[0]!.segments);
+
+    // Quiet: an hour of ticks (one a minute) reads state only; no LIST, no reference check.
+    const dynamo = countCalls(m.deps.clients.dynamo);
+    const s3 = countCalls(m.deps.clients.s3);
+    for (let minute = 0; minute < 59; minute++) {
+      s.clock.advance(60_000);
+      await m.maintenance.tick();
+    }
+    expect(s3.total()).toBe(0);
+    expect(dynamo.calls().filter(isReferenceCheck)).toHaveLength(0);
+    // Each tick: the deleted-topic markers, the topic list, one BatchGetItem of states, the sweep item.
+    expect(dynamo.counts()).toEqual({ QueryCommand: 59 * 2, BatchGetItemCommand: 59, GetItemCommand: 59 });
+
+    // A producer crashes between its PUT and its publish: an orphan.
+    const fault = failCalls(s.deps.clients.dynamo, { command: 'UpdateItemCommand' }, crash, { times: 1 }); // the slot reserve, after the PUT
+    expect((await call(s.app, 'POST', `/v1/topics/${name}/records`, { records: [{ value: 'lost' }] })).status).toBe(500);
+    fault.remove();
+    const orphan = (await s.objects()).find((o) => !merged.some((m2) => m2.key === o.key))!;
+    expect(orphan).toBeDefined();
+
+    // The hourly sweep lists the bucket but asks the index only about new objects.
+    s.clock.advance(60_000);
+    dynamo.reset();
+    s3.reset();
+    const report = await m.maintenance.tick();
+    expect(report.gc?.sweep).toBe('new-objects');
+    expect(s3.count('ListObjectsV2Command')).toBe(1);
+    expect(dynamo.calls().filter(isReferenceCheck).map((c) => c.input.ExpressionAttributeValues[':o'].S)).toEqual([orphan.key]);
+    expect(report.gc?.deleted).toEqual([orphan.key]);
+    expect((await s.objects()).map((o) => o.key).sort()).toEqual(merged.map((o) => o.key).sort());
+    dynamo.remove();
+    s3.remove();
+    m.dispose();
   });
 });
