@@ -20,9 +20,11 @@
  * When it sweeps (cost at rest): the bucket is listed page by page (one LIST per 1,000
  * objects), and only objects that may have become garbage get an index Query:
  *  - a full sweep (every object past the grace is checked) once something may have left old
- *    objects unreferenced: a merge moved entries or a topic's entries were deleted (`markDirty`),
- *    at least `settleMs` ago (the byObject index has caught up) and at most once per
- *    `sweepIntervalMs`;
+ *    objects unreferenced: a merge moved entries or a topic's entries were deleted (marked
+ *    BEFORE the change, so a crash after it cannot lose the mark), at least `settleMs` ago,
+ *    at most once per `sweepIntervalMs`. Starting, it clears the mark only if nothing was
+ *    marked since it read it, and keeps it for marks younger than `settleMs` (the byObject
+ *    index may not show those changes yet);
  *  - otherwise a sweep for new objects only, once per `orphanSweepIntervalMs`: nothing made old
  *    objects unreferenced since the last sweep, so only objects that were within the grace then
  *    (orphans-to-be of crashed producers) are checked.
@@ -31,7 +33,7 @@
  */
 import type { Clock } from '../deps.ts';
 import type { IndexStore } from '../storage/index-store.ts';
-import type { MaintenanceStore } from '../storage/maintenance-store.ts';
+import type { MaintenanceStore, SweepUpdate } from '../storage/maintenance-store.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import { needsReferenceCheck, planGc, type GcCandidate, type GcRules } from './gc-plan.ts';
 
@@ -74,7 +76,7 @@ export async function gcStep(deps: GcDeps, opts: GcOptions, dryRun = false): Pro
   const state = await deps.store.sweep();
   let startedAt = state.startedAt;
   let since = state.since;
-  let clearDirty: number | undefined;
+  let clearDirty: SweepUpdate['clearDirty'];
   if (state.cursor === undefined) {
     const full = state.dirtyAt > 0 && now - state.dirtyAt >= opts.settleMs && now - state.sweptAt >= opts.sweepIntervalMs;
     const orphans = now - state.sweptAt >= opts.orphanSweepIntervalMs;
@@ -83,7 +85,9 @@ export async function gcStep(deps: GcDeps, opts: GcOptions, dryRun = false): Pro
     // only a dirty mark can have made them garbage since.
     since = full || state.startedAt === 0 ? 0 : state.startedAt - opts.graceMs - opts.settleMs;
     startedAt = now;
-    if (full) clearDirty = state.dirtyAt;
+    // Changes marked within the settle time may not be in the index yet: a later full sweep
+    // must cover them, so the mark moves to them instead of going.
+    if (full) clearDirty = { seen: state.lastDirtyAt, ...(now - state.lastDirtyAt < opts.settleMs ? { keepFrom: state.lastDirtyAt } : {}) };
   }
   const page = await deps.segments.listPage(state.cursor, opts.pageSize);
   const rules: GcRules = { now, graceMs: opts.graceMs, isSegmentKey: (key) => deps.segments.isSegmentKey(key) };

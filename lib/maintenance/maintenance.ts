@@ -60,7 +60,7 @@ export interface TickReport {
 }
 
 /** A dry run sweeps everything, as if no sweep had ever run. */
-const EMPTY_SWEEP: SweepState = { cursor: undefined, startedAt: 0, since: 0, sweptAt: 0, dirtyAt: 0, version: 0 };
+const EMPTY_SWEEP: SweepState = { cursor: undefined, startedAt: 0, since: 0, sweptAt: 0, dirtyAt: 0, lastDirtyAt: 0, version: 0 };
 
 export class Maintenance {
   readonly settings: MaintenanceSettings;
@@ -101,11 +101,6 @@ export class Maintenance {
     }
     cursor.at += checked;
 
-    // Entries moved or deleted: their old objects may be garbage now; the next full sweep looks.
-    const unreferencing =
-      passes.some((p) => p.merges.some((m) => m.kind === 'merged' && m.entries > 0)) ||
-      (deletion?.topics.some((t) => t.itemsDeleted > 0) ?? false);
-    if (unreferencing && !dryRun) await this.deps.store.markDirty(this.deps.clock.now());
     const gc = scope.topic === undefined ? await this.gcStep(dryRun) : undefined;
     const passMore = passes.some((p) => p.more) && !dryRun;
     const more = cursor.at < cursor.tps.length || passMore || (deletion?.more ?? false) || (gc?.more ?? false);
@@ -118,11 +113,16 @@ export class Maintenance {
 
   /**
    * Ticks until a whole pass finds nothing left to do (or, dry, until one pass has looked at
-   * everything), at most `maxTicks`. For the CLI and tests; `until` stops early (a deadline).
+   * everything), at most `maxTicks` ticks and `maxPasses` passes; `until` stops early (a
+   * deadline). The CLI and the dev timer run until idle; the scheduled function one pass.
    */
-  async runUntilIdle(scope: TickScope = {}, opts: { maxTicks?: number; until?: () => boolean; onTick?: (r: TickReport) => void } = {}): Promise<TickReport[]> {
+  async runUntilIdle(
+    scope: TickScope = {},
+    opts: { maxTicks?: number; maxPasses?: number; until?: () => boolean; onTick?: (r: TickReport) => void } = {},
+  ): Promise<TickReport[]> {
     const reports: TickReport[] = [];
     const maxTicks = opts.maxTicks ?? 10_000;
+    let passes = 0;
     let workInPass = false;
     while (reports.length < maxTicks && !(opts.until?.() ?? false)) {
       const r = await this.tick(scope);
@@ -131,7 +131,7 @@ export class Maintenance {
       workInPass ||= r.didWork;
       if (r.more) continue;
       // A pass ended: done when it found nothing (dry: after one pass, nothing changes).
-      if (!workInPass || scope.dryRun) break;
+      if (!workInPass || scope.dryRun || ++passes >= (opts.maxPasses ?? Infinity)) break;
       workInPass = false;
     }
     return reports;
@@ -139,11 +139,21 @@ export class Maintenance {
 
   private async deletionStep(scope: TickScope): Promise<TopicDeletionReport | undefined> {
     const dryRun = scope.dryRun ?? false;
-    if (scope.topic === undefined) return this.deps.deletion.step({ dryRun });
+    const beforeEntriesDeleted = () => this.markDirty();
+    if (scope.topic === undefined) return this.deps.deletion.step({ dryRun, beforeEntriesDeleted });
     const markers = (await this.deps.deletion.markers()).filter((m) => m.name === scope.topic);
     if (markers.length === 0) return undefined;
     // One marker per step (the oldest first): a name deleted twice is finished over ticks.
-    return this.deps.deletion.step({ dryRun, topicId: markers[0]!.topicId });
+    return this.deps.deletion.step({ dryRun, topicId: markers[0]!.topicId, beforeEntriesDeleted });
+  }
+
+  /**
+   * Entries are about to move or go: their old objects may become garbage, and the next full
+   * sweep must look at them. Marked BEFORE the change, so a crash right after it still leaves
+   * the mark (a sweep acts on a mark only once it is gcSettleMs old, long after the change).
+   */
+  private markDirty(): Promise<void> {
+    return this.deps.store.markDirty(this.deps.clock.now());
   }
 
   private async partitionsOf(topic: string | undefined): Promise<TopicPartition[]> {
@@ -156,7 +166,7 @@ export class Maintenance {
       ? {
           sweep: async () => this.drySweep,
           saveSweep: async (prev: SweepState, next: SweepUpdate) => {
-            this.drySweep = { ...next, dirtyAt: 0, version: prev.version + 1 };
+            this.drySweep = { ...next, dirtyAt: 0, lastDirtyAt: 0, version: prev.version + 1 };
             return true;
           },
         }
@@ -179,7 +189,7 @@ export class Maintenance {
 
   private passDeps() {
     const d = this.deps;
-    return { index: d.index, segments: d.segments, partitions: d.partitions, stamper: d.stamper, clock: d.clock, ids: d.ids };
+    return { index: d.index, segments: d.segments, partitions: d.partitions, stamper: d.stamper, clock: d.clock, ids: d.ids, beforeRepoint: () => this.markDirty() };
   }
 
   private passOptions() {

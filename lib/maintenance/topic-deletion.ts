@@ -71,6 +71,12 @@ export interface TopicDeletionStepOptions {
   readonly dryRun?: boolean;
   /** Only this topic incarnation's marker (the CLI maps a name to markers with `markers()`). */
   readonly topicId?: string;
+  /**
+   * Called once before the step deletes its first log item: deleting entries may leave their
+   * objects unreferenced, and garbage collection must hear of it before, not after (a crash
+   * in between would otherwise leave them unswept).
+   */
+  readonly beforeEntriesDeleted?: () => Promise<void>;
 }
 
 /** What one step did for one deleted topic. */
@@ -126,6 +132,8 @@ export class TopicDeletion {
     let budget = this.opts.itemsPerStep;
     let more = false;
     const topics: TopicDeletionProgress[] = [];
+    let announced: Promise<void> | undefined;
+    const announce = () => (announced ??= opts.beforeEntriesDeleted?.() ?? Promise.resolve());
     for (const marker of markers) {
       if (budget <= 0) {
         more = true;
@@ -133,7 +141,7 @@ export class TopicDeletion {
       }
       // Taken before the sweep: forgetting needs a sweep that began after the grace ended.
       const pastGrace = this.clock.now() - marker.deletedAt >= this.opts.graceMs;
-      const done = await this.sweep(marker, budget, dryRun);
+      const done = await this.sweep(marker, budget, dryRun, announce);
       budget -= done.offsetsDeleted + done.itemsDeleted;
       const found = done.offsetsDeleted + done.itemsDeleted > 0;
       const finished = done.swept && !found && pastGrace;
@@ -153,7 +161,12 @@ export class TopicDeletion {
   }
 
   /** D1 then D2, within `budget` deletes. */
-  private async sweep(marker: DeletedTopicMarker, budget: number, dryRun: boolean): Promise<Omit<TopicDeletionProgress, 'topicId' | 'name' | 'finished'>> {
+  private async sweep(
+    marker: DeletedTopicMarker,
+    budget: number,
+    dryRun: boolean,
+    beforeEntriesDeleted: () => Promise<void>,
+  ): Promise<Omit<TopicDeletionProgress, 'topicId' | 'name' | 'finished'>> {
     const offsets = await this.groups.deleteTopicOffsets(marker.topicId, budget, { dryRun });
     let left = budget - offsets.deleted;
     let itemsDeleted = 0;
@@ -163,6 +176,7 @@ export class TopicDeletion {
         swept = false;
         break;
       }
+      if (!dryRun) await beforeEntriesDeleted();
       const purged = await this.partitions.purge({ topicId: marker.topicId, partition }, left, { dryRun });
       itemsDeleted += purged.deleted;
       left -= purged.deleted;

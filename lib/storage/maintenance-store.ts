@@ -27,13 +27,22 @@ export interface SweepState {
   readonly sweptAt: number;
   /** First change since the last full sweep began that may have left old objects unreferenced (0: none). */
   readonly dirtyAt: number;
+  /** The latest such change (a full sweep clears the mark only if none came after it read it). */
+  readonly lastDirtyAt: number;
   /** Bumped by every sweep write (the condition of the next). */
   readonly version: number;
 }
 
-export type SweepUpdate = Omit<SweepState, 'version' | 'dirtyAt'> & { readonly clearDirty?: number };
+export type SweepUpdate = Omit<SweepState, 'version' | 'dirtyAt' | 'lastDirtyAt'> & {
+  /**
+   * A full sweep starting: `seen` is the lastDirtyAt it read. The mark is cleared, or, when
+   * `keepFrom` is given (changes too recent for the index to have caught up), moved to it so a
+   * later full sweep covers them.
+   */
+  readonly clearDirty?: { readonly seen: number; readonly keepFrom?: number };
+};
 
-const ATTR = { cursor: 'cursor', startedAt: 'startedAt', since: 'since', sweptAt: 'sweptAt', dirtyAt: 'dirtyAt', version: 'version' } as const;
+const ATTR = { cursor: 'cursor', startedAt: 'startedAt', since: 'since', sweptAt: 'sweptAt', dirtyAt: 'dirtyAt', lastDirtyAt: 'lastDirtyAt', version: 'version' } as const;
 
 export class MaintenanceStore {
   constructor(private readonly clients: AwsClients, private readonly table: string) {}
@@ -49,14 +58,15 @@ export class MaintenanceStore {
       since: optNum(item, ATTR.since) ?? 0,
       sweptAt: optNum(item, ATTR.sweptAt) ?? 0,
       dirtyAt: optNum(item, ATTR.dirtyAt) ?? 0,
+      lastDirtyAt: optNum(item, ATTR.lastDirtyAt) ?? 0,
       version: optNum(item, ATTR.version) ?? 0,
     };
   }
 
   /**
    * Stores the sweep's next state if the stored one is still `prev` (false: another runner
-   * moved it). `clearDirty`: forget the dirty mark if it is still this value (a full sweep
-   * starting; a change marked meanwhile stays marked).
+   * moved it). `clearDirty` applies only if no change was marked since the state was read
+   * (else the write loses and the sweep starts at the next step).
    */
   async saveSweep(prev: SweepState, next: SweepUpdate): Promise<boolean> {
     const values: Item = {
@@ -73,19 +83,25 @@ export class MaintenanceStore {
       values[':cursor'] = S(next.cursor);
     }
     let condition = prev.version === 0 ? '(attribute_not_exists(#version) OR #version = :v)' : '#version = :v';
+    const removes = next.cursor === undefined ? ['#cursor'] : [];
     if (next.clearDirty !== undefined) {
-      sets.push('#dirtyAt = :zero');
+      const keep = next.clearDirty.keepFrom;
+      if (keep === undefined) removes.push('#dirtyAt');
+      else {
+        sets.push('#dirtyAt = :keep');
+        values[':keep'] = N(keep);
+      }
       names['#dirtyAt'] = ATTR.dirtyAt;
-      values[':zero'] = N(0);
-      values[':dirty'] = N(next.clearDirty);
-      condition += ' AND (attribute_not_exists(#dirtyAt) OR #dirtyAt = :dirty)';
+      names['#lastDirtyAt'] = ATTR.lastDirtyAt;
+      values[':dirty'] = N(next.clearDirty.seen);
+      condition += ' AND (attribute_not_exists(#lastDirtyAt) OR #lastDirtyAt = :dirty)';
     }
     const outcome = await conditionalWrite('save gc sweep', () =>
       this.clients.dynamo.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: keyAttributes(gcSweepKey()),
-          UpdateExpression: `SET ${sets.join(', ')}${next.cursor === undefined ? ' REMOVE #cursor' : ''}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -96,20 +112,20 @@ export class MaintenanceStore {
   }
 
   /**
-   * Records that objects may have become unreferenced (a merge moved entries, a topic's entries
-   * were deleted): the next full sweep checks every object, not only new ones. Keeps the
-   * earliest mark.
+   * Records that objects may become unreferenced (a merge is about to move entries, a topic's
+   * entries are about to be deleted): the next full sweep checks every object, not only new
+   * ones. `dirtyAt` keeps the first mark (when a sweep is due), `lastDirtyAt` the latest (so a
+   * sweep starting never clears a mark it did not see). Unconditional: never lost.
    */
   async markDirty(at: number): Promise<void> {
-    await conditionalWrite('mark gc dirty', () =>
+    await withRetries('mark gc dirty', () =>
       this.clients.dynamo.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: keyAttributes(gcSweepKey()),
-          UpdateExpression: 'SET #d = :at',
-          ConditionExpression: 'attribute_not_exists(#d) OR #d = :zero',
-          ExpressionAttributeNames: { '#d': ATTR.dirtyAt },
-          ExpressionAttributeValues: { ':at': N(at), ':zero': N(0) },
+          UpdateExpression: 'SET #last = :at, #d = if_not_exists(#d, :at)',
+          ExpressionAttributeNames: { '#d': ATTR.dirtyAt, '#last': ATTR.lastDirtyAt },
+          ExpressionAttributeValues: { ':at': N(at) },
         }),
       ),
     );

@@ -6,9 +6,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
-import { countCalls, crash, failCalls, runThenThrow } from '../support/faults.ts';
+import { countCalls, crash, failCalls, runThenThrow, sleep } from '../support/faults.ts';
 import { FAST, describeTopic, expectOnlyReferencedObjects, readAll, topicWithRequests } from '../support/maintenance-scenario.ts';
 import { ownStack, type OwnStack } from '../support/own-stack.ts';
+import { call } from '../support/http.ts';
 
 const stacks: OwnStack[] = [];
 async function stack(): Promise<OwnStack> {
@@ -130,5 +131,41 @@ describe('concurrent runners', () => {
     expect((await s.objects()).length).toBe(described.reduce((n, p) => n + p.segments, 0));
     a.dispose();
     b.dispose();
+  });
+});
+
+describe('garbage collection hears of every move', () => {
+  it('a crash right after the last repoint still leaves the sources for the next full sweep', async () => {
+    const s = await stack();
+    const name = await topicWithRequests(s, 20, 5);
+    const before = await readAll(s.app, name, 0);
+    const gc = { gcGraceMs: 1_000, gcSettleMs: 200, gcSweepIntervalMs: 0 };
+    // A sweep while everything is referenced (nothing merges yet: the entries are "young").
+    const first = s.maintenance({ ...FAST, ...gc, mergeMinAgeMs: 3_600_000 });
+    await sleep(1_200);
+    await first.maintenance.runUntilIdle();
+    first.dispose();
+    expect((await s.objects()).length).toBe(20);
+    // That pass put the partition off for an hour (its entries' due time): ask for a look now.
+    const topicId = (await call(s.app, 'GET', `/v1/topics/${name}`)).body.topicId as string;
+    await s.services.index.requestMaintenance({ topicId, partition: 0 }, s.clock.now());
+    // The merge repoints every entry (one transaction) and dies before hearing back.
+    const m = s.maintenance({ ...FAST, ...gc });
+    const fault = runThenThrow(m.deps.clients.dynamo, { command: 'TransactWriteItemsCommand' }, crash, { times: 1 });
+    await expect(m.maintenance.tick()).rejects.toThrow(/simulated crash/);
+    expect(fault.fired).toBe(1);
+    fault.remove();
+    expect(await readAll(s.app, name, 0)).toEqual(before);
+    // Nothing is left to merge (the crashed pass's summary is redone by the next pass); the sources are older than the last sweep's window, so only a
+    // full sweep finds them, and the mark made before the repoint asks for one.
+    await sleep(1_200);
+    const reports = await m.maintenance.runUntilIdle();
+    expect(reports.flatMap((r) => r.passes.flatMap((p) => p.merges))).toEqual([]);
+    expect(reports.some((r) => r.gc?.sweep === 'full')).toBe(true);
+    expect((await s.objects()).length).toBe(1);
+    await expectOnlyReferencedObjects(s);
+    expect((await describeTopic(s.app, name))[0]!.segments).toBe(1);
+    expect(await readAll(s.app, name, 0)).toEqual(before);
+    m.dispose();
   });
 });

@@ -12,6 +12,7 @@ import { call, uniqueName } from '../support/http.ts';
 import { countCalls, crash, failCalls, sleep } from '../support/faults.ts';
 import { createApp } from '../../lib/api/app.ts';
 import { createServices } from '../../lib/services.ts';
+import { scheduledMaintenanceHandler } from '../../lib/maintenance/scheduled.ts';
 import { FAST, describeTopic as describeIn, expectOnlyReferencedObjects, readAll as readAllIn, topicWithRequests } from '../support/maintenance-scenario.ts';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 
@@ -200,5 +201,24 @@ describe('maintenance: what a quiet deployment pays', () => {
     dynamo.remove();
     s3.remove();
     m.dispose();
+  });
+});
+
+describe('the scheduled function', () => {
+  it('runs one pass within its time, merges, and logs one line with the counts; near its timeout it starts nothing', async () => {
+    const s = await stack();
+    const name = await topicWithRequests(s, 10, 3);
+    const lines: string[] = [];
+    const handler = scheduledMaintenanceHandler(s.deps, { SLUICE_MERGE_MIN_AGE_MS: '0' }, (l) => lines.push(l));
+    const late = await handler({}, { getRemainingTimeInMillis: () => 10_000 });
+    expect(late).toMatchObject({ ticks: 0, merges: 0 });
+    expect((await describeTopic(s, name))[0]!.segments).toBe(10);
+    const summary = await handler({}, { getRemainingTimeInMillis: () => 300_000 });
+    expect(summary).toMatchObject({ merges: 1, entriesMerged: 10, more: false });
+    expect((await describeTopic(s, name))[0]!.segments).toBe(1);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 'info', msg: 'maintenance run', ticks: 0 }),
+      expect.objectContaining({ level: 'info', msg: 'maintenance run', merges: 1, entriesMerged: 10 }),
+    ]);
   });
 });
