@@ -86,6 +86,16 @@ export const SESSION_TIMEOUT = { min: 1_000, max: 1_800_000, default: 45_000 } a
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 
 
+/**
+ * A produce publishes at most this long after its PUT, or gives up (503, its slots become
+ * holes): garbage collection's grace must exceed it, so no object is collected before the
+ * entries that point at it are published (a paused process would otherwise publish late).
+ */
+export const PUBLISH_DEADLINE_MS = 2 * 60 * 1000;
+
+/** The least SLUICE_GC_GRACE_MS accepted: well above the publish deadline and any fetch. */
+export const MIN_GC_GRACE_MS = 5 * 60 * 1000;
+
 /** Maintenance (lib/maintenance): merge, garbage collection, topic deletion, index upkeep. */
 export const MAINTENANCE_DEFAULTS = {
   /** Entries younger than this are not merged yet (SLUICE_MERGE_MIN_AGE_MS). */
@@ -95,7 +105,8 @@ export const MAINTENANCE_DEFAULTS = {
   /**
    * An unreferenced object is deleted only once older than this (SLUICE_GC_GRACE_MS): longer
    * than any fetch may still read it after a merge moved its entries, and than any produce may
-   * take from its PUT to its publish (the API function's timeout is 30 s).
+   * take from its PUT to its publish (PUBLISH_DEADLINE_MS). At least MIN_GC_GRACE_MS when set
+   * from the environment.
    */
   gcGraceMs: 15 * 60 * 1000,
   /** A full sweep (every old object checked) at most this often, and only after merges or deletions. */

@@ -34,7 +34,7 @@ import {
   type LogTuning,
   type SluiceDeps,
 } from './deps.ts';
-import type { MaintenanceSettings } from './config.ts';
+import { MIN_GC_GRACE_MS, type MaintenanceSettings } from './config.ts';
 import { createAwsClients, type AwsClients } from './storage/clients.ts';
 import { RESOURCE_ENV, type ResourceNames } from './storage/tables.ts';
 
@@ -112,7 +112,12 @@ export function tuningFromEnv(env: Env = process.env): Partial<LogTuning> {
 }
 
 export function maintenanceFromEnv(env: Env = process.env): Partial<MaintenanceSettings> {
-  return integersFromEnv(env, MAINTENANCE_ENV);
+  const settings = integersFromEnv(env, MAINTENANCE_ENV);
+  // A short grace would let one runner collect what another is about to reference.
+  if (settings.gcGraceMs !== undefined && settings.gcGraceMs < MIN_GC_GRACE_MS) {
+    throw new Error(`${MAINTENANCE_ENV.gcGraceMs}='${settings.gcGraceMs}' must be at least ${MIN_GC_GRACE_MS} (5 minutes)`);
+  }
+  return settings;
 }
 
 /** AWS clients configured by the environment: real services, or emulators where endpoints are set. */

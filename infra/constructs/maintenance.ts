@@ -21,7 +21,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
-import { MAINTENANCE_ENV } from '../../lib/env.ts';
+import { MAINTENANCE_ENV, maintenanceFromEnv } from '../../lib/env.ts';
 import { RESOURCE_ENV } from '../../lib/storage/tables.ts';
 import { SluiceFunction } from './sluice-function.ts';
 import type { SluiceTables } from './tables.ts';
@@ -59,7 +59,7 @@ export function maintenanceScheduleExpression(value: unknown): string {
   );
 }
 
-/** Refuses at synth what lib/env.ts would refuse at the cold start (non-negative integers). */
+/** Refuses at synth what lib/env.ts would refuse at the cold start (non-negative integers, the grace's floor). */
 function tuningEnvironment(tuning: MaintenanceTuning): Record<string, string> {
   const environment: Record<string, string> = {};
   for (const key of TUNING_KEYS) {
@@ -73,6 +73,8 @@ function tuningEnvironment(tuning: MaintenanceTuning): Record<string, string> {
     }
     environment[name] = String(value);
   }
+  // lib/env.ts refuses a grace below the floor at the cold start: refuse it here, at synth.
+  maintenanceFromEnv(environment);
   return environment;
 }
 

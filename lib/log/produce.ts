@@ -27,6 +27,7 @@ import {
 } from '../errors.ts';
 import { validateId } from '../id-rules.ts';
 import { LIMITS } from '../limits.ts';
+import { PUBLISH_DEADLINE_MS } from '../config.ts';
 import { ConcurrentChangeError, UnavailableError } from '../errors.ts';
 import type { IndexStore, PublishItem, Reservation } from '../storage/index-store.ts';
 import type { GroupOffsetCommit, PublishIntent, PublishTransaction } from '../storage/publish-transaction.ts';
@@ -159,6 +160,7 @@ export class ProduceService {
     const segment = encodeSegment(chunks);
     const segmentId = this.ids.newId();
     const object = this.segments.objectKeyFor(segmentId, now);
+    const putAt = this.clock.now();
     await this.segments.put(object, segment.bytes);
 
     const reservations = await this.reserveAll(partitions, chunks.map((c) => c.recordCount), topic, now);
@@ -185,6 +187,11 @@ export class ProduceService {
       Object.assign(intent, { producer: this.requireProducers().advance(sequenceCheck.prev, accepted) });
     }
     try {
+      // Garbage collection may delete an unreferenced object once it is older than its grace;
+      // a publish that late (a paused process) would point entries at a deleted object.
+      if (this.clock.now() - putAt > PUBLISH_DEADLINE_MS) {
+        throw new UnavailableError(`the request took over ${PUBLISH_DEADLINE_MS / 1000} s between writing its data and publishing it; retry it`);
+      }
       await this.publisher.publish(intent, this.clock.now());
     } catch (err) {
       await this.fillHoles(reservations);

@@ -40,7 +40,7 @@ import { needsReferenceCheck, planGc, type GcCandidate, type GcRules } from './g
 export interface GcDeps {
   readonly segments: Pick<SegmentStore, 'listPage' | 'deleteObjects' | 'isSegmentKey'>;
   readonly index: Pick<IndexStore, 'isObjectReferenced'>;
-  readonly store: Pick<MaintenanceStore, 'sweep' | 'saveSweep'>;
+  readonly store: Pick<MaintenanceStore, 'sweep' | 'saveSweep' | 'markDirty'>;
   readonly clock: Clock;
 }
 
@@ -109,17 +109,17 @@ export async function gcStep(deps: GcDeps, opts: GcOptions, dryRun = false): Pro
     const out = await deps.segments.deleteObjects(keys);
     const failed = new Set(out.failed);
     deleted = keys.filter((k) => !failed.has(k));
+    // Garbage S3 would not delete: the cursor moves past it, so ask a full sweep to come back.
+    if (failed.size > 0) await deps.store.markDirty(now);
   }
   const waiting = plan.keep.filter((k) => k.reason === 'too-young').length;
   // Lost to another runner: it moved the cursor; this page was judged the same way twice.
   // (A dry run passes a store of its own, so its sweep never moves the shared cursor.)
-  await deps.store.saveSweep(state, {
-    cursor: page.next,
-    startedAt,
-    since,
-    sweptAt: page.next === undefined ? now : state.sweptAt,
-    ...(clearDirty !== undefined ? { clearDirty } : {}),
-  });
+  const after = { cursor: page.next, startedAt, since, sweptAt: page.next === undefined ? now : state.sweptAt };
+  const saved = await deps.store.saveSweep(state, { ...after, ...(clearDirty !== undefined ? { clearDirty } : {}) });
+  // A change was marked while this page was judged: keep its mark (a later full sweep covers
+  // it) and move on, so a steady stream of merges never starves the sweep.
+  if (!saved && clearDirty !== undefined && (await deps.store.sweep()).version === state.version) await deps.store.saveSweep(state, after);
   const gone = new Set(deleted);
   const bytesFreed = plan.delete.filter((o) => gone.has(o.key)).reduce((n, o) => n + o.size, 0);
   return { sweep: since === 0 ? 'full' : 'new-objects', listed: page.objects.length, deleted, bytesFreed, waiting, more: page.next !== undefined };

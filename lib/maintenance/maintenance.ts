@@ -169,6 +169,7 @@ export class Maintenance {
             this.drySweep = { ...next, dirtyAt: 0, lastDirtyAt: 0, version: prev.version + 1 };
             return true;
           },
+          markDirty: async () => undefined,
         }
       : this.deps.store;
     const report = await gcStep(

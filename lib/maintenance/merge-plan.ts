@@ -21,8 +21,11 @@
  *     read from the entry, as for any entry), so no record changes.
  *  M5 A fixpoint: once a run is applied (its entries point into one object), planning again
  *     never proposes a run made only of that run's entries.
- *  M6 Settled objects stay: an object holding at least half of `targetBytes` (counted over
- *     the entries given) is never copied again.
+ *  M6 Settled objects stay: an object holding at least half of `targetBytes`, or at least
+ *     `settleEntries` entries (counted over the entries given), is never copied again. The
+ *     entry bound keeps a pass's window (a bounded number of entries after the settled prefix)
+ *     moving on partitions of tiny entries, where half a target would be more entries than a
+ *     window holds.
  *  M7 Bounded rewriting: no source object holds more than MAX_SHARE (2/3) of its run's bytes,
  *     so every byte a merge copies lands in an object at least 1.5x the one it left; a byte is
  *     copied at most log1.5(targetBytes / produce size) times (a counter, not a snowball: a
@@ -45,6 +48,8 @@ export interface MergeRules {
   readonly minAgeMs: number;
   /** The most bytes one merged object holds. */
   readonly targetBytes: number;
+  /** An object with this many entries is settled too (M6); unbounded when absent. */
+  readonly settleEntries?: number;
 }
 
 export interface PlacedEntry {
@@ -68,16 +73,26 @@ interface Unit {
   bytes: number;
 }
 
-function bytesPerObject(entries: readonly MergeEntry[]): Map<string, number> {
-  const out = new Map<string, number>();
+interface ObjectShare {
+  bytes: number;
+  entries: number;
+}
+
+function perObjectOf(entries: readonly MergeEntry[]): Map<string, ObjectShare> {
+  const out = new Map<string, ObjectShare>();
   for (const e of entries) {
-    if (!e.hole && e.object !== undefined) out.set(e.object, (out.get(e.object) ?? 0) + (e.length ?? 0));
+    if (e.hole || e.object === undefined) continue;
+    const o = out.get(e.object) ?? { bytes: 0, entries: 0 };
+    o.bytes += e.length ?? 0;
+    o.entries += 1;
+    out.set(e.object, o);
   }
   return out;
 }
 
-function settledObjects(perObject: ReadonlyMap<string, number>, rules: MergeRules): Set<string> {
-  return new Set([...perObject].filter(([, n]) => n >= rules.targetBytes / 2).map(([o]) => o));
+function settledObjects(perObject: ReadonlyMap<string, ObjectShare>, rules: Pick<MergeRules, 'targetBytes' | 'settleEntries'>): Set<string> {
+  const entryBound = rules.settleEntries ?? Infinity;
+  return new Set([...perObject].filter(([, o]) => o.bytes >= rules.targetBytes / 2 || o.entries >= entryBound).map(([k]) => k));
 }
 
 function eligible(e: MergeEntry, rules: MergeRules, settled: ReadonlySet<string>): boolean {
@@ -120,7 +135,7 @@ function toRun(units: readonly Unit[]): MergeRun {
 }
 
 export function planMerges(entries: readonly MergeEntry[], rules: MergeRules, maxRuns = Infinity): MergeRun[] {
-  const perObject = bytesPerObject(entries);
+  const perObject = perObjectOf(entries);
   if (perObject.size < 2) return []; // fast path: nothing to bring together
   const settled = settledObjects(perObject, rules);
 
@@ -182,8 +197,8 @@ export function planMerges(entries: readonly MergeEntry[], rules: MergeRules, ma
  * those given to planMerges (after its runs were applied); returns the first slot given when
  * nothing is settled, and one past the last when everything is.
  */
-export function settledPrefixEnd(entries: readonly MergeEntry[], rules: Pick<MergeRules, 'targetBytes'>): number {
-  const settled = settledObjects(bytesPerObject(entries), { ...rules, now: 0, minAgeMs: 0 });
+export function settledPrefixEnd(entries: readonly MergeEntry[], rules: Pick<MergeRules, 'targetBytes' | 'settleEntries'>): number {
+  const settled = settledObjects(perObjectOf(entries), rules);
   for (const e of entries) {
     const done = e.hole || (e.length ?? 0) > rules.targetBytes || (e.object !== undefined && settled.has(e.object));
     if (!done) return e.slot;

@@ -15,9 +15,9 @@
  *  - no repoint is sent once the new object is older than half the GC grace: the collector
  *    never deletes an object an entry is about to point at (it waits the full grace from the
  *    object's PUT, and only deletes objects no entry references);
- *  - the sources' way to garbage collection is marked before the first repoint
- *    (`beforeRepoint`: the sweep item's dirty mark), so a crash right after it cannot leave
- *    them unswept.
+ *  - the sources' way to garbage collection is marked before each repoint transaction
+ *    (`beforeRepoint`: the sweep item's dirty mark), so a crash right after one cannot leave
+ *    them unswept, and a sweep that started between two chunks still hears of the later one.
  * Batches are copied byte for byte (not re-batched or recompressed; BENCHMARKS.md has both
  * measured): offsets, CRCs, compression and producer fields stay exactly as produced.
  * A chunk that fails its CRC is not copied (the run is skipped and reported): corruption
@@ -37,7 +37,7 @@ export interface MergeDeps {
   readonly segments: Pick<SegmentStore, 'read' | 'put' | 'objectKeyFor'>;
   readonly clock: Clock;
   readonly ids: IdGenerator;
-  /** Called before the first repoint (garbage collection must hear of moves before they happen). */
+  /** Called before each repoint transaction (garbage collection must hear of moves before they happen). */
   readonly beforeRepoint: () => Promise<void>;
 }
 
@@ -102,11 +102,14 @@ export async function executeMerge(
   const putAt = deps.clock.now();
   const object = deps.segments.objectKeyFor(deps.ids.newId(), putAt);
   await deps.segments.put(object, segment.bytes);
-  await deps.beforeRepoint();
   const result = await deps.index.repoint(
     tp,
     placed.map((p) => ({ slot: p.slot, from: { object: p.from.object, position: p.from.position }, to: { object, position: p.position } })),
-    () => deps.clock.now() - putAt < opts.gcGraceMs / 2,
+    async () => {
+      if (deps.clock.now() - putAt >= opts.gcGraceMs / 2) return false;
+      await deps.beforeRepoint();
+      return true;
+    },
   );
   if (result.moved.length === 0 && result.stopped) return { kind: 'skipped', reason: 'too-slow' };
   return {

@@ -88,7 +88,10 @@ export async function maintainPartition(
     to = Math.min(view.stableSlots, from + opts.maxWindowEntries);
     window = await deps.index.entries(tp, from, to, to - from);
   }
-  const rules: MergeRules = { now: deps.clock.now(), minAgeMs: opts.minAgeMs, targetBytes: opts.targetBytes };
+  // A fifth of a window: an object that big is settled, so the window always reaches past the
+  // few unsettled objects of a partition of tiny entries to its new ones (M6).
+  const settleEntries = Math.max(2, Math.floor(opts.maxWindowEntries / 5));
+  const rules: MergeRules = { now: deps.clock.now(), minAgeMs: opts.minAgeMs, targetBytes: opts.targetBytes, settleEntries };
   const runs = planMerges(window, rules, opts.maxRunsPerPass + 1);
   const todo = runs.slice(0, opts.maxRunsPerPass);
   const merges: MergeOutcome[] = [];
@@ -111,10 +114,15 @@ export async function maintainPartition(
     }
   }
 
-  const summary = summarise(basedOn, from, window, to, opts, rules.now);
-  const more = runs.length > todo.length || to < stableSlots || merges.some((m) => m.kind === 'merged' && m.lost > 0);
+  const summary = summarise(basedOn, from, window, to, rules);
+  // More right away only when this pass made progress (a pass that merged nothing would find
+  // the same next tick); a skipped or partly lost merge is retried after the minimum age.
+  const progressed = merges.some((m) => m.kind === 'merged' && m.entries > 0);
+  const more = progressed && (runs.length > todo.length || to < stableSlots);
+  const retry = merges.some((m) => m.kind === 'skipped' || (m.kind === 'merged' && m.lost > 0));
   if (!dryRun) {
-    const next = more ? { ...summary, due: rules.now } : summary;
+    const due = more ? rules.now : retry ? Math.min(summary.due || Infinity, rules.now + opts.minAgeMs) : summary.due;
+    const next = { ...summary, due };
     const written = await deps.index.writeMaintenance(tp, basedOn.version, next);
     if (!written && merges.some((m) => m.kind === 'merged')) await deps.index.requestMaintenance(tp, rules.now);
   }
@@ -130,13 +138,13 @@ function summarise(
   from: number,
   window: readonly IndexEntry[],
   through: number,
-  opts: PassOptions,
-  now: number,
+  rules: MergeRules,
 ): Omit<MaintenanceSummary, 'version'> {
-  const settled = window.length === 0 ? from : Math.max(from, settledPrefixEnd(window, opts));
+  const { now, minAgeMs } = rules;
+  const settled = window.length === 0 ? from : Math.max(from, settledPrefixEnd(window, rules));
   const sealed = window.filter((e) => e.slot < settled);
   const tail = window.filter((e) => e.slot >= settled);
-  const young = tail.filter((e) => !e.hole && now - e.publishedAt < opts.minAgeMs);
+  const young = tail.filter((e) => !e.hole && now - e.publishedAt < minAgeMs);
   return {
     settled,
     settledBytes: prev.settledBytes + bytesOf(sealed),
@@ -144,6 +152,6 @@ function summarise(
     through,
     tailBytes: bytesOf(tail),
     tailSegments: objectsOf(tail),
-    due: young.length === 0 ? 0 : Math.min(...young.map((e) => e.publishedAt)) + opts.minAgeMs,
+    due: young.length === 0 ? 0 : young.reduce((m, e) => Math.min(m, e.publishedAt), Infinity) + minAgeMs,
   };
 }

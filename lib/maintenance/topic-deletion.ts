@@ -42,10 +42,10 @@
  *  - Dry run: the same reads and the same bound, no write; the counts are what a step would
  *    delete, `finished` whether it would forget the marker.
  *
- * Known residue: a background time-index run frozen with a Lambda instance and thawed after
- * the marker is forgotten can re-create a hint item (its conditional pointer update creates
- * a missing item). It is a few bytes under a topicId nobody uses again and references no
- * object.
+ * Known residue: a writer to the hint item that outlives the marker (a maintenance pass or a
+ * reader with a cached topic that began before the delete and ends after the marker was
+ * forgotten) can re-create a hint item: hint updates create a missing item. It is a few bytes
+ * under a topicId nobody uses again and references no object.
  */
 import { MAINTENANCE_DEFAULTS } from '../config.ts';
 import type { Clock } from '../deps.ts';

@@ -512,19 +512,19 @@ export class IndexStore {
    * merge moved first, or whose topic was deleted, is cancelled whole and counted as lost;
    * chunks are independent, so a crash between them leaves some entries moved and some not,
    * each pointing at the same bytes. Never creates an item. Returns the slots that moved.
-   * `beforeChunk` runs before each transaction and may stop the rest (returns false).
+   * `beforeChunk` runs before each transaction and may stop the rest (resolves false).
    */
   async repoint(
     tp: TopicPartition,
     moves: readonly Repoint[],
-    beforeChunk: () => boolean = () => true,
+    beforeChunk: () => Promise<boolean> = async () => true,
   ): Promise<{ moved: number[]; lost: number; stopped: boolean }> {
     const pk = pkOf(tp);
     const moved: number[] = [];
     let lost = 0;
     for (let i = 0; i < moves.length; i += TRANSACTION_ITEMS) {
       const chunk = moves.slice(i, i + TRANSACTION_ITEMS);
-      if (!beforeChunk()) return { moved, lost, stopped: true };
+      if (!(await beforeChunk())) return { moved, lost, stopped: true };
       const outcome = await conditionalWrite('repoint merged entries', () =>
         this.clients.dynamo.send(
           new TransactWriteItemsCommand({

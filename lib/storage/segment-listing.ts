@@ -21,6 +21,7 @@ export interface ListedPage {
  * key seen), not by continuation token: a cursor that is a key can be stored between ticks and
  * stays valid however long a sweep takes.
  */
+/** An object listed without LastModified counts as never old enough: garbage collection keeps it (G4). */
 export async function listSegmentPage(clients: AwsClients, bucket: string, startAfter: string | undefined, maxKeys = 1000): Promise<ListedPage> {
   const page: ListObjectsV2CommandOutput = await withRetries('list segments', () =>
     clients.s3.send(
@@ -29,7 +30,7 @@ export async function listSegmentPage(clients: AwsClients, bucket: string, start
   );
   const objects: ListedObject[] = [];
   for (const o of page.Contents ?? []) {
-    if (o.Key) objects.push({ key: o.Key, lastModified: o.LastModified?.getTime() ?? 0, size: o.Size ?? 0 });
+    if (o.Key) objects.push({ key: o.Key, lastModified: o.LastModified?.getTime() ?? Number.POSITIVE_INFINITY, size: o.Size ?? 0 });
   }
   const last = objects[objects.length - 1];
   return { objects, next: page.IsTruncated && last ? last.key : undefined };

@@ -441,6 +441,8 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       expect(() => maintenanceWith({ maintenanceTuning: { mergeMinAgeMs: 1.5 } })).toThrow(
         /non-negative integer/,
       );
+      // A grace below the floor would let one runner collect what another is about to reference.
+      expect(() => maintenanceWith({ maintenanceTuning: { gcGraceMs: 60_000 } })).toThrow(/SLUICE_GC_GRACE_MS='60000' must be at least 300000/);
       const zero = maintenanceWith({ maintenanceTuning: { mergeMinAgeMs: 0 } });
       expect(zero.Environment.Variables.SLUICE_MERGE_MIN_AGE_MS).toBe('0');
     });

@@ -147,3 +147,15 @@ describe('depsFor', () => {
     expect(() => depsFor('aws', {})).toThrow(/SLUICE_META_TABLE/);
   });
 });
+
+describe('maintenanceFromEnv', () => {
+  it('reads the maintenance settings, and refuses a GC grace below its floor', async () => {
+    const { maintenanceFromEnv } = await import('../../lib/env.ts');
+    expect(maintenanceFromEnv({})).toEqual({});
+    expect(
+      maintenanceFromEnv({ SLUICE_MERGE_MIN_AGE_MS: '0', SLUICE_SEGMENT_TARGET_BYTES: '1048576', SLUICE_GC_GRACE_MS: '300000', SLUICE_MAINTENANCE_INTERVAL_MS: '0' }),
+    ).toEqual({ mergeMinAgeMs: 0, segmentTargetBytes: 1048576, gcGraceMs: 300000, intervalMs: 0 });
+    expect(() => maintenanceFromEnv({ SLUICE_GC_GRACE_MS: '1000' })).toThrow(/must be at least 300000/);
+    expect(() => maintenanceFromEnv({ SLUICE_MERGE_MIN_AGE_MS: '-5' })).toThrow(/non-negative integer/);
+  });
+});

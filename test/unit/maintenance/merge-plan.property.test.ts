@@ -31,7 +31,10 @@ const partition = fc
     });
   });
 
-const rules = fc.record({ now: fc.constant(NOW), minAgeMs: fc.integer({ min: 0, max: 150 }), targetBytes: fc.integer({ min: 200, max: 3_000 }) });
+const rules = fc.record(
+  { now: fc.constant(NOW), minAgeMs: fc.integer({ min: 0, max: 150 }), targetBytes: fc.integer({ min: 200, max: 3_000 }), settleEntries: fc.integer({ min: 2, max: 12 }) },
+  { requiredKeys: ['now', 'minAgeMs', 'targetBytes'] },
+);
 
 function apply(entries: readonly MergeEntry[], runs: ReturnType<typeof planMerges>): MergeEntry[] {
   const moved = new Map<number, { object: string; position: number }>();
@@ -46,7 +49,9 @@ describe('merge plan', () => {
         const runs = planMerges(entries, r);
         const bySlot = new Map(entries.map((e) => [e.slot, e]));
         const perObject = new Map<string, number>();
+        const entriesOf = new Map<string, number>();
         for (const e of entries) if (!e.hole) perObject.set(e.object!, (perObject.get(e.object!) ?? 0) + e.length!);
+        for (const e of entries) if (!e.hole) entriesOf.set(e.object!, (entriesOf.get(e.object!) ?? 0) + 1);
         let lastSlot = -1;
         for (const run of runs) {
           // M1 disjoint, ordered, within the input
@@ -64,6 +69,7 @@ describe('merge plan', () => {
             expect(r.now - e.publishedAt).toBeGreaterThanOrEqual(r.minAgeMs);
             expect(e.length!).toBeLessThanOrEqual(r.targetBytes);
             expect(perObject.get(e.object!)!).toBeLessThan(r.targetBytes / 2);
+            expect(entriesOf.get(e.object!)!).toBeLessThan(r.settleEntries ?? Infinity);
             // M4 gapless, byte for byte
             expect(p.position).toBe(at);
             expect(p.from).toEqual({ object: e.object, position: e.position, length: e.length });
