@@ -1,7 +1,7 @@
 /**
  * Maintenance (lib/maintenance): what merge and garbage collection cost and what they buy
  * (`npm run bench -- maintenance [--requests=1000] [--records=100] [--record-bytes=1024]
- * [--values=text|random|json] [--workers=8] [--idle-partitions=50] [--ticks=10] [--trials=3]`).
+ * [--values=text|random|json] [--workers=8] [--idle-partitions=50] [--ticks=60] [--trials=3]`).
  *
  * A local stack (DynamoDB Local in memory + s3rver in this process, counting SDK clients), one
  * movable clock shared by the app and maintenance (test/support/own-stack.ts does the same).
@@ -19,7 +19,10 @@
  *     twice (requests of up to 25 partitions each), merged and collected, then `ticks` scheduled
  *     invocations one simulated minute apart (the deployed schedule is `rate(1 minute)`; each
  *     invocation is `runUntilIdle`, as lib/maintenance/scheduled.ts does): requests per tick,
- *     per idle partition per hour.
+ *     per idle partition per hour. The default, 60 ticks, is one simulated hour: one period of
+ *     GC's hourly new-objects sweep (gcOrphanSweepIntervalMs), so the per-hour figure counts
+ *     that sweep exactly once; a count that is not a whole number of periods misses it or
+ *     over-counts it, and the bench says so.
  *  6. CPU only, on the chunks produced in 1 (read back before the merge), grouped into the runs
  *     the merge plan makes: (a) copy byte for byte as merge.ts does (CRC check + segment
  *     encode) vs (b) decode every batch and re-encode the records into ~1 MiB batches with
@@ -78,6 +81,9 @@ type ValueKind = (typeof VALUE_KINDS)[number];
 const REBATCH_BYTES = MiB;
 /** The deployed schedule (infra: DEFAULT_MAINTENANCE_SCHEDULE = rate(1 minute)). */
 const TICK_INTERVAL_MS = 60_000;
+/** Ticks per simulated hour, and per period of GC's hourly new-objects sweep (the idle phase's default). */
+const TICKS_PER_HOUR = 3_600_000 / TICK_INTERVAL_MS;
+const TICKS_PER_SWEEP_PERIOD = Math.ceil(MAINTENANCE_DEFAULTS.gcOrphanSweepIntervalMs / TICK_INTERVAL_MS);
 
 interface Config {
   readonly requests: number;
@@ -321,7 +327,7 @@ export async function run(args: string[]): Promise<void> {
     values: o.choice('values', VALUE_KINDS, 'text'),
     workers: o.number('workers', 8),
     idlePartitions: o.number('idle-partitions', 50),
-    ticks: o.number('ticks', 10),
+    ticks: o.number('ticks', Math.max(TICKS_PER_HOUR, TICKS_PER_SWEEP_PERIOD)),
     trials: o.number('trials', 3),
   };
   const started = Date.now();
@@ -421,7 +427,7 @@ export async function run(args: string[]): Promise<void> {
     const idleGc = summarise(await idleM.runUntilIdle());
     const idleObjects = (await bucketObjects(b.clients, idleDeps.names.bucket)).length;
     const idleDescribed = (await describe(idleApp, idleTopic)).partitions;
-    const tickRows: string[][] = [];
+    const tickRows: { minutes: number[]; cells: string[]; ms: number[] }[] = [];
     const idleTotal: Record<string, number> = {};
     let idleTickCount = 0;
     let idleWork = 0;
@@ -432,10 +438,18 @@ export async function run(args: string[]): Promise<void> {
       idleWork += r.value.filter((x) => x.didWork).length;
       for (const [k, v] of Object.entries(r.counts.sends)) idleTotal[k] = (idleTotal[k] ?? 0) + v;
       const listed = r.value.reduce((n, x) => n + (x.gc?.listed ?? 0), 0);
-      tickRows.push([String(t), String(r.value.length), String(r.value.reduce((n, x) => n + x.passes.length, 0)), listed > 0 ? `yes (${listed} objects)` : 'no', fmtNum(r.counts.totalSends), formatCounts(r.counts.sends).replace(/\.00/g, ''), fmtMs(r.ms)]);
+      const sweeps = [...new Set(r.value.flatMap((x) => (x.gc && x.gc.sweep !== 'idle' ? [x.gc.sweep] : [])))].join(' + ');
+      const cells = [String(r.value.length), String(r.value.reduce((n, x) => n + x.passes.length, 0)), listed > 0 || sweeps ? `yes: ${sweeps} sweep (${listed} objects listed)` : 'no', fmtNum(r.counts.totalSends), formatCounts(r.counts.sends).replace(/\.00/g, '')];
+      // Consecutive minutes that cost the same are one row (60 ticks would otherwise print 60 rows).
+      const last = tickRows.at(-1);
+      if (last && last.cells.join('|') === cells.join('|')) {
+        last.minutes.push(t);
+        last.ms.push(r.ms);
+      } else tickRows.push({ minutes: [t], cells, ms: [r.ms] });
     }
     const perTick = total(idleTotal) / cfg.ticks;
-    const perPartitionHour = (perTick * (3_600_000 / TICK_INTERVAL_MS)) / cfg.idlePartitions;
+    const perPartitionHour = (perTick * TICKS_PER_HOUR) / cfg.idlePartitions;
+    const wholeSweepPeriods = cfg.ticks % TICKS_PER_SWEEP_PERIOD === 0;
 
     // ---- 6. copy vs re-batch (CPU only) ----
     log(`6. copy vs re-batch on the ${chunks.length} chunks (${cfg.trials} interleaved trials) ...`);
@@ -463,7 +477,11 @@ export async function run(args: string[]): Promise<void> {
       `Produce: ${fmtNum(cfg.requests)} requests × ${cfg.records} records × ${fmtNum(cfg.recordBytes)} B values (${cfg.values}, encoding ${encoding}), one partition, ${cfg.workers} in flight: ` +
         `${fmtNum(expected)} records, ${fmtNum(storedBytes)} bytes stored (${fmtNum(storedMiB, 1)} MiB; ${fmtNum((storedBytes / recordPayload) * 100, 0)}% of the value bytes) in ${before.segments} objects, ${fmtNum(prod.ms / 1000, 1)} s.`,
     );
-    console.log(`Maintenance: MAINTENANCE_DEFAULTS but mergeMinAgeMs 0 (segment target ${fmtNum(MAINTENANCE_DEFAULTS.segmentTargetBytes / MiB)} MiB, GC grace ${MAINTENANCE_DEFAULTS.gcGraceMs / 60_000} min, sweep interval ${MAINTENANCE_DEFAULTS.gcSweepIntervalMs / 60_000} min, ${MAINTENANCE_DEFAULTS.partitionsPerTick} partitions per tick).`);
+    console.log(
+      `Maintenance: MAINTENANCE_DEFAULTS but mergeMinAgeMs 0 (segment target ${fmtNum(MAINTENANCE_DEFAULTS.segmentTargetBytes / MiB)} MiB, GC grace ${MAINTENANCE_DEFAULTS.gcGraceMs / 60_000} min, ` +
+        `full sweep at most every ${MAINTENANCE_DEFAULTS.gcSweepIntervalMs / 60_000} min and only after merges or deletions (acted on ${MAINTENANCE_DEFAULTS.gcSettleMs / 1000} s after), ` +
+        `new-objects sweep every ${MAINTENANCE_DEFAULTS.gcOrphanSweepIntervalMs / 60_000} min, ${MAINTENANCE_DEFAULTS.partitionsPerTick} partitions per tick).`,
+    );
     console.log(`Cold fetch: a fresh app (empty caches), offset 0 → HWM, maxBytes default (${fmtNum(MiB)}), maxRecords ${fmtNum(LIMITS.maxRecordsPerFetch)}; "record MiB" = what the records count for in maxBytes (key + value + 40 B).\n`);
 
     console.log(
@@ -504,11 +522,15 @@ export async function run(args: string[]): Promise<void> {
         `merged (${idleMerge.merges} merges) and collected (${idleGc.objectsDeleted} objects deleted; ${idleObjects} left, describe: ${idleDescribed.reduce((n, p) => n + p.segments, 0)} segments). ` +
         `Then ${cfg.ticks} scheduled invocations (runUntilIdle), the clock moved ${TICK_INTERVAL_MS / 1000} s before each:\n`,
     );
-    console.log(table(['minute', 'ticks:', 'passes:', 'GC listed the bucket', 'requests:', 'by command', 'wall ms:'], tickRows));
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const minutes = (ms: number[]) => (ms.length === 1 ? String(ms[0]) : `${ms[0]}–${ms.at(-1)} (${ms.length})`);
+    console.log(table(['minute', 'ticks:', 'passes:', 'GC swept', 'requests:', 'by command', 'wall ms (median):'], tickRows.map((r) => [minutes(r.minutes), ...r.cells, fmtMs(median(r.ms))])));
     console.log('');
     console.log(
       `Per tick (mean of ${cfg.ticks}): ${describeCounts(idleTotal, cfg.ticks)}. Per idle partition per hour at 1 tick a minute: ` +
-        `**${fmtNum(perPartitionHour, 1)}** (${describeCounts(idleTotal, (cfg.ticks * cfg.idlePartitions) / 60, 1)}).\n`,
+        `**${fmtNum(perPartitionHour, 2)}** (${describeCounts(idleTotal, (cfg.ticks * cfg.idlePartitions) / TICKS_PER_HOUR, 2)}).` +
+        (wholeSweepPeriods ? '' : ` (${cfg.ticks} ticks is not a whole number of the hourly sweep's ${TICKS_PER_SWEEP_PERIOD}-tick period: this misses or over-counts that sweep.)`) +
+        '\n',
     );
     const copy = cpu.get('copy')!;
     console.log(
@@ -532,7 +554,10 @@ export async function run(args: string[]): Promise<void> {
     verdict(gets2PerMiB <= 1.2, `cold fetch after merge: ${fmtNum(gets2PerMiB, 2)} S3 GETs per MiB stored (${fmtNum(gets2 / recordMiB2, 2)} per record MiB, ${fmtNum(gets2 / fetch2.value.fetches, 2)} per fetch) (target ≤ 1.2 per MiB stored)`);
     verdict(sameRecords, `the cold fetch after merge + GC returned the same ${fmtNum(fetch2.value.records)} records (offsets, keys, values hashed) as before`);
     verdict(afterGc.sizeBytes === before.sizeBytes && afterGc.highWatermark === before.highWatermark, `describe's sizeBytes and highWatermark unchanged by merge + GC (${fmtNum(before.sizeBytes)} → ${fmtNum(afterGc.sizeBytes)})`);
-    info(`requests per idle partition per hour: ${fmtNum(perPartitionHour, 1)} at 1 tick a minute (${idleTickCount} ticks over ${cfg.ticks} invocations, ${idleWork} with work; goal: a handful)`);
+    info(
+      `requests per idle partition per hour: ${fmtNum(perPartitionHour, 2)} at 1 tick a minute (${idleTickCount} ticks over ${cfg.ticks} invocations, ${idleWork} with work; goal: a handful)` +
+        (wholeSweepPeriods ? '' : `; ${cfg.ticks} ticks is not a whole number of ${TICKS_PER_SWEEP_PERIOD}-tick sweep periods, so the hourly sweep is missed or over-counted`),
+    );
     const stampedTo = Math.max(0, ...merge.value.flatMap((r) => r.passes.map((p) => p.stamped)));
     info(`of the merge phase's ${fmtNum(merge.counts.sends['dynamodb UpdateItem'] ?? 0)} UpdateItems, ${fmtNum(stampedTo)} are time-index stamps (the passes' index upkeep: one per entry, once; stamped pointer 0 → ${fmtNum(stampedTo)}), ${fmtNum(mergeSummary.entriesMerged)} entries were repointed in ${fmtNum(merge.counts.sends['dynamodb TransactWriteItems'] ?? 0)} transactions`);
     const skips = [...skipped(merge.value), ...skipped(gc.value)];
