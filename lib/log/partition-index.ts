@@ -278,7 +278,9 @@ export class PartitionIndex {
       tp,
       head,
       hint,
-      logStartOffset: hint.logStartOffset,
+      // A start moved past what this snapshot has seen (a reader behind an unpublished slot):
+      // at its high watermark, so nothing below the stored start is ever served.
+      logStartOffset: Math.min(hint.logStartOffset, highWatermark(snapshot)),
       highWatermark: highWatermark(snapshot),
       stableSlots: stableSlots(snapshot),
       window: snapshot.entries,

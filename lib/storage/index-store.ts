@@ -470,6 +470,28 @@ export class IndexStore {
     );
   }
 
+  /**
+   * Moves the log start offset forward (DeleteRecords, retention), never back: the condition
+   * refuses a value not above the stored one. Returns the log start offset now stored (the
+   * given one, or a later one another writer stored first).
+   */
+  async advanceLogStart(tp: TopicPartition, logStartOffset: number): Promise<number> {
+    const outcome = await conditionalWrite('advance log start offset', () =>
+      this.clients.dynamo.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: S(pkOf(tp)), sk: N(HINT_SLOT) },
+          UpdateExpression: 'SET #l = :l',
+          ConditionExpression: 'attribute_not_exists(#l) OR #l < :l',
+          ExpressionAttributeNames: { '#l': T.logStartOffset },
+          ExpressionAttributeValues: { ':l': N(logStartOffset) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    return outcome.won ? logStartOffset : Math.max(logStartOffset, optNum(outcome.existing, T.logStartOffset) ?? 0);
+  }
+
   /** Advances the time-index stamping pointer (stamped slots, running max) on the hint item. */
   async advanceStamp(tp: TopicPartition, stamped: number, runningMaxTs: number): Promise<void> {
     const pk = pkOf(tp);
