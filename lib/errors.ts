@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'INVALID_PARTITIONS',
   'INVALID_CONFIG',
   'INVALID_RECORD',
+  'POLICY_VIOLATION',
   'UNAUTHENTICATED',
   'UNKNOWN_TOPIC_OR_PARTITION',
   'GROUP_ID_NOT_FOUND',
@@ -96,6 +97,17 @@ export class InvalidRecordError extends SluiceError {
 export class RecordTooDeepError extends InvalidRecordError {
   constructor(message: string, readonly byteLength: number, maxJsonDepth: number) {
     super(message, { maxJsonDepth });
+  }
+}
+
+/**
+ * The topic's configuration forbids the operation: Kafka's PolicyViolationException (e.g.
+ * DeleteRecords on a topic whose cleanup.policy is only `compact`). Not retriable: the same
+ * request fails the same way until the config changes.
+ */
+export class PolicyViolationError extends SluiceError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('POLICY_VIOLATION', message, { details });
   }
 }
 

@@ -2,6 +2,7 @@
 import { TUNING_DEFAULTS } from './config.ts';
 import { consoleLogger, type LogTuning, type SluiceDeps } from './deps.ts';
 import { CommitSignal } from './log/commit-signal.ts';
+import { DeleteRecordsService } from './log/delete-records.ts';
 import { FetchService } from './log/fetch.ts';
 import { OffsetsService } from './log/offsets.ts';
 import { DEFAULT_PARTITION_INDEX_OPTIONS, PartitionIndex } from './log/partition-index.ts';
@@ -31,6 +32,8 @@ export interface Services {
   readonly produce: ProduceService;
   readonly fetch: FetchService;
   readonly offsets: OffsetsService;
+  /** DeleteRecords: moves a partition's log start offset forward. */
+  readonly deleteRecords: DeleteRecordsService;
   /** Time-index stamping (maintenance calls it on each partition pass). */
   readonly stamper: TimeIndexStamper;
   readonly groups: GroupService;
@@ -97,6 +100,7 @@ export function createServices(deps: SluiceDeps): Services {
     produce: new ProduceService(topicCache, index, publisher, segments, deps.clock, deps.ids, signal, producers, groups, stickySeedFromId(deps.ids.newId())),
     fetch: new FetchService(topicCache, index, partitions, segments, deps.clock, signal, { pollIntervalMs: tuning.pollIntervalMs }),
     offsets,
+    deleteRecords: new DeleteRecordsService(topicCache, partitions, index, deps.clock),
     stamper,
     partitions,
     index,

@@ -45,7 +45,7 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
 
   app.route('/v1/cluster', clusterRoutes(deps.backend));
   app.route('/v1/topics', topicRoutes(services.topics));
-  app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers, logger));
+  app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers, services.deleteRecords, logger));
   app.route('/v1/groups', groupRoutes(services.groups));
   return app;
 }

@@ -16,7 +16,7 @@
  */
 import { MAINTENANCE_DEFAULTS, type MaintenanceSettings } from '../config.ts';
 import type { Clock, IdGenerator, Logger } from '../deps.ts';
-import type { TopicPartition } from '../model/topic.ts';
+import type { TopicPartition, TopicRecord } from '../model/topic.ts';
 import type { PartitionIndex } from '../log/partition-index.ts';
 import type { TimeIndexStamper } from '../log/time-index-stamper.ts';
 import type { IndexStore } from '../storage/index-store.ts';
@@ -59,13 +59,19 @@ export interface TickReport {
   readonly didWork: boolean;
 }
 
+/** A partition on the pass's list, with its topic's config (retention reads it). */
+interface PartitionOfTopic {
+  readonly tp: TopicPartition;
+  readonly config: TopicRecord['config'];
+}
+
 /** A dry run sweeps everything, as if no sweep had ever run. */
 const EMPTY_SWEEP: SweepState = { cursor: undefined, startedAt: 0, since: 0, sweptAt: 0, dirtyAt: 0, lastDirtyAt: 0, version: 0 };
 
 export class Maintenance {
   readonly settings: MaintenanceSettings;
   /** Partitions of the pass in progress, and the next one to look at. */
-  private cursor: { readonly scope: string; readonly tps: readonly TopicPartition[]; at: number } | undefined;
+  private cursor: { readonly scope: string; readonly tps: readonly PartitionOfTopic[]; at: number } | undefined;
   /** A dry run's own sweep state: it never moves the shared cursor. */
   private drySweep: SweepState = EMPTY_SWEEP;
 
@@ -85,7 +91,8 @@ export class Maintenance {
       this.cursor = { scope: key, tps: await this.partitionsOf(scope.topic), at: 0 };
     }
     const cursor = this.cursor;
-    const page = cursor.tps.slice(cursor.at, cursor.at + this.settings.partitionsPerTick);
+    const pageOf = cursor.tps.slice(cursor.at, cursor.at + this.settings.partitionsPerTick);
+    const page = pageOf.map((p) => p.tp);
     // Eventually consistent: half the read cost of an idle partition; a write it misses is seen next tick.
     const states = page.length > 0 ? await this.deps.index.readStates(page, 8, false) : [];
     const passes: PassReport[] = [];
@@ -95,7 +102,7 @@ export class Maintenance {
       checked++;
       const state = states[i]!;
       if (!needsPass(state, this.deps.clock.now())) continue;
-      const pass = await maintainPartition(this.passDeps(), this.passOptions(), page[i]!, state.hint.maintenance, dryRun);
+      const pass = await maintainPartition(this.passDeps(), this.passOptions(), page[i]!, state.hint.maintenance, pageOf[i]!.config, dryRun);
       passes.push(pass);
       merged += pass.merges.reduce((n, m) => n + (m.kind === 'merged' ? m.bytes : 0), 0);
       if (merged >= this.settings.mergeBytesPerTick) break;
@@ -157,9 +164,9 @@ export class Maintenance {
     return this.deps.store.markDirty(this.deps.clock.now());
   }
 
-  private async partitionsOf(topic: string | undefined): Promise<TopicPartition[]> {
+  private async partitionsOf(topic: string | undefined): Promise<PartitionOfTopic[]> {
     const topics = (await this.deps.topics.list()).filter((t) => topic === undefined || t.name === topic);
-    return topics.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topicId: t.topicId, partition })));
+    return topics.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ tp: { topicId: t.topicId, partition }, config: t.config })));
   }
 
   private async gcStep(dryRun: boolean): Promise<GcReport> {
@@ -191,7 +198,17 @@ export class Maintenance {
 
   private passDeps() {
     const d = this.deps;
-    return { index: d.index, segments: d.segments, partitions: d.partitions, stamper: d.stamper, clock: d.clock, ids: d.ids, beforeRepoint: () => this.markDirty() };
+    const markDirty = () => this.markDirty();
+    return {
+      index: d.index,
+      segments: d.segments,
+      partitions: d.partitions,
+      stamper: d.stamper,
+      clock: d.clock,
+      ids: d.ids,
+      beforeRepoint: markDirty,
+      retention: { index: d.index, clock: d.clock, beforeClear: markDirty },
+    };
   }
 
   private passOptions() {

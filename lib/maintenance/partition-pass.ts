@@ -20,10 +20,16 @@ import type { IndexEntry, IndexStore, MaintenanceSummary, PartitionState } from 
 import type { PartitionIndex } from '../log/partition-index.ts';
 import { bytesOf, objectsOf } from '../log/partition-size.ts';
 import type { TimeIndexStamper } from '../log/time-index-stamper.ts';
+import type { TopicConfig } from '../model/topic.ts';
 import { executeMerge, type MergeDeps, type MergeOptions, type MergeOutcome } from './merge.ts';
+import { applyRetention, type RetentionDeps, type RetentionReport } from './retention.ts';
 import { planMerges, settledPrefixEnd, type MergeRules, type MergeRun } from './merge-plan.ts';
 
+/** What retention needs of the topic's config. */
+export type RetentionConfig = Pick<TopicConfig, 'cleanup.policy' | 'retention.ms' | 'retention.bytes'>;
+
 export interface PassDeps extends MergeDeps {
+  readonly retention: RetentionDeps;
   readonly index: Pick<IndexStore, 'repoint' | 'entries' | 'readState' | 'writeMaintenance' | 'requestMaintenance'>;
   readonly partitions: Pick<PartitionIndex, 'view' | 'repointed'>;
   readonly stamper: Pick<TimeIndexStamper, 'stamp'>;
@@ -49,6 +55,8 @@ export interface PassReport {
   readonly summary: Omit<MaintenanceSummary, 'version'>;
   /** Work is left that the next tick should do at once (more runs than one pass may do). */
   readonly more: boolean;
+  /** What retention did (not on dry runs). */
+  readonly retention: RetentionReport | undefined;
 }
 
 /** Does this partition need a pass now? (From one batch-read head + hint: no entry read.) */
@@ -62,8 +70,12 @@ export async function maintainPartition(
   opts: PassOptions,
   tp: TopicPartition,
   basedOn: MaintenanceSummary,
+  config: RetentionConfig,
   dryRun = false,
 ): Promise<PassReport> {
+  let retention: RetentionReport | undefined;
+  /** The summary after retention's changes (emptied entries taken off it). */
+  let start = basedOn;
   let stableSlots: number;
   let stamped: number;
   let window: IndexEntry[];
@@ -84,7 +96,11 @@ export async function maintainPartition(
     const view = await deps.partitions.view(tp);
     stableSlots = view.stableSlots;
     stamped = (await deps.stamper.stamp(view, opts.stampLimit)).stamped;
-    from = Math.min(basedOn.settled, view.stableSlots);
+    // Retention first: the window below then starts past what it emptied.
+    const kept = await applyRetention(deps.retention, tp, view, config, basedOn, false);
+    retention = kept.report;
+    start = kept.summary;
+    from = Math.min(Math.max(start.settled, start.cleared), view.stableSlots);
     to = Math.min(view.stableSlots, from + opts.maxWindowEntries);
     window = await deps.index.entries(tp, from, to, to - from);
   }
@@ -114,19 +130,23 @@ export async function maintainPartition(
     }
   }
 
-  const summary = summarise(basedOn, from, window, to, rules);
+  const summary = summarise(start, from, window, to, rules);
   // More right away only when this pass made progress (a pass that merged nothing would find
   // the same next tick); a skipped or partly lost merge is retried after the minimum age.
   const progressed = merges.some((m) => m.kind === 'merged' && m.entries > 0);
   const more = progressed && (runs.length > todo.length || to < stableSlots);
   const retry = merges.some((m) => m.kind === 'skipped' || (m.kind === 'merged' && m.lost > 0));
   if (!dryRun) {
-    const due = more ? rules.now : retry ? Math.min(summary.due || Infinity, rules.now + opts.minAgeMs) : summary.due;
+    // Due again: at once (more), after the minimum age (a merge to retry), when young entries
+    // mature, or when the oldest kept entry expires (retention by time on a quiet partition).
+    const expiry = retention?.nextExpiry ?? 0;
+    const candidates = [summary.due, expiry, retry ? rules.now + opts.minAgeMs : 0].filter((t) => t > 0);
+    const due = more ? rules.now : candidates.length > 0 ? Math.min(...candidates) : 0;
     const next = { ...summary, due };
     const written = await deps.index.writeMaintenance(tp, basedOn.version, next);
     if (!written && merges.some((m) => m.kind === 'merged')) await deps.index.requestMaintenance(tp, rules.now);
   }
-  return { tp, stableSlots, stamped, merges, planned: runs.map(({ firstSlot, lastSlot, bytes }) => ({ firstSlot, lastSlot, bytes })), summary, more };
+  return { tp, stableSlots, stamped, merges, planned: runs.map(({ firstSlot, lastSlot, bytes }) => ({ firstSlot, lastSlot, bytes })), summary, more, retention };
 }
 
 /**
@@ -153,5 +173,6 @@ function summarise(
     tailBytes: bytesOf(tail),
     tailSegments: objectsOf(tail),
     due: young.length === 0 ? 0 : young.reduce((m, e) => Math.min(m, e.publishedAt), Infinity) + minAgeMs,
+    cleared: prev.cleared,
   };
 }

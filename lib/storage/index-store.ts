@@ -111,6 +111,23 @@ export interface MaintenanceSummary {
   readonly due: number;
   /** Bumped by every summary write: concurrent passes do not overwrite a newer one. */
   readonly version: number;
+  /** Slots [0, cleared) lie wholly below the log start offset and were emptied (retention). */
+  readonly cleared: number;
+}
+
+/** A data entry wholly below the log start offset, to be emptied (its bytes are gone). */
+export interface ClearedEntry {
+  readonly slot: number;
+  readonly object: string;
+  readonly position: number;
+}
+
+/** What emptying a chunk of entries takes off maintenance's summary (negative ADDs). */
+export interface SummaryDelta {
+  readonly settledBytes: number;
+  readonly settledSegments: number;
+  readonly tailBytes: number;
+  readonly tailSegments: number;
 }
 
 /** One entry moved by a merge: same slot, same bytes, a new place. */
@@ -129,6 +146,7 @@ export const EMPTY_MAINTENANCE: MaintenanceSummary = {
   tailSegments: 0,
   due: 0,
   version: 0,
+  cleared: 0,
 };
 
 export interface PartitionState {
@@ -183,6 +201,7 @@ function hintFromItem(item: Item): HintState {
       tailSegments: optNum(item, M.tailSegments) ?? 0,
       due: optNum(item, M.due) ?? 0,
       version: optNum(item, M.version) ?? 0,
+      cleared: optNum(item, M.cleared) ?? 0,
     },
   };
 }
@@ -473,18 +492,21 @@ export class IndexStore {
   /**
    * Moves the log start offset forward (DeleteRecords, retention), never back: the condition
    * refuses a value not above the stored one. Returns the log start offset now stored (the
-   * given one, or a later one another writer stored first).
+   * given one, or a later one another writer stored first). `maintenanceDueAt` (DeleteRecords)
+   * asks maintenance to look at the partition then, to empty the entries now below the start.
    */
-  async advanceLogStart(tp: TopicPartition, logStartOffset: number): Promise<number> {
+  async advanceLogStart(tp: TopicPartition, logStartOffset: number, maintenanceDueAt?: number): Promise<number> {
+    const values: Item = { ':l': N(logStartOffset) };
+    if (maintenanceDueAt !== undefined) values[':due'] = N(maintenanceDueAt);
     const outcome = await conditionalWrite('advance log start offset', () =>
       this.clients.dynamo.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: S(pkOf(tp)), sk: N(HINT_SLOT) },
-          UpdateExpression: 'SET #l = :l',
+          UpdateExpression: maintenanceDueAt === undefined ? 'SET #l = :l' : 'SET #l = :l, #d = :due',
           ConditionExpression: 'attribute_not_exists(#l) OR #l < :l',
-          ExpressionAttributeNames: { '#l': T.logStartOffset },
-          ExpressionAttributeValues: { ':l': N(logStartOffset) },
+          ExpressionAttributeNames: { '#l': T.logStartOffset, ...(maintenanceDueAt === undefined ? {} : { '#d': M.due }) },
+          ExpressionAttributeValues: values,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       ),
@@ -599,6 +621,69 @@ export class IndexStore {
       names,
       values,
     );
+  }
+
+  /**
+   * Empties data entries wholly below the log start offset (retention, DeleteRecords): each
+   * becomes a hole over the same offsets (slots and offsets stay; its object is no longer
+   * referenced, so garbage collection may take it), conditional on its pointer (a merge that
+   * moved it first makes the chunk lose; the next pass tries again). Each transaction of up to
+   * 99 entries also takes their bytes and objects off the summary (`deltas[i]` for chunk i, at
+   * most 99 entries each) and moves `cleared` forward, so the summary never counts an emptied
+   * entry and a crash between chunks leaves both consistent. Returns the chunks that applied.
+   */
+  async clearEntries(tp: TopicPartition, chunks: readonly { entries: readonly ClearedEntry[]; delta: SummaryDelta; cleared: number }[]): Promise<number> {
+    const pk = pkOf(tp);
+    let applied = 0;
+    for (const chunk of chunks) {
+      if (chunk.entries.length > TRANSACTION_ITEMS - 1) throw new RangeError('at most 99 entries per chunk');
+      const outcome = await conditionalWrite('clear entries below the log start', () =>
+        this.clients.dynamo.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              ...chunk.entries.map((e) => ({
+                Update: {
+                  TableName: this.table,
+                  Key: { pk: S(pk), sk: N(e.slot) },
+                  UpdateExpression: 'SET #st = :hole REMOVE #o, #p, #l, #c, #u, #mn, #mx',
+                  ConditionExpression: '#o = :o AND #p = :p',
+                  ExpressionAttributeNames: {
+                    '#st': A.state,
+                    '#o': A.object,
+                    '#p': A.position,
+                    '#l': A.length,
+                    '#c': A.recordCount,
+                    '#u': A.budgetBytes,
+                    '#mn': A.minTimestamp,
+                    '#mx': A.maxTimestamp,
+                  },
+                  ExpressionAttributeValues: { ':hole': S(ENTRY_STATE.hole), ':o': S(e.object), ':p': N(e.position) },
+                },
+              })),
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: { pk: S(pk), sk: N(HINT_SLOT) },
+                  UpdateExpression: 'ADD #sb :sb, #ss :ss, #tb :tb, #ts :ts SET #cl = :cl',
+                  ConditionExpression: 'attribute_not_exists(#cl) OR #cl < :cl',
+                  ExpressionAttributeNames: { '#sb': M.settledBytes, '#ss': M.settledSegments, '#tb': M.tailBytes, '#ts': M.tailSegments, '#cl': M.cleared },
+                  ExpressionAttributeValues: {
+                    ':sb': N(-chunk.delta.settledBytes),
+                    ':ss': N(-chunk.delta.settledSegments),
+                    ':tb': N(-chunk.delta.tailBytes),
+                    ':ts': N(-chunk.delta.tailSegments),
+                    ':cl': N(chunk.cleared),
+                  },
+                },
+              },
+            ],
+          }),
+        ),
+      );
+      if (!outcome.won) break;
+      applied++;
+    }
+    return applied;
   }
 
   /** Asks the next maintenance pass to look at the partition again (a pass that lost a race). */

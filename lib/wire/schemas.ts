@@ -88,6 +88,15 @@ export const updateTopicBody = z.strictObject({
   config: configValues.optional(),
 });
 
+/**
+ * POST /v1/topics/{topic}/partitions/{partition}/delete-records (Kafka's DeleteRecords):
+ * records below `beforeOffset` stop being readable; -1 means the high watermark (Kafka's
+ * DeleteRecordsRequest.HIGH_WATERMARK).
+ */
+export const deleteRecordsBody = z.strictObject({
+  beforeOffset: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER),
+});
+
 // ---- consumer groups --------------------------------------------------------------------
 
 export const heartbeatBody = z.strictObject({
@@ -166,6 +175,8 @@ export const topicDescription = z.looseObject({
   ),
   config: z.record(z.string(), z.unknown()),
 });
+
+export const deleteRecordsAnswer = z.looseObject({ logStartOffset: nonNegativeInt });
 
 export const producerAnswer = z.looseObject({ id: z.string(), epoch: nonNegativeInt });
 

@@ -30,7 +30,8 @@ const namesTimeKey = (input: unknown) => JSON.stringify(input).includes('"tsKey"
 /** One request per batch of timestamps: entry i holds batches[i]. */
 async function topicWith(s: IsolatedStack, batches: number[][]) {
   const name = uniqueName('tidx');
-  const created = await call(s.app, 'POST', '/v1/topics', { name, partitions: 1 });
+  // Timestamps near 1970: without retention.ms -1, maintenance would (rightly) expire them all.
+  const created = await call(s.app, 'POST', '/v1/topics', { name, partitions: 1, config: { 'retention.ms': -1 } });
   expect(created.status).toBe(201);
   for (const ts of batches) {
     const res = await call(s.app, 'POST', `/v1/topics/${name}/records`, { records: ts.map((timestamp) => ({ value: timestamp, timestamp })) });

@@ -38,6 +38,7 @@ export async function readAll(app: Hono, name: string, partition: number, maxByt
 
 export interface DescribedPartition {
   readonly partition: number;
+  readonly logStartOffset: number;
   readonly highWatermark: number;
   readonly sizeBytes: number;
   readonly segments: number;

@@ -1,5 +1,6 @@
 /**
- * Produce, fetch and offsets routes (API.md "Produce", "Fetch"): parse, call lib/log, serialise.
+ * Produce, fetch, offsets and delete-records routes (API.md "Produce", "Fetch", "Topics"): the
+ * routes under a partition live here. Parse, call lib/log, serialise.
  * Query numbers are parsed strictly: "1e3", "-1", "1.5", "" are refused, never coerced.
  */
 import { Hono } from 'hono';
@@ -9,13 +10,14 @@ import { LIMITS } from '../../limits.ts';
 import { toHttpError, logServerError } from '../error-mapping.ts';
 import { produceRecordsFromWire, toWireBatch } from '../record-wire.ts';
 import type { FetchService, OffsetSpec } from '../../log/fetch.ts';
+import type { DeleteRecordsService } from '../../log/delete-records.ts';
 import type { OffsetQuery, OffsetsService } from '../../log/offsets.ts';
 import type { ProduceService } from '../../log/produce.ts';
 import type { ProducerService } from '../../log/producers.ts';
 import { ENCODINGS } from '../../wire/record-encoding.ts';
 import { validateTopicName } from '../../log/topic-rules.ts';
 import { InvalidRequestError } from '../../errors.ts';
-import { encodingSchema as encoding, initProducerBody, multiFetchBodyFor, produceBody } from '../../wire/schemas.ts';
+import { deleteRecordsBody, encodingSchema as encoding, initProducerBody, multiFetchBodyFor, produceBody } from '../../wire/schemas.ts';
 import { parseWith, readJsonBody, readOptionalJsonBody } from '../validation.ts';
 
 const multiFetchBody = multiFetchBodyFor(LIMITS);
@@ -45,6 +47,7 @@ export function recordRoutes(
   fetch: FetchService,
   offsets: OffsetsService,
   producers: ProducerService,
+  deleteRecords: DeleteRecordsService,
   logger: Logger,
 ): Hono {
   const app = new Hono();
@@ -94,6 +97,12 @@ export function recordRoutes(
     else at = { timestamp: intParam('at', raw) };
     const answer = await offsets.lookup(c.req.param('topic'), intParam('partition', c.req.param('partition')), at);
     return c.json(answer);
+  });
+
+  app.post('/topics/:topic/partitions/:partition/delete-records', async (c) => {
+    const partition = intParam('partition', c.req.param('partition'));
+    const body = parseWith(deleteRecordsBody, await readJsonBody(c, LIMITS.maxRequestBytes));
+    return c.json(await deleteRecords.deleteRecords(c.req.param('topic'), partition, body.beforeOffset));
   });
 
   app.post('/fetch', async (c) => {

@@ -71,6 +71,8 @@ export const MAINTENANCE_ATTR = {
   /** When entries the last pass found too young become old enough to merge (0: none left). */
   due: 'mDue',
   version: 'mVer',
+  /** Slots [0, cleared) lie wholly below the log start offset and hold no data (emptied). */
+  cleared: 'cleared',
 } as const;
 
 /** Attribute names of an entry item (data or hole). */

@@ -7,6 +7,7 @@ import { describe } from 'vitest';
 import { createApp } from '../../../lib/api/app.ts';
 import type { SluiceDeps } from '../../../lib/deps.ts';
 import type { RequestTarget } from '../lambda-app.ts';
+import { registerDeleteRecordsScenarios } from './delete-records.ts';
 import { registerExactlyOnceScenarios } from './exactly-once.ts';
 import { registerGroupScenarios } from './groups.ts';
 import { registerLogScenarios } from './log.ts';
@@ -21,4 +22,5 @@ export function registerAllScenarios(getDeps: DepsProvider, makeApp: AppFactory 
   describe('log', () => registerLogScenarios(getDeps, makeApp));
   describe('groups', () => registerGroupScenarios(getDeps, makeApp));
   describe('exactly-once', () => registerExactlyOnceScenarios(getDeps, makeApp));
+  describe('delete-records', () => registerDeleteRecordsScenarios(getDeps, makeApp));
 }
