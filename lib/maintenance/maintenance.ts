@@ -62,7 +62,7 @@ export interface TickReport {
 /** A partition on the pass's list, with its topic's config (retention reads it). */
 interface PartitionOfTopic {
   readonly tp: TopicPartition;
-  readonly config: TopicRecord['config'];
+  readonly config: TopicRecord['config'] & { readonly version: number };
 }
 
 /** A dry run sweeps everything, as if no sweep had ever run. */
@@ -101,7 +101,7 @@ export class Maintenance {
     for (let i = 0; i < page.length; i++) {
       checked++;
       const state = states[i]!;
-      if (!needsPass(state, this.deps.clock.now())) continue;
+      if (!needsPass(state, this.deps.clock.now(), pageOf[i]!.config.version)) continue;
       const pass = await maintainPartition(this.passDeps(), this.passOptions(), page[i]!, state.hint.maintenance, pageOf[i]!.config, dryRun);
       passes.push(pass);
       merged += pass.merges.reduce((n, m) => n + (m.kind === 'merged' ? m.bytes : 0), 0);
@@ -166,7 +166,9 @@ export class Maintenance {
 
   private async partitionsOf(topic: string | undefined): Promise<PartitionOfTopic[]> {
     const topics = (await this.deps.topics.list()).filter((t) => topic === undefined || t.name === topic);
-    return topics.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ tp: { topicId: t.topicId, partition }, config: t.config })));
+    return topics.flatMap((t) =>
+      Array.from({ length: t.partitions }, (_, partition) => ({ tp: { topicId: t.topicId, partition }, config: { ...t.config, version: t.version } })),
+    );
   }
 
   private async gcStep(dryRun: boolean): Promise<GcReport> {

@@ -25,8 +25,8 @@ import { executeMerge, type MergeDeps, type MergeOptions, type MergeOutcome } fr
 import { applyRetention, type RetentionDeps, type RetentionReport } from './retention.ts';
 import { planMerges, settledPrefixEnd, type MergeRules, type MergeRun } from './merge-plan.ts';
 
-/** What retention needs of the topic's config. */
-export type RetentionConfig = Pick<TopicConfig, 'cleanup.policy' | 'retention.ms' | 'retention.bytes'>;
+/** What retention needs of the topic's config, and the topic version it came with. */
+export type RetentionConfig = Pick<TopicConfig, 'cleanup.policy' | 'retention.ms' | 'retention.bytes'> & { readonly version: number };
 
 export interface PassDeps extends MergeDeps {
   readonly retention: RetentionDeps;
@@ -60,9 +60,11 @@ export interface PassReport {
 }
 
 /** Does this partition need a pass now? (From one batch-read head + hint: no entry read.) */
-export function needsPass(state: PartitionState, now: number): boolean {
+export function needsPass(state: PartitionState, now: number, configVersion: number): boolean {
   const m = state.hint.maintenance;
-  return state.head.slots > m.through || (m.due > 0 && now >= m.due);
+  if (state.head.slots === 0) return false;
+  // A changed config (retention lowered on a quiet partition) is applied by the next pass.
+  return state.head.slots > m.through || (m.due > 0 && now >= m.due) || m.configVersion !== configVersion;
 }
 
 export async function maintainPartition(
@@ -130,7 +132,7 @@ export async function maintainPartition(
     }
   }
 
-  const summary = summarise(start, from, window, to, rules);
+  const summary = { ...summarise(start, from, window, to, rules), configVersion: config.version };
   // More right away only when this pass made progress (a pass that merged nothing would find
   // the same next tick); a skipped or partly lost merge is retried after the minimum age.
   const progressed = merges.some((m) => m.kind === 'merged' && m.entries > 0);
@@ -174,5 +176,6 @@ function summarise(
     tailSegments: objectsOf(tail),
     due: young.length === 0 ? 0 : young.reduce((m, e) => Math.min(m, e.publishedAt), Infinity) + minAgeMs,
     cleared: prev.cleared,
+    configVersion: prev.configVersion,
   };
 }

@@ -113,6 +113,8 @@ export interface MaintenanceSummary {
   readonly version: number;
   /** Slots [0, cleared) lie wholly below the log start offset and were emptied (retention). */
   readonly cleared: number;
+  /** The topic config version the last pass applied (-1: none yet). */
+  readonly configVersion: number;
 }
 
 /** A data entry wholly below the log start offset, to be emptied (its bytes are gone). */
@@ -147,6 +149,7 @@ export const EMPTY_MAINTENANCE: MaintenanceSummary = {
   due: 0,
   version: 0,
   cleared: 0,
+  configVersion: -1,
 };
 
 export interface PartitionState {
@@ -202,6 +205,7 @@ function hintFromItem(item: Item): HintState {
       due: optNum(item, M.due) ?? 0,
       version: optNum(item, M.version) ?? 0,
       cleared: optNum(item, M.cleared) ?? 0,
+      configVersion: optNum(item, M.configVersion) ?? -1,
     },
   };
 }

@@ -134,8 +134,7 @@ describe('retention by size', () => {
     await expectStart(s, name, expected, 8);
     // retention.bytes 0 still keeps the newest entry.
     expect((await call(s.app, 'PATCH', `/v1/topics/${name}`, { config: { 'retention.bytes': 0 } })).status).toBe(200);
-    await s.services.index.requestMaintenance({ topicId: (await call(s.app, 'GET', `/v1/topics/${name}`)).body.topicId, partition: 0 }, s.clock.now());
-    s.clock.advance(10_000); // the topic list the runner reads is eventually consistent: be past any lag
+    // No new records: the changed config alone brings the partition its pass.
     await m.maintenance.runUntilIdle();
     await expectStart(s, name, 7, 8);
     m.dispose();

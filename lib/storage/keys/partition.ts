@@ -73,6 +73,8 @@ export const MAINTENANCE_ATTR = {
   version: 'mVer',
   /** Slots [0, cleared) lie wholly below the log start offset and hold no data (emptied). */
   cleared: 'cleared',
+  /** The topic's config version the last pass applied (a changed retention config needs a pass). */
+  configVersion: 'mCfg',
 } as const;
 
 /** Attribute names of an entry item (data or hole). */
