@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import {
+  deleteRecordsAnswer,
   errorAnswer,
   fetchAnswer,
   heartbeatAnswer,
@@ -54,5 +55,10 @@ describe('wire answer schemas', () => {
     expect(fetchAnswer.safeParse(produced.body).success).toBe(false);
     expect(produceAnswer.safeParse(fetched.body).success).toBe(false);
     expect(errorAnswer.safeParse(described.body).success).toBe(false);
+
+    // Last: it moves partition 1's start, which the answers above do not expect.
+    const deleted = await call(app, 'POST', `/v1/topics/${topic}/partitions/1/delete-records`, { beforeOffset: -1 });
+    expect(deleteRecordsAnswer.parse(deleted.body)).toEqual({ logStartOffset: 1 });
+    expect(deleteRecordsAnswer.safeParse({ logStartOffset: -1 }).success).toBe(false);
   });
 });
