@@ -28,7 +28,7 @@ import { maintainPartition, needsPass, type PassReport } from './partition-pass.
 import type { TopicDeletion, TopicDeletionReport } from './topic-deletion.ts';
 
 export interface MaintenanceDeps {
-  readonly topics: Pick<TopicStore, 'list'>;
+  readonly topics: Pick<TopicStore, 'list' | 'get'>;
   readonly index: IndexStore;
   readonly segments: SegmentStore;
   readonly partitions: PartitionIndex;
@@ -62,7 +62,9 @@ export interface TickReport {
 /** A partition on the pass's list, with its topic's config (retention reads it). */
 interface PartitionOfTopic {
   readonly tp: TopicPartition;
-  readonly config: TopicRecord['config'] & { readonly version: number };
+  readonly name: string;
+  /** The topic's version when the list was read (a changed config needs a pass). */
+  readonly version: number;
 }
 
 /** A dry run sweeps everything, as if no sweep had ever run. */
@@ -98,11 +100,22 @@ export class Maintenance {
     const passes: PassReport[] = [];
     let merged = 0;
     let checked = 0;
+    // The config a pass applies is read fresh (strongly consistent), once per topic and tick:
+    // the pass list is a snapshot of an eventually consistent index, kept across ticks, and
+    // retention must never apply a retention.ms the user has since raised.
+    const fresh = new Map<string, Promise<TopicRecord | undefined>>();
+    const configOf = async (p: PartitionOfTopic) => {
+      if (!fresh.has(p.name)) fresh.set(p.name, this.deps.topics.get(p.name));
+      const topic = await fresh.get(p.name)!;
+      return topic?.topicId === p.tp.topicId ? { ...topic.config, version: topic.version } : undefined;
+    };
     for (let i = 0; i < page.length; i++) {
       checked++;
       const state = states[i]!;
-      if (!needsPass(state, this.deps.clock.now(), pageOf[i]!.config.version)) continue;
-      const pass = await maintainPartition(this.passDeps(), this.passOptions(), page[i]!, state.hint.maintenance, pageOf[i]!.config, dryRun);
+      if (!needsPass(state, this.deps.clock.now(), pageOf[i]!.version)) continue;
+      const config = await configOf(pageOf[i]!);
+      if (config === undefined) continue; // deleted (or re-created) since the list was read
+      const pass = await maintainPartition(this.passDeps(), this.passOptions(), page[i]!, state.hint.maintenance, config, dryRun);
       passes.push(pass);
       merged += pass.merges.reduce((n, m) => n + (m.kind === 'merged' ? m.bytes : 0), 0);
       if (merged >= this.settings.mergeBytesPerTick) break;
@@ -167,7 +180,7 @@ export class Maintenance {
   private async partitionsOf(topic: string | undefined): Promise<PartitionOfTopic[]> {
     const topics = (await this.deps.topics.list()).filter((t) => topic === undefined || t.name === topic);
     return topics.flatMap((t) =>
-      Array.from({ length: t.partitions }, (_, partition) => ({ tp: { topicId: t.topicId, partition }, config: { ...t.config, version: t.version } })),
+      Array.from({ length: t.partitions }, (_, partition) => ({ tp: { topicId: t.topicId, partition }, name: t.name, version: t.version })),
     );
   }
 

@@ -96,10 +96,13 @@ export async function maintainPartition(
     stamped = hint.stamped;
   } else {
     const view = await deps.partitions.view(tp);
+    // The summary as this view read it (strongly consistent), not the batch-read copy that
+    // said a pass is due: retention acts on it before any version check.
+    start = view.hint.maintenance;
     stableSlots = view.stableSlots;
     stamped = (await deps.stamper.stamp(view, opts.stampLimit)).stamped;
     // Retention first: the window below then starts past what it emptied.
-    const kept = await applyRetention(deps.retention, tp, view, config, basedOn, false);
+    const kept = await applyRetention(deps.retention, tp, view, config, start, false);
     retention = kept.report;
     start = kept.summary;
     from = Math.min(Math.max(start.settled, start.cleared), view.stableSlots);
@@ -136,17 +139,21 @@ export async function maintainPartition(
   // More right away only when this pass made progress (a pass that merged nothing would find
   // the same next tick); a skipped or partly lost merge is retried after the minimum age.
   const progressed = merges.some((m) => m.kind === 'merged' && m.entries > 0);
-  const more = progressed && (runs.length > todo.length || to < stableSlots);
+  const retentionProgressed = (retention?.cleared ?? 0) > 0 || (retention?.plan?.entries ?? 0) > 0;
+  const more = (progressed && (runs.length > todo.length || to < stableSlots)) || (retention?.unfinished === true && retentionProgressed);
   const retry = merges.some((m) => m.kind === 'skipped' || (m.kind === 'merged' && m.lost > 0));
   if (!dryRun) {
     // Due again: at once (more), after the minimum age (a merge to retry), when young entries
     // mature, or when the oldest kept entry expires (retention by time on a quiet partition).
     const expiry = retention?.nextExpiry ?? 0;
     const candidates = [summary.due, expiry, retry ? rules.now + opts.minAgeMs : 0].filter((t) => t > 0);
+    // Unfinished retention without progress (a chunk lost to a merge) tries again after the minimum age.
+    if (retention?.unfinished) candidates.push(rules.now + opts.minAgeMs);
     const due = more ? rules.now : candidates.length > 0 ? Math.min(...candidates) : 0;
     const next = { ...summary, due };
-    const written = await deps.index.writeMaintenance(tp, basedOn.version, next);
-    if (!written && merges.some((m) => m.kind === 'merged')) await deps.index.requestMaintenance(tp, rules.now);
+    // Lost: another pass, or DeleteRecords, changed the summary since it was read; look again.
+    const written = await deps.index.writeMaintenance(tp, start.version, next);
+    if (!written) await deps.index.requestMaintenance(tp, rules.now);
   }
   return { tp, stableSlots, stamped, merges, planned: runs.map(({ firstSlot, lastSlot, bytes }) => ({ firstSlot, lastSlot, bytes })), summary, more, retention };
 }

@@ -4,8 +4,8 @@
  * batch, wherever maintenance moved its bytes), as a log segment is Kafka's.
  *
  * Input: the stable entries from the one holding the current log start offset, in slot order
- * (holes included), and the partition's kept size (stored bytes of data entries at or after
- * the start). Invariants of every plan:
+ * (holes included), and the partition's size (stored bytes of its data entries from the first
+ * given on: entries given that lie wholly below the start are taken off it here). Invariants of every plan:
  *  R1 Only a contiguous prefix goes, oldest first, and only whole entries: the new start is
  *     the end of the last entry that goes (never inside an entry), never below the old start.
  *  R2 Time (`retention.ms` ≥ 0): an entry goes when its largest record timestamp is older than
@@ -72,7 +72,12 @@ export function planRetention(
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (pendingHoles === 0) firstPending = i;
-    if (e.end <= logStartOffset) continue; // already below the start
+    // Already below the start: no reader sees it, so its bytes (if the caller's size still
+    // counts them: not yet emptied) are not part of the partition's size.
+    if (e.end <= logStartOffset) {
+      if (!e.hole) size -= e.length ?? 0;
+      continue;
+    }
     if (!reachesEnd && i === lastData) return { logStartOffset: start, entries: gone, bytes, reason, more: true, consumed: firstPending };
     if (e.hole) {
       pendingHoles++;

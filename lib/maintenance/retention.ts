@@ -39,10 +39,14 @@ export interface RetentionReport {
   readonly cleared: number;
   /** When the oldest kept entry expires by time (ms; undefined: not by time, or none). */
   readonly nextExpiry?: number;
+  /** Work is left (more pages to plan or to empty than one pass reads): the next tick goes on. */
+  readonly unfinished: boolean;
 }
 
 /** Pages one pass reads at most while planning (more is left for the next pass). */
 const MAX_PAGES = 10;
+/** Entries past the summary the size rule reads at most (more: the summary catches up first). */
+const MAX_UNSEEN = 20_000;
 const CHUNK = 99;
 
 export async function applyRetention(
@@ -55,25 +59,40 @@ export async function applyRetention(
 ): Promise<{ summary: MaintenanceSummary; report: RetentionReport }> {
   let current = summary;
   let cleared = 0;
+  let unfinished = false;
   if (!dryRun) {
     const first = await emptyBelow(deps, tp, view.logStartOffset, view.stableSlots, current);
     current = first.summary;
     cleared += first.cleared;
+    // Not all emptied yet (a long DeleteRecords, a chunk lost to a merge): plan nothing on a
+    // size that still counts them; the next tick goes on.
+    if (!first.done) return { summary: current, report: { logStartOffset: view.logStartOffset, plan: undefined, cleared, unfinished: true } };
   }
-  const byPolicy = config['cleanup.policy'].includes('delete') && (config['retention.ms'] >= 0 || config['retention.bytes'] >= 0);
-  if (!byPolicy) return { summary: current, report: { logStartOffset: view.logStartOffset, plan: undefined, cleared } };
+  const bySize = config['retention.bytes'] >= 0;
+  const byPolicy = config['cleanup.policy'].includes('delete') && (config['retention.ms'] >= 0 || bySize);
+  if (!byPolicy) return { summary: current, report: { logStartOffset: view.logStartOffset, plan: undefined, cleared, unfinished: false } };
 
-  // The kept size: the summary (emptied entries already off it) plus the entries it has not seen.
-  const unseen = await deps.index.entries(tp, current.through, view.stableSlots, Math.max(0, view.stableSlots - current.through));
-  const kept = current.settledBytes + current.tailBytes + unseen.reduce((n, e) => n + (e.hole ? 0 : (e.length ?? 0)), 0);
-  const rules = { now: deps.clock.now(), retentionMs: config['retention.ms'], retentionBytes: config['retention.bytes'] };
+  // The size (for retention.bytes only): the summary, emptied entries already off it, plus the
+  // entries it has not seen yet, if they are few (else the summary catches up first).
+  let kept = 0;
+  let sizeRules = bySize;
+  if (bySize) {
+    const behind = view.stableSlots - current.through;
+    if (behind > MAX_UNSEEN) sizeRules = false;
+    else {
+      const unseen = await deps.index.entries(tp, current.through, view.stableSlots, Math.max(0, behind));
+      kept = current.settledBytes + current.tailBytes + unseen.reduce((n, e) => n + (e.hole ? 0 : (e.length ?? 0)), 0);
+    }
+  }
+  const rules = { now: deps.clock.now(), retentionMs: config['retention.ms'], retentionBytes: sizeRules ? config['retention.bytes'] : -1 };
   let start = view.logStartOffset;
   let size = kept;
   let plan: RetentionPlan | undefined;
   let from = current.cleared;
   let page: number = PAGE_SIZES.prefixWalk;
   let nextExpiry: number | undefined;
-  for (let n = 0; n < MAX_PAGES && from < view.stableSlots; n++) {
+  let n = 0;
+  for (; n < MAX_PAGES && from < view.stableSlots; n++) {
     const to = Math.min(view.stableSlots, from + page);
     const entries = await deps.index.entries(tp, from, to, to - from);
     plan = planRetention(entries, start, size, rules, to >= view.stableSlots);
@@ -90,10 +109,12 @@ export async function applyRetention(
     else from = entries[plan.consumed]?.slot ?? to;
   }
   const expiry = nextExpiry === undefined ? {} : { nextExpiry };
-  if (dryRun || start <= view.logStartOffset) return { summary: current, report: { logStartOffset: view.logStartOffset, plan, cleared, ...expiry } };
+  // Out of pages while still deleting, or the size rule skipped while the summary catches up.
+  unfinished = (n >= MAX_PAGES && plan?.more === true) || (bySize && !sizeRules);
+  if (dryRun || start <= view.logStartOffset) return { summary: current, report: { logStartOffset: view.logStartOffset, plan, cleared, unfinished, ...expiry } };
   const stored = await deps.index.advanceLogStart(tp, start);
   const after = await emptyBelow(deps, tp, stored, view.stableSlots, current);
-  return { summary: after.summary, report: { logStartOffset: stored, plan, cleared: cleared + after.cleared, ...expiry } };
+  return { summary: after.summary, report: { logStartOffset: stored, plan, cleared: cleared + after.cleared, unfinished: unfinished || !after.done, ...expiry } };
 }
 
 /** Empties the data entries wholly below `logStartOffset` from `summary.cleared` on (step 1, 3). */
@@ -103,7 +124,7 @@ async function emptyBelow(
   logStartOffset: number,
   stableSlots: number,
   summary: MaintenanceSummary,
-): Promise<{ summary: MaintenanceSummary; cleared: number }> {
+): Promise<{ summary: MaintenanceSummary; cleared: number; done: boolean }> {
   let current = summary;
   let cleared = 0;
   for (let page = 0; page < MAX_PAGES && current.cleared < stableSlots; page++) {
@@ -113,7 +134,7 @@ async function emptyBelow(
     // Only a prefix of whole entries: stop at the first one the start does not pass.
     const cut = entries.findIndex((e) => e.end > logStartOffset);
     const gone = cut < 0 ? below : entries.slice(0, cut);
-    if (gone.length === 0) break;
+    if (gone.length === 0) return { summary: current, cleared, done: true };
     // The first data entry kept: if it is in the same object as the last one emptied, that
     // object stays referenced. Not in this page and not at the end: assume it does (the
     // count may stay one too high until a later pass), never one too low.
@@ -121,10 +142,11 @@ async function emptyBelow(
     const atEnd = cut < 0 && to >= stableSlots;
     const chunks = chunksOf(gone, nextData ?? (atEnd ? undefined : { object: gone[gone.length - 1]?.object }), current);
     if (chunks.some((c) => c.entries.length > 0)) await deps.beforeClear();
-    const applied = await deps.index.clearEntries(tp, chunks);
+    const applied = await deps.index.clearEntries(tp, current.version, chunks);
     for (const c of chunks.slice(0, applied)) {
       current = {
         ...current,
+        version: current.version + 1,
         settledBytes: current.settledBytes - c.delta.settledBytes,
         settledSegments: current.settledSegments - c.delta.settledSegments,
         tailBytes: current.tailBytes - c.delta.tailBytes,
@@ -133,9 +155,11 @@ async function emptyBelow(
       };
       cleared += c.entries.length;
     }
-    if (applied < chunks.length || cut >= 0) break;
+    if (applied < chunks.length) return { summary: current, cleared, done: false };
+    if (cut >= 0) return { summary: current, cleared, done: true };
   }
-  return { summary: current, cleared };
+  // Out of pages while still emptying (or at the stable end).
+  return { summary: current, cleared, done: current.cleared >= stableSlots };
 }
 
 /**

@@ -501,15 +501,20 @@ export class IndexStore {
    */
   async advanceLogStart(tp: TopicPartition, logStartOffset: number, maintenanceDueAt?: number): Promise<number> {
     const values: Item = { ':l': N(logStartOffset) };
-    if (maintenanceDueAt !== undefined) values[':due'] = N(maintenanceDueAt);
+    if (maintenanceDueAt !== undefined) {
+      values[':due'] = N(maintenanceDueAt);
+      values[':one'] = N(1);
+    }
     const outcome = await conditionalWrite('advance log start offset', () =>
       this.clients.dynamo.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: S(pkOf(tp)), sk: N(HINT_SLOT) },
-          UpdateExpression: maintenanceDueAt === undefined ? 'SET #l = :l' : 'SET #l = :l, #d = :due',
+          // With a due time it also bumps the summary version, so a pass running now cannot
+          // write its summary (and its due time) over this request for a pass.
+          UpdateExpression: maintenanceDueAt === undefined ? 'SET #l = :l' : 'SET #l = :l, #d = :due ADD #mv :one',
           ConditionExpression: 'attribute_not_exists(#l) OR #l < :l',
-          ExpressionAttributeNames: { '#l': T.logStartOffset, ...(maintenanceDueAt === undefined ? {} : { '#d': M.due }) },
+          ExpressionAttributeNames: { '#l': T.logStartOffset, ...(maintenanceDueAt === undefined ? {} : { '#d': M.due, '#mv': M.version }) },
           ExpressionAttributeValues: values,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -636,10 +641,17 @@ export class IndexStore {
    * most 99 entries each) and moves `cleared` forward, so the summary never counts an emptied
    * entry and a crash between chunks leaves both consistent. Returns the chunks that applied.
    */
-  async clearEntries(tp: TopicPartition, chunks: readonly { entries: readonly ClearedEntry[]; delta: SummaryDelta; cleared: number }[]): Promise<number> {
+  async clearEntries(
+    tp: TopicPartition,
+    basedOn: number,
+    chunks: readonly { entries: readonly ClearedEntry[]; delta: SummaryDelta; cleared: number }[],
+  ): Promise<number> {
     const pk = pkOf(tp);
     let applied = 0;
     for (const chunk of chunks) {
+      // Versioned like a summary write: a pass that read the summary before this change can
+      // no longer write it back over these deductions (its write loses and asks for a pass).
+      const version = basedOn + applied;
       if (chunk.entries.length > TRANSACTION_ITEMS - 1) throw new RangeError('at most 99 entries per chunk');
       const outcome = await conditionalWrite('clear entries below the log start', () =>
         this.clients.dynamo.send(
@@ -668,10 +680,12 @@ export class IndexStore {
                 Update: {
                   TableName: this.table,
                   Key: { pk: S(pk), sk: N(HINT_SLOT) },
-                  UpdateExpression: 'ADD #sb :sb, #ss :ss, #tb :tb, #ts :ts SET #cl = :cl',
-                  ConditionExpression: 'attribute_not_exists(#cl) OR #cl < :cl',
-                  ExpressionAttributeNames: { '#sb': M.settledBytes, '#ss': M.settledSegments, '#tb': M.tailBytes, '#ts': M.tailSegments, '#cl': M.cleared },
+                  UpdateExpression: 'ADD #sb :sb, #ss :ss, #tb :tb, #ts :ts SET #cl = :cl, #mv = :nv',
+                  ConditionExpression: `(attribute_not_exists(#cl) OR #cl < :cl) AND ${version === 0 ? '(attribute_not_exists(#mv) OR #mv = :v)' : '#mv = :v'}`,
+                  ExpressionAttributeNames: { '#sb': M.settledBytes, '#ss': M.settledSegments, '#tb': M.tailBytes, '#ts': M.tailSegments, '#cl': M.cleared, '#mv': M.version },
                   ExpressionAttributeValues: {
+                    ':v': N(version),
+                    ':nv': N(version + 1),
                     ':sb': N(-chunk.delta.settledBytes),
                     ':ss': N(-chunk.delta.settledSegments),
                     ':tb': N(-chunk.delta.tailBytes),

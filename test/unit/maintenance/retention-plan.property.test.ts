@@ -83,4 +83,20 @@ describe('retention plan', () => {
     expect(planRetention(entries, 7, 10, { now: NOW, retentionMs: 10, retentionBytes: -1 }).logStartOffset).toBe(7);
     expect(planRetention(entries, 0, 20, { now: NOW, retentionMs: 10, retentionBytes: -1 })).toMatchObject({ logStartOffset: 5, entries: 1, bytes: 10, reason: 'time' });
   });
+
+  it('from any start, with a size that still counts the entries below it (not yet emptied), reaches the same start as on the entries at or after it', () => {
+    fc.assert(
+      fc.property(log, rules, fc.integer({ min: 0, max: 40 }), (entries, r, cutAt) => {
+        const cut = Math.min(cutAt, entries.length);
+        const start = cut === 0 ? 0 : entries[cut - 1]!.end;
+        const kept = entries.slice(cut);
+        const size = (list: readonly RetentionEntry[]) => list.reduce((n, e) => n + (e.hole ? 0 : e.length!), 0);
+        const whole = planRetention(entries, start, size(entries), r);
+        const fromStart = planRetention(kept, start, size(kept), r);
+        expect(whole.logStartOffset).toBe(fromStart.logStartOffset);
+        expect(whole.logStartOffset).toBeGreaterThanOrEqual(start);
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });
