@@ -140,7 +140,8 @@ async function emptyBelow(
     // count may stay one too high until a later pass), never one too low.
     const nextData = cut < 0 ? undefined : entries.slice(cut).find((e) => !e.hole);
     const atEnd = cut < 0 && to >= stableSlots;
-    const chunks = chunksOf(gone, nextData ?? (atEnd ? undefined : { object: gone[gone.length - 1]?.object }), current);
+    const lastData = [...gone].reverse().find((e) => !e.hole);
+    const chunks = chunksOf(gone, nextData ?? (atEnd ? undefined : { object: lastData?.object }), current);
     if (chunks.some((c) => c.entries.length > 0)) await deps.beforeClear();
     const applied = await deps.index.clearEntries(tp, current.version, chunks);
     for (const c of chunks.slice(0, applied)) {
