@@ -135,6 +135,13 @@ export const MAINTENANCE_DEFAULTS = {
   stampLimit: 1_000,
   /** Items one topic-deletion step deletes at most. */
   deletionItemsPerStep: 500,
+  /**
+   * Keys one compaction pass maps (Kafka's cleaner offset map): an MD5 hex hash and an offset,
+   * ~120 bytes each in a JS Map, so 1 M keys are ~120 MB. More keys: several passes.
+   */
+  compactionMaxKeys: 1_000_000,
+  /** Entries (index metadata) one compaction pass looks at. */
+  compactionMaxEntries: 200_000,
   /** The scheduled function stops starting ticks this long before its timeout. */
   lambdaSafetyMs: 30_000,
 } as const;

@@ -74,6 +74,8 @@ export interface StableView {
 /** What this process knows of a partition between requests (replaced whole, never mutated). */
 interface Known {
   readonly snapshot: PrefixSnapshot;
+  /** The partition's rewrite revision the snapshot was read at (compaction changes entries' records). */
+  readonly revision: number;
   /** Last hint write from this process: when, and how far. */
   readonly hintWrittenAt: number;
   readonly hintStable: number;
@@ -161,7 +163,7 @@ export class PartitionIndex {
     const head = state.head;
     const hint = usableHint(state.hint);
     const known = this.known.get(tpId(tp));
-    if (known && stableSlots(known.snapshot) >= head.slots) return this.toView(tp, head, hint, known.snapshot);
+    if (known && known.revision === state.hint.maintenance.revision && stableSlots(known.snapshot) >= head.slots) return this.toView(tp, head, hint, known.snapshot);
     if (head.slots === 0) return this.toView(tp, head, hint, emptySnapshot());
     if (hint.version >= HINT_VERSION && hint.stable === head.slots && hint.highWatermark === head.next) {
       return this.toView(tp, head, hint, emptySnapshot(hint.stable, hint.highWatermark));
@@ -172,7 +174,10 @@ export class PartitionIndex {
   /** One refresh: read head and hint, pick a trusted starting point, walk, keep the hint up. */
   private async refresh(tp: TopicPartition): Promise<StableView> {
     const { head, hint } = await this.index.readState(tp);
-    const known = this.known.get(tpId(tp))?.snapshot;
+    // Compaction rewrote entries since this snapshot was read: its entries may hold records
+    // that are gone now, so it is dropped and the prefix read again.
+    const cached = this.known.get(tpId(tp));
+    const known = cached && cached.revision === hint.maintenance.revision ? cached.snapshot : undefined;
     // A hint of an older writer is never believed (and is repaired once a prefix is verified).
     const legacy = isLegacy(hint);
     if (!legacy && hint.stable > (known ? stableSlots(known) : 0)) {
@@ -246,7 +251,8 @@ export class PartitionIndex {
     stored: HintState = hint,
   ): Promise<StableView> {
     const id = tpId(tp);
-    const previous = this.known.get(id);
+    const cachedPrevious = this.known.get(id);
+    const previous = cachedPrevious && cachedPrevious.revision === hint.maintenance.revision ? cachedPrevious : undefined;
     // Never replace a longer prefix with a shorter one (P2: the high watermark never decreases).
     const best = previous && stableSlots(previous.snapshot) > stableSlots(snapshot) ? previous.snapshot : snapshot;
     const stable = stableSlots(best);
@@ -265,7 +271,7 @@ export class PartitionIndex {
     }
     // Map order is insertion order: re-inserting keeps the most recently refreshed last.
     this.known.delete(id);
-    this.known.set(id, { snapshot: best, hintWrittenAt, hintStable });
+    this.known.set(id, { snapshot: best, revision: hint.maintenance.revision, hintWrittenAt, hintStable });
     for (const oldest of this.known.keys()) {
       if (this.known.size <= this.opts.cachedPartitions) break;
       this.known.delete(oldest);

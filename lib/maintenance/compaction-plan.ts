@@ -133,67 +133,110 @@ function check(entries: readonly CompactionEntry[], rules: CompactionRules): voi
   }
 }
 
+/** C2: the base of the first entry holding a record within the lag (its largest timestamp), else `end`. */
+export function compactableEndOf(entries: readonly { readonly base: number; readonly maxTimestamp: number }[], end: number, rules: Pick<CompactionRules, 'now' | 'minCompactionLagMs'>): number {
+  const youngAfter = rules.now - rules.minCompactionLagMs;
+  const young = entries.find((e) => e.maxTimestamp > youngAfter);
+  return young ? young.base : end;
+}
+
+/** The bounded map of one pass (C3), filled record by record over the dirty part, in offset order. */
+export class KeyMap {
+  readonly latest = new Map<KeyHash, number>();
+  /** The first offset whose key did not fit (the pass's cleanedEnd), if the map filled. */
+  full: number | undefined;
+
+  constructor(private readonly maxKeys: number) {
+    if (!(maxKeys >= 1) || !(Number.isInteger(maxKeys) || maxKeys === Infinity)) {
+      // Kafka: "offset map is too small to fit in even a single message, so log cleaning will never make progress"
+      throw new RangeError(`maxKeys must be an integer ≥ 1, got ${maxKeys}`);
+    }
+  }
+
+  /** Adds a record of the dirty part; false once full (this record and all after it are not mapped). */
+  add(r: Pick<CompactionRecord, 'offset' | 'keyHash'>): boolean {
+    if (this.full !== undefined) return false;
+    if (this.latest.size >= this.maxKeys && !this.latest.has(r.keyHash)) {
+      this.full = r.offset;
+      return false;
+    }
+    this.latest.set(r.keyHash, r.offset);
+    return true;
+  }
+}
+
+/** C4-C6 for one entry: which of its records stay, given the pass's map and its limit. */
+export function retainOf(
+  e: CompactionEntry,
+  latest: ReadonlyMap<KeyHash, number>,
+  limit: number,
+  rules: Pick<CompactionRules, 'now' | 'deleteRetentionMs' | 'firstCleanedAt'>,
+  horizons: Map<number, number>,
+  counts: { superseded: number; expiredTombstones: number },
+): CompactedEntry {
+  const known = rules.firstCleanedAt;
+  const kept: number[] = [];
+  for (const r of e.records) {
+    const cleanedAt = r.tombstone ? known?.get(r.offset) : undefined;
+    if (r.offset >= limit) {
+      // Not covered by this pass, kept as it is (a horizon, if any, is carried).
+      kept.push(r.offset);
+      if (cleanedAt !== undefined) horizons.set(r.offset, cleanedAt);
+      continue;
+    }
+    const newest = latest.get(r.keyHash);
+    if (newest !== undefined && newest > r.offset) {
+      counts.superseded++;
+      continue;
+    }
+    if (r.tombstone) {
+      if (cleanedAt !== undefined && rules.now >= cleanedAt + rules.deleteRetentionMs) {
+        counts.expiredTombstones++;
+        continue;
+      }
+      horizons.set(r.offset, cleanedAt ?? rules.now);
+    }
+    kept.push(r.offset);
+  }
+  return { slot: e.slot, base: e.base, end: e.end, kept, removed: e.records.length - kept.length, empty: kept.length === 0 };
+}
+
+/** C1: where the dirty part starts (an invalid checkpoint resets to the start). */
+export function dirtyFromOf(start: number, end: number, firstDirtyOffset: number | undefined): number {
+  const given = firstDirtyOffset ?? start;
+  return given < start || given > end ? start : given;
+}
+
+/**
+ * The whole plan over records in memory (tests, small partitions). The executor
+ * (compaction.ts) streams the same steps: compactableEndOf, a KeyMap over the dirty part,
+ * then retainOf entry by entry, holding only the map.
+ */
 export function planCompaction(entries: readonly CompactionEntry[], rules: CompactionRules): CompactionPlan {
   check(entries, rules);
   const start = entries[0]?.base ?? 0;
   const end = entries[entries.length - 1]?.end ?? start;
-  const given = rules.firstDirtyOffset ?? start;
-  const dirtyFrom = given < start || given > end ? start : given; // C1
-
-  // C2: Kafka cuts at the first segment whose largest timestamp is within the lag; an entry here.
-  const youngAfter = rules.now - rules.minCompactionLagMs;
-  const young = entries.find((e) => e.records.some((r) => r.timestamp > youngAfter));
-  const compactableEnd = young ? young.base : end;
-
-  // C3: the map of the dirty part, key → latest offset, bounded.
-  const latest = new Map<KeyHash, number>();
-  let cleanedEnd = Math.max(dirtyFrom, compactableEnd);
-  let more = false;
+  const dirtyFrom = dirtyFromOf(start, end, rules.firstDirtyOffset);
+  const compactableEnd = compactableEndOf(
+    entries.map((e) => ({ base: e.base, maxTimestamp: e.records.reduce((m, r) => Math.max(m, r.timestamp), -Infinity) })),
+    end,
+    rules,
+  );
+  const map = new KeyMap(rules.maxKeys);
   fill: for (const e of entries) {
     if (e.end <= dirtyFrom) continue;
     if (e.base >= compactableEnd) break;
     for (const r of e.records) {
       if (r.offset < dirtyFrom) continue; // the clean part of an entry a previous map stopped in
-      if (latest.size >= rules.maxKeys && !latest.has(r.keyHash)) {
-        cleanedEnd = r.offset;
-        more = true;
-        break fill;
-      }
-      latest.set(r.keyHash, r.offset);
+      if (!map.add(r)) break fill;
     }
   }
-
+  const more = map.full !== undefined;
+  const cleanedEnd = map.full ?? Math.max(dirtyFrom, compactableEnd);
   // C4/C5 apply below `limit`; C2 keeps young entries even where cleanedEnd stayed at the checkpoint.
   const limit = Math.min(cleanedEnd, compactableEnd);
-  const known = rules.firstCleanedAt;
   const horizons = new Map<number, number>();
-  let superseded = 0;
-  let expiredTombstones = 0;
-  const out = entries.map((e): CompactedEntry => {
-    const kept: number[] = [];
-    for (const r of e.records) {
-      const cleanedAt = r.tombstone ? known?.get(r.offset) : undefined;
-      if (r.offset >= limit) {
-        // Fast path: not covered by this pass, kept as it is (a horizon, if any, is carried).
-        kept.push(r.offset);
-        if (cleanedAt !== undefined) horizons.set(r.offset, cleanedAt);
-        continue;
-      }
-      const newest = latest.get(r.keyHash);
-      if (newest !== undefined && newest > r.offset) {
-        superseded++;
-        continue;
-      }
-      if (r.tombstone) {
-        if (cleanedAt !== undefined && rules.now >= cleanedAt + rules.deleteRetentionMs) {
-          expiredTombstones++;
-          continue;
-        }
-        horizons.set(r.offset, cleanedAt ?? rules.now);
-      }
-      kept.push(r.offset);
-    }
-    return { slot: e.slot, base: e.base, end: e.end, kept, removed: e.records.length - kept.length, empty: kept.length === 0 };
-  });
-  return { entries: out, cleanedEnd, compactableEnd, more, keys: latest.size, superseded, expiredTombstones, firstCleanedAt: horizons };
+  const counts = { superseded: 0, expiredTombstones: 0 };
+  const out = entries.map((e) => retainOf(e, map.latest, limit, rules, horizons, counts));
+  return { entries: out, cleanedEnd, compactableEnd, more, keys: map.latest.size, ...counts, firstCleanedAt: horizons };
 }

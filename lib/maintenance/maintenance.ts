@@ -223,6 +223,7 @@ export class Maintenance {
       ids: d.ids,
       beforeRepoint: markDirty,
       retention: { index: d.index, clock: d.clock, beforeClear: markDirty },
+      compaction: { index: d.index, segments: d.segments, clock: d.clock, ids: d.ids, beforeRewrite: markDirty },
     };
   }
 
@@ -236,6 +237,7 @@ export class Maintenance {
       stampLimit: s.stampLimit,
       gcGraceMs: s.gcGraceMs,
       readConcurrency: s.readConcurrency,
+      compaction: { maxKeys: s.compactionMaxKeys, maxEntries: s.compactionMaxEntries },
     };
   }
 }

@@ -23,13 +23,17 @@ import type { TimeIndexStamper } from '../log/time-index-stamper.ts';
 import type { TopicConfig } from '../model/topic.ts';
 import { executeMerge, type MergeDeps, type MergeOptions, type MergeOutcome } from './merge.ts';
 import { applyRetention, type RetentionDeps, type RetentionReport } from './retention.ts';
+import { compactPartition, type CompactionDeps, type CompactionOptions, type CompactionReport } from './compaction.ts';
 import { planMerges, settledPrefixEnd, type MergeRules, type MergeRun } from './merge-plan.ts';
 
-/** What retention needs of the topic's config, and the topic version it came with. */
-export type RetentionConfig = Pick<TopicConfig, 'cleanup.policy' | 'retention.ms' | 'retention.bytes'> & { readonly version: number };
+/** What retention and compaction need of the topic's config, and the topic version it came with. */
+export type RetentionConfig = Pick<TopicConfig, 'cleanup.policy' | 'retention.ms' | 'retention.bytes' | 'min.compaction.lag.ms' | 'max.compaction.lag.ms' | 'delete.retention.ms'> & {
+  readonly version: number;
+};
 
 export interface PassDeps extends MergeDeps {
   readonly retention: RetentionDeps;
+  readonly compaction: CompactionDeps;
   readonly index: Pick<IndexStore, 'repoint' | 'entries' | 'readState' | 'writeMaintenance' | 'requestMaintenance'>;
   readonly partitions: Pick<PartitionIndex, 'view' | 'repointed'>;
   readonly stamper: Pick<TimeIndexStamper, 'stamp'>;
@@ -43,6 +47,7 @@ export interface PassOptions extends MergeOptions {
   /** Entries after the settled prefix read per pass at most (bounds a pass on a huge backlog). */
   readonly maxWindowEntries: number;
   readonly stampLimit: number;
+  readonly compaction: Omit<CompactionOptions, 'targetBytes' | 'readConcurrency'>;
 }
 
 export interface PassReport {
@@ -57,6 +62,8 @@ export interface PassReport {
   readonly more: boolean;
   /** What retention did (not on dry runs). */
   readonly retention: RetentionReport | undefined;
+  /** What compaction did (not on dry runs). */
+  readonly compaction: CompactionReport | undefined;
 }
 
 /** Does this partition need a pass now? (From one batch-read head + hint: no entry read.) */
@@ -76,6 +83,7 @@ export async function maintainPartition(
   dryRun = false,
 ): Promise<PassReport> {
   let retention: RetentionReport | undefined;
+  let compaction: CompactionReport | undefined;
   /** The summary after retention's changes (emptied entries taken off it). */
   let start = basedOn;
   let stableSlots: number;
@@ -105,6 +113,10 @@ export async function maintainPartition(
     const kept = await applyRetention(deps.retention, tp, view, config, start, false);
     retention = kept.report;
     start = kept.summary;
+    // Then compaction, on what retention kept; the window below reads its result.
+    const cleaned = await compactPartition(deps.compaction, { ...opts.compaction, targetBytes: opts.targetBytes, readConcurrency: opts.readConcurrency }, tp, view.stableSlots, config, start);
+    compaction = cleaned.report;
+    start = cleaned.summary;
     from = Math.min(Math.max(start.settled, start.cleared), view.stableSlots);
     to = Math.min(view.stableSlots, from + opts.maxWindowEntries);
     window = await deps.index.entries(tp, from, to, to - from);
@@ -146,7 +158,7 @@ export async function maintainPartition(
     // Due again: at once (more), after the minimum age (a merge to retry), when young entries
     // mature, or when the oldest kept entry expires (retention by time on a quiet partition).
     const expiry = retention?.nextExpiry ?? 0;
-    const candidates = [summary.due, expiry, retry ? rules.now + opts.minAgeMs : 0].filter((t) => t > 0);
+    const candidates = [summary.due, expiry, compaction?.nextDue ?? 0, retry ? rules.now + opts.minAgeMs : 0].filter((t) => t > 0);
     // Unfinished retention without progress (a chunk lost to a merge) tries again after the minimum age.
     if (retention?.unfinished) candidates.push(rules.now + opts.minAgeMs);
     const due = more ? rules.now : candidates.length > 0 ? Math.min(...candidates) : 0;
@@ -155,7 +167,7 @@ export async function maintainPartition(
     const written = await deps.index.writeMaintenance(tp, start.version, next);
     if (!written) await deps.index.requestMaintenance(tp, rules.now);
   }
-  return { tp, stableSlots, stamped, merges, planned: runs.map(({ firstSlot, lastSlot, bytes }) => ({ firstSlot, lastSlot, bytes })), summary, more, retention };
+  return { tp, stableSlots, stamped, merges, planned: runs.map(({ firstSlot, lastSlot, bytes }) => ({ firstSlot, lastSlot, bytes })), summary, more, retention, compaction };
 }
 
 /**
@@ -184,5 +196,7 @@ function summarise(
     due: young.length === 0 ? 0 : young.reduce((m, e) => Math.min(m, e.publishedAt), Infinity) + minAgeMs,
     cleared: prev.cleared,
     configVersion: prev.configVersion,
+    compactedTo: prev.compactedTo,
+    revision: prev.revision,
   };
 }

@@ -64,6 +64,8 @@ export interface IndexEntry {
   readonly maxTimestamp?: number;
   /** Publish time (ms): bounds the reservation time of every earlier slot. */
   readonly publishedAt: number;
+  /** When compaction first kept the entry's tombstones (compacted topics only). */
+  readonly tombstonesAt?: number;
 }
 
 export interface Reservation {
@@ -115,6 +117,22 @@ export interface MaintenanceSummary {
   readonly cleared: number;
   /** The topic config version the last pass applied (-1: none yet). */
   readonly configVersion: number;
+  /** Compaction's checkpoint (offsets below it are clean; 0: none yet). */
+  readonly compactedTo: number;
+  /** Bumped by every compaction rewrite: a cached entry read at another revision may be stale. */
+  readonly revision: number;
+}
+
+/** One entry compaction changed: new bytes, emptied, or only its tombstones' horizon set. */
+export interface EntryRewrite {
+  readonly slot: number;
+  readonly from: { readonly object: string; readonly position: number };
+  readonly to:
+    | { readonly kind: 'moved'; readonly object: string; readonly position: number; readonly length: number; readonly recordCount: number; readonly budgetBytes: number }
+    | { readonly kind: 'empty' }
+    | { readonly kind: 'same' };
+  /** Set when the entry keeps tombstones (their first cleaning time). */
+  readonly tombstonesAt?: number;
 }
 
 /** A data entry wholly below the log start offset, to be emptied (its bytes are gone). */
@@ -150,6 +168,8 @@ export const EMPTY_MAINTENANCE: MaintenanceSummary = {
   version: 0,
   cleared: 0,
   configVersion: -1,
+  compactedTo: 0,
+  revision: 0,
 };
 
 export interface PartitionState {
@@ -206,6 +226,8 @@ function hintFromItem(item: Item): HintState {
       version: optNum(item, M.version) ?? 0,
       cleared: optNum(item, M.cleared) ?? 0,
       configVersion: optNum(item, M.configVersion) ?? -1,
+      compactedTo: optNum(item, M.compactedTo) ?? 0,
+      revision: optNum(item, M.revision) ?? 0,
     },
   };
 }
@@ -224,6 +246,7 @@ function entryFromItem(item: Item): IndexEntry {
     minTimestamp: optNum(item, A.minTimestamp),
     maxTimestamp: optNum(item, A.maxTimestamp),
     publishedAt: optNum(item, A.publishedAt) ?? 0,
+    ...(optNum(item, A.tombstonesAt) !== undefined ? { tombstonesAt: optNum(item, A.tombstonesAt)! } : {}),
   };
 }
 
@@ -702,6 +725,101 @@ export class IndexStore {
       applied++;
     }
     return applied;
+  }
+
+  /**
+   * Compaction's writes: entries changed in transactions of up to 99, each conditional on the
+   * entry's pointer, plus one hint update per transaction, conditional on the summary version
+   * and bumping it, that resets the summary to a recount from `recountFrom` (the slots below it
+   * are empty: their bytes and objects are 0) and asks for a pass now; the last one also moves
+   * the compaction checkpoint. Returns the transactions that applied (they stop at the first
+   * that does not).
+   */
+  async rewriteEntries(tp: TopicPartition, basedOn: number, rewrites: readonly EntryRewrite[], recountFrom: number, compactedTo: number, now: number): Promise<{ applied: number; of: number }> {
+    const pk = pkOf(tp);
+    const chunks: EntryRewrite[][] = [];
+    for (let i = 0; i < rewrites.length; i += TRANSACTION_ITEMS - 1) chunks.push(rewrites.slice(i, i + TRANSACTION_ITEMS - 1));
+    if (chunks.length === 0) chunks.push([]);
+    let applied = 0;
+    for (const [i, chunk] of chunks.entries()) {
+      const version = basedOn + applied;
+      const last = i === chunks.length - 1;
+      const entryUpdates = chunk.map((r) => {
+        const names: Record<string, string> = { '#o': A.object, '#p': A.position };
+        const values: Item = { ':fo': S(r.from.object), ':fp': N(r.from.position) };
+        let update: string;
+        if (r.to.kind === 'empty') {
+          Object.assign(names, { '#st': A.state, '#l': A.length, '#c': A.recordCount, '#u': A.budgetBytes, '#mn': A.minTimestamp, '#mx': A.maxTimestamp, '#tb': A.tombstonesAt });
+          values[':hole'] = S(ENTRY_STATE.hole);
+          update = 'SET #st = :hole REMOVE #o, #p, #l, #c, #u, #mn, #mx, #tb';
+        } else {
+          const sets: string[] = [];
+          if (r.to.kind === 'moved') {
+            Object.assign(names, { '#l': A.length, '#c': A.recordCount, '#u': A.budgetBytes });
+            Object.assign(values, { ':o': S(r.to.object), ':p': N(r.to.position), ':l': N(r.to.length), ':c': N(r.to.recordCount), ':u': N(r.to.budgetBytes) });
+            sets.push('#o = :o', '#p = :p', '#l = :l', '#c = :c', '#u = :u');
+          }
+          if (r.tombstonesAt !== undefined) {
+            names['#tb'] = A.tombstonesAt;
+            values[':tb'] = N(r.tombstonesAt);
+            sets.push('#tb = :tb');
+          }
+          update = `SET ${sets.join(', ')}`;
+        }
+        return {
+          Update: {
+            TableName: this.table,
+            Key: { pk: S(pk), sk: N(r.slot) },
+            UpdateExpression: update,
+            ConditionExpression: '#o = :fo AND #p = :fp',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          },
+        };
+      });
+      const hintValues: Item = {
+        ':v': N(version),
+        ':nv': N(version + 1),
+        ':from': N(recountFrom),
+        ':zero': N(0),
+        ':now': N(now),
+        ':one': N(1),
+        ...(last ? { ':cto': N(compactedTo) } : {}),
+      };
+      const outcome = await conditionalWrite('rewrite compacted entries', () =>
+        this.clients.dynamo.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              ...entryUpdates,
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: { pk: S(pk), sk: N(HINT_SLOT) },
+                  UpdateExpression: `SET #mv = :nv, #s = :from, #t = :from, #sb = :zero, #ss = :zero, #tb2 = :zero, #ts = :zero, #d = :now${last ? ', #cto = :cto' : ''} ADD #rev :one`,
+                  ConditionExpression: version === 0 ? 'attribute_not_exists(#mv) OR #mv = :v' : '#mv = :v',
+                  ExpressionAttributeNames: {
+                    '#mv': M.version,
+                    '#s': M.settled,
+                    '#t': M.through,
+                    '#sb': M.settledBytes,
+                    '#ss': M.settledSegments,
+                    '#tb2': M.tailBytes,
+                    '#ts': M.tailSegments,
+                    '#d': M.due,
+                    '#rev': M.revision,
+                    ...(last ? { '#cto': M.compactedTo } : {}),
+                  },
+                  ExpressionAttributeValues: hintValues,
+                },
+              },
+            ],
+          }),
+        ),
+      );
+      if (!outcome.won) break;
+      applied++;
+    }
+    return { applied, of: chunks.length };
   }
 
   /** Asks the next maintenance pass to look at the partition again (a pass that lost a race). */

@@ -75,6 +75,10 @@ export const MAINTENANCE_ATTR = {
   cleared: 'cleared',
   /** The topic's config version the last pass applied (a changed retention config needs a pass). */
   configVersion: 'mCfg',
+  /** Compaction's checkpoint: offsets below it are clean (at most one record per key). */
+  compactedTo: 'cTo',
+  /** Bumped when compaction rewrites entries: readers drop cached entries read before. */
+  revision: 'rev',
 } as const;
 
 /** Attribute names of an entry item (data or hole). */
@@ -93,6 +97,8 @@ export const ENTRY_ATTR = {
   publishedAt: 'at',
   /** byTime's sort key, set once the entry is stable (timeIndexKey). */
   timeKey: 'tsKey',
+  /** When compaction first kept this entry's tombstones (their delete horizon starts then). */
+  tombstonesAt: 'tombAt',
 } as const;
 
 export const ENTRY_STATE = { data: 'd', hole: 'h' } as const;
