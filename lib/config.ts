@@ -140,8 +140,6 @@ export const MAINTENANCE_DEFAULTS = {
    * ~120 bytes each in a JS Map, so 1 M keys are ~120 MB. More keys: several passes.
    */
   compactionMaxKeys: 1_000_000,
-  /** Entries (index metadata) one compaction pass looks at. */
-  compactionMaxEntries: 200_000,
   /** The scheduled function stops starting ticks this long before its timeout. */
   lambdaSafetyMs: 30_000,
 } as const;

@@ -175,9 +175,10 @@ export class PartitionIndex {
   private async refresh(tp: TopicPartition): Promise<StableView> {
     const { head, hint } = await this.index.readState(tp);
     // Compaction rewrote entries since this snapshot was read: its entries may hold records
-    // that are gone now, so it is dropped and the prefix read again.
+    // that are gone now, so they are dropped; its bounds stay (P2: the prefix it proved is
+    // still published, and the high watermark never goes back).
     const cached = this.known.get(tpId(tp));
-    const known = cached && cached.revision === hint.maintenance.revision ? cached.snapshot : undefined;
+    const known = cached === undefined ? undefined : currentOf(cached, hint.maintenance.revision);
     // A hint of an older writer is never believed (and is repaired once a prefix is verified).
     const legacy = isLegacy(hint);
     if (!legacy && hint.stable > (known ? stableSlots(known) : 0)) {
@@ -252,7 +253,7 @@ export class PartitionIndex {
   ): Promise<StableView> {
     const id = tpId(tp);
     const cachedPrevious = this.known.get(id);
-    const previous = cachedPrevious && cachedPrevious.revision === hint.maintenance.revision ? cachedPrevious : undefined;
+    const previous = cachedPrevious === undefined ? undefined : { ...cachedPrevious, snapshot: currentOf(cachedPrevious, hint.maintenance.revision) };
     // Never replace a longer prefix with a shorter one (P2: the high watermark never decreases).
     const best = previous && stableSlots(previous.snapshot) > stableSlots(snapshot) ? previous.snapshot : snapshot;
     const stable = stableSlots(best);
@@ -294,6 +295,11 @@ export class PartitionIndex {
       windowStartOffset: snapshot.startOffset,
     };
   }
+}
+
+/** A cached snapshot at `revision`: itself, or (read at another) its bounds without entries. */
+function currentOf(k: Known, revision: number): PrefixSnapshot {
+  return k.revision === revision ? k.snapshot : emptySnapshot(stableSlots(k.snapshot), highWatermark(k.snapshot));
 }
 
 function isLegacy(hint: HintState): boolean {

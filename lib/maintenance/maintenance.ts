@@ -237,7 +237,7 @@ export class Maintenance {
       stampLimit: s.stampLimit,
       gcGraceMs: s.gcGraceMs,
       readConcurrency: s.readConcurrency,
-      compaction: { maxKeys: s.compactionMaxKeys, maxEntries: s.compactionMaxEntries },
+      compaction: { maxKeys: s.compactionMaxKeys, mergeMinAgeMs: s.mergeMinAgeMs, gcGraceMs: s.gcGraceMs },
     };
   }
 }

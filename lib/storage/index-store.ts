@@ -735,13 +735,22 @@ export class IndexStore {
    * the compaction checkpoint. Returns the transactions that applied (they stop at the first
    * that does not).
    */
-  async rewriteEntries(tp: TopicPartition, basedOn: number, rewrites: readonly EntryRewrite[], recountFrom: number, compactedTo: number, now: number): Promise<{ applied: number; of: number }> {
+  async rewriteEntries(
+    tp: TopicPartition,
+    basedOn: number,
+    rewrites: readonly EntryRewrite[],
+    recountFrom: number,
+    compactedTo: number,
+    now: number,
+    beforeChunk: () => boolean = () => true,
+  ): Promise<{ applied: number; of: number }> {
     const pk = pkOf(tp);
     const chunks: EntryRewrite[][] = [];
     for (let i = 0; i < rewrites.length; i += TRANSACTION_ITEMS - 1) chunks.push(rewrites.slice(i, i + TRANSACTION_ITEMS - 1));
     if (chunks.length === 0) chunks.push([]);
     let applied = 0;
     for (const [i, chunk] of chunks.entries()) {
+      if (!beforeChunk()) break;
       const version = basedOn + applied;
       const last = i === chunks.length - 1;
       const entryUpdates = chunk.map((r) => {
@@ -759,12 +768,13 @@ export class IndexStore {
             Object.assign(values, { ':o': S(r.to.object), ':p': N(r.to.position), ':l': N(r.to.length), ':c': N(r.to.recordCount), ':u': N(r.to.budgetBytes) });
             sets.push('#o = :o', '#p = :p', '#l = :l', '#c = :c', '#u = :u');
           }
+          names['#tb'] = A.tombstonesAt;
           if (r.tombstonesAt !== undefined) {
-            names['#tb'] = A.tombstonesAt;
             values[':tb'] = N(r.tombstonesAt);
             sets.push('#tb = :tb');
           }
-          update = `SET ${sets.join(', ')}`;
+          // Moved without tombstones left: a horizon of removed ones must not linger.
+          update = `SET ${sets.join(', ')}${r.tombstonesAt === undefined ? ' REMOVE #tb' : ''}`;
         }
         return {
           Update: {
@@ -795,21 +805,29 @@ export class IndexStore {
                 Update: {
                   TableName: this.table,
                   Key: { pk: S(pk), sk: N(HINT_SLOT) },
-                  UpdateExpression: `SET #mv = :nv, #s = :from, #t = :from, #sb = :zero, #ss = :zero, #tb2 = :zero, #ts = :zero, #d = :now${last ? ', #cto = :cto' : ''} ADD #rev :one`,
+                  // Only a transaction that changes entries resets the summary and the revision;
+                  // one that only moves the checkpoint leaves both (readers keep their caches).
+                  UpdateExpression:
+                    chunk.length > 0
+                      ? `SET #mv = :nv, #s = :from, #t = :from, #sb = :zero, #ss = :zero, #tb2 = :zero, #ts = :zero, #d = :now${last ? ', #cto = :cto' : ''} ADD #rev :one`
+                      : `SET #mv = :nv${last ? ', #cto = :cto' : ''}`,
                   ConditionExpression: version === 0 ? 'attribute_not_exists(#mv) OR #mv = :v' : '#mv = :v',
-                  ExpressionAttributeNames: {
-                    '#mv': M.version,
-                    '#s': M.settled,
-                    '#t': M.through,
-                    '#sb': M.settledBytes,
-                    '#ss': M.settledSegments,
-                    '#tb2': M.tailBytes,
-                    '#ts': M.tailSegments,
-                    '#d': M.due,
-                    '#rev': M.revision,
-                    ...(last ? { '#cto': M.compactedTo } : {}),
-                  },
-                  ExpressionAttributeValues: hintValues,
+                  ExpressionAttributeNames:
+                    chunk.length > 0
+                      ? {
+                          '#mv': M.version,
+                          '#s': M.settled,
+                          '#t': M.through,
+                          '#sb': M.settledBytes,
+                          '#ss': M.settledSegments,
+                          '#tb2': M.tailBytes,
+                          '#ts': M.tailSegments,
+                          '#d': M.due,
+                          '#rev': M.revision,
+                          ...(last ? { '#cto': M.compactedTo } : {}),
+                        }
+                      : { '#mv': M.version, ...(last ? { '#cto': M.compactedTo } : {}) },
+                  ExpressionAttributeValues: chunk.length > 0 ? hintValues : { ':v': N(version), ':nv': N(version + 1), ...(last ? { ':cto': N(compactedTo) } : {}) },
                 },
               },
             ],
