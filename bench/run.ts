@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   describe: () => import('./describe.ts'),
   'local-durability': () => import('./local-durability.ts'),
   maintenance: () => import('./maintenance.ts'),
+  compaction: () => import('./compaction.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

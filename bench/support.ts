@@ -2,16 +2,23 @@
  * Shared helpers of the log benches (produce-fetch, contention): a local stack with counting
  * AWS clients, a timed loop runner, percentiles, CPU accounting (this process and the DynamoDB
  * Local JVM), an in-process CPU profile attributed to code areas, and markdown tables; for
- * maintenance, a movable clock and tables + bucket of a bench's own.
+ * maintenance, a movable clock and tables + bucket of a bench's own; for memory, a stack with
+ * s3rver in a child process, a forced GC and an RSS sampler.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { arch, cpus, loadavg, platform } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Hono } from 'hono';
+import { reapOnExit } from '../lib/local/child-reaper.ts';
+import { startDynamoDbLocal } from '../lib/local/dynamodb-local.ts';
 import { startLocalStack, type LocalStack } from '../lib/local/local-stack.ts';
 import type { Clock, SluiceDeps } from '../lib/deps.ts';
 import { depsFor } from '../lib/env.ts';
@@ -140,6 +147,90 @@ export async function startBenchStack(opts: { maxSockets?: number } = {}): Promi
       await stack.stop();
     },
   };
+}
+
+/**
+ * s3rver in a child Node process (lib/local/s3-server.ts, temp dir), so that this process's
+ * memory is ours and the SDK's only: for benches that measure RSS. Stops when told (or when
+ * this process dies: the child's stdin closes, and the reaper backs that up).
+ */
+async function startS3ServerChild(): Promise<{ endpoint: string; pid: number; stop(): Promise<void> }> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const code = [
+    "import { startS3Server } from './lib/local/s3-server.ts';",
+    'const s = await startS3Server();',
+    "process.stdout.write(JSON.stringify({ endpoint: s.endpoint }) + '\\n');",
+    "process.stdin.on('end', async () => { await s.stop(); process.exit(0); });",
+    'process.stdin.resume();',
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  reapOnExit(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { endpoint: string }).endpoint);
+    });
+    child.once('exit', (code) => reject(new Error(`s3rver child exited (${code}) before it listened`)));
+  });
+  return {
+    endpoint,
+    pid: child.pid!,
+    async stop() {
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
+
+/**
+ * As startBenchStack, but s3rver runs in a child process (DynamoDB Local is a JVM anyway): this
+ * process then holds only what the bench and lib/ allocate, not the emulator's buffers.
+ * `s3Pid` is the child's pid (for its CPU time).
+ */
+export async function startBenchStackS3Apart(opts: { maxSockets?: number } = {}): Promise<BenchStack & { readonly s3Pid: number }> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const [ddb, s3srv] = await Promise.allSettled([startDynamoDbLocal(), startS3ServerChild()]);
+  if (ddb.status === 'rejected' || s3srv.status === 'rejected') {
+    if (ddb.status === 'fulfilled') await ddb.value.stop();
+    if (s3srv.status === 'fulfilled') await s3srv.value.stop();
+    throw ddb.status === 'rejected' ? ddb.reason : (s3srv as PromiseRejectedResult).reason;
+  }
+  const maxSockets = opts.maxSockets ?? 256;
+  const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+  const requestHandler = { httpAgent: { keepAlive: true, maxSockets } };
+  const dynamo = new DynamoDBClient({ region: 'us-east-1', credentials, endpoint: ddb.value.endpoint, maxAttempts: 3, requestHandler });
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    credentials,
+    endpoint: s3srv.value.endpoint,
+    forcePathStyle: true,
+    maxAttempts: 3,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler,
+  });
+  const clients: AwsClients = { dynamo, s3 };
+  const names = resourceNames(`sluice-bench-${randomBytes(3).toString('hex')}`);
+  const stopAll = async () => {
+    dynamo.destroy();
+    s3.destroy();
+    await Promise.allSettled([ddb.value.stop(), s3srv.value.stop()]);
+  };
+  try {
+    await ensureResources(clients, names, { timeoutMs: 30_000 });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const counter = new RequestCounter();
+  counter.attach(dynamo, 'dynamodb');
+  counter.attach(s3, 's3');
+  const deps = depsFor('local', {}, { clients, names });
+  const stack: LocalStack = { dynamoEndpoint: ddb.value.endpoint, s3Endpoint: s3srv.value.endpoint, names, clients, dynamoPid: ddb.value.pid, stop: stopAll };
+  return { stack, clients, deps, counter, s3Pid: s3srv.value.pid, stop: stopAll };
 }
 
 /** A clock that benches move forward (maintenance judges ages by it), as test/support/own-stack.ts does. */
@@ -430,6 +521,51 @@ export function defaultArea(url: string): string | undefined {
   const m = /\/(lib|bench)\/([^/]+)\//.exec(url) ?? /\/(lib|bench)\/([^/]+)$/.exec(url);
   if (m) return m[1] === 'bench' ? 'bench driver' : `ours: lib/${m[2]!.replace(/\.ts$/, '')}`;
   return undefined;
+}
+
+// ---- memory ---------------------------------------------------------------------------------
+
+let gcFn: (() => void) | undefined;
+
+/** A full garbage collection (V8's gc, exposed at run time), so an RSS baseline is not last phase's garbage. */
+export function collectGarbage(): void {
+  if (gcFn === undefined) {
+    setFlagsFromString('--expose-gc');
+    gcFn = runInNewContext('gc') as () => void;
+  }
+  gcFn();
+}
+
+export interface MemoryPeaks {
+  readonly samples: number;
+  readonly rss: number;
+  readonly heapUsed: number;
+  /** external (Buffers and other memory outside the V8 heap), arrayBuffers included. */
+  readonly external: number;
+}
+
+/** Samples process.memoryUsage() every `intervalMs` until stopped; returns the peaks. */
+export function memorySampler(intervalMs = 100): { stop(): MemoryPeaks } {
+  let samples = 0;
+  let rss = 0;
+  let heapUsed = 0;
+  let external = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    samples++;
+    rss = Math.max(rss, m.rss);
+    heapUsed = Math.max(heapUsed, m.heapUsed);
+    external = Math.max(external, m.external);
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { samples, rss, heapUsed, external };
+    },
+  };
 }
 
 // ---- output ---------------------------------------------------------------------------------
