@@ -13,11 +13,11 @@
  *     `workers` requests in flight. Record g has key `key-<k>`, k uniform over `keys`
  *     (a fixed hash of g), and is a tombstone (null value) with probability `tombstones` %,
  *     else a `value-bytes` text value (random base64, so zstd stores ~75 %) that begins with g.
- *     The model is two typed arrays (last acknowledged offset and g per key, from the produce
- *     answers), so it adds ~12 B per key to this process, not the records.
+ *     The model is two typed arrays from the produce answers (g per offset, 4 B per record; the
+ *     last acknowledged offset per key, 8 B per key), not the records themselves.
  *  2. A full GC, the RSS baseline, then maintenance (`createMaintenance(deps, { mergeMinAgeMs:
- *     0, compactionMaxKeys: max-keys })`) `runUntilIdle()`, called again while a call did
- *     compaction work: wall time, RSS sampled
+ *     0, compactionMaxKeys: max-keys, gcGraceMs: gc-grace-ms })`) `runUntilIdle()`, called again
+ *     while a call did compaction passes (at most `max-calls`): wall time, RSS sampled
  *     every 100 ms (peak; also V8 heap and external memory), S3 and DynamoDB requests, CPU of
  *     this process, the JVM and s3rver; each compaction report (`passes[].compaction`).
  *     MB/s cleaned = the stored bytes of the entries the passes covered (Σ bytesBefore) / wall time.

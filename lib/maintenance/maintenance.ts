@@ -126,7 +126,7 @@ export class Maintenance {
     const passMore = passes.some((p) => p.more) && !dryRun;
     const more = cursor.at < cursor.tps.length || passMore || (deletion?.more ?? false) || (gc?.more ?? false);
     const didWork =
-      passes.some((p) => p.planned.length > 0 || p.merges.some((m) => m.kind === 'merged')) ||
+      passes.some((p) => p.planned.length > 0 || p.merges.some((m) => m.kind === 'merged') || (p.compaction?.removed ?? 0) > 0 || (p.retention?.cleared ?? 0) > 0) ||
       (deletion?.topics.some((t) => t.itemsDeleted > 0 || t.offsetsDeleted > 0 || t.finished) ?? false) ||
       (gc?.deleted.length ?? 0) > 0;
     return { deletion, checked, passes, gc, more: dryRun ? cursor.at < cursor.tps.length || (gc?.more ?? false) : more, didWork };

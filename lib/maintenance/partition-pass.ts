@@ -152,7 +152,14 @@ export async function maintainPartition(
   // the same next tick); a skipped or partly lost merge is retried after the minimum age.
   const progressed = merges.some((m) => m.kind === 'merged' && m.entries > 0);
   const retentionProgressed = (retention?.cleared ?? 0) > 0 || (retention?.plan?.entries ?? 0) > 0;
-  const more = (progressed && (runs.length > todo.length || to < stableSlots)) || (retention?.unfinished === true && retentionProgressed);
+  const compacted = (compaction?.removed ?? 0) > 0 || (compaction?.cleaned ?? false);
+  // Stamping does at most stampLimit entries a pass: a backlog is worked off tick by tick.
+  const stampingLeft = !dryRun && stamped < stableSlots;
+  const more =
+    (progressed && (runs.length > todo.length || to < stableSlots)) ||
+    (retention?.unfinished === true && retentionProgressed) ||
+    (compaction?.more === true && compacted) ||
+    stampingLeft;
   const retry = merges.some((m) => m.kind === 'skipped' || (m.kind === 'merged' && m.lost > 0));
   if (!dryRun) {
     // Due again: at once (more), after the minimum age (a merge to retry), when young entries
