@@ -88,7 +88,8 @@ describe('ensureResources', () => {
         GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: missing } }],
       }),
     );
-    await expect.poll(async () => (await describeTable(names.tables.log))?.GlobalSecondaryIndexes?.length).toBe(
+    // DynamoDB Local drops an index asynchronously: under a loaded suite that takes seconds.
+    await expect.poll(async () => (await describeTable(names.tables.log))?.GlobalSecondaryIndexes?.length, { timeout: 20_000 }).toBe(
       LOG_TABLE.globalIndexes.length - 1,
     );
     await ensureResources(clients, names);
@@ -107,7 +108,7 @@ describe('ensureResources', () => {
       }),
     );
     await expect
-      .poll(async () => (await describeTable(names.tables.log))?.GlobalSecondaryIndexes?.some((i) => i.IndexName === index.indexName))
+      .poll(async () => (await describeTable(names.tables.log))?.GlobalSecondaryIndexes?.some((i) => i.IndexName === index.indexName), { timeout: 20_000 })
       .toBe(false);
     await clients.dynamo.send(
       new UpdateTableCommand({
