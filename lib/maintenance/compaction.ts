@@ -206,7 +206,33 @@ export async function compactPartition(
   const rewrites: EntryRewrite[] = [];
   let pending: { entry: IndexEntry; chunk: SegmentChunkInput; budgetBytes: number; tombstonesAt?: number }[] = [];
   let pendingBytes = 0;
-  let firstPutAt: number | undefined;
+  /** When the segment last PUT was written: its entries are repointed right after it. */
+  let putAt: number | undefined;
+  let version = summary.version;
+  let stopped = false;
+  let wroteRewrites = false;
+  const young = () => putAt === undefined || deps.clock.now() - putAt < opts.gcGraceMs / 2;
+  /**
+   * Writes what was decided so far, in slot order: everything in `rewrites` lies before the
+   * entry being processed, so transactions follow slot order across writes too (an expired
+   * tombstone never goes before an older value of its key). The checkpoint moves with the
+   * final write only.
+   */
+  const write = async (final: boolean): Promise<void> => {
+    if (stopped || (!final && rewrites.length === 0)) return;
+    if (!young()) {
+      stopped = true;
+      return;
+    }
+    const batch = rewrites.splice(0).sort((a, b) => a.slot - b.slot);
+    if (batch.length > 0) {
+      await deps.beforeRewrite();
+      wroteRewrites = true;
+    }
+    const out = await deps.index.rewriteEntries(tp, version, batch, from, final ? checkpoint : summary.compactedTo, deps.clock.now(), young);
+    version += out.applied;
+    if (out.applied < out.of) stopped = true;
+  };
   let removed = 0;
   let emptied = 0;
   let bytesBefore = 0;
@@ -216,7 +242,7 @@ export async function compactPartition(
     if (pending.length === 0) return;
     const segment = encodeSegment(pending.map((p) => p.chunk));
     const object = deps.segments.objectKeyFor(deps.ids.newId(), deps.clock.now());
-    firstPutAt ??= deps.clock.now();
+    putAt = deps.clock.now();
     await deps.segments.put(object, segment.bytes);
     pending.forEach((p, i) => {
       const loc = segment.chunks[i]!;
@@ -295,31 +321,31 @@ export async function compactPartition(
           },
         });
         pendingBytes += chunk.byteLength;
-        if (pendingBytes >= opts.targetBytes) await flush();
+        if (pendingBytes >= opts.targetBytes) {
+          await flush();
+          await write(false); // repointed at once: never older than half the grace
+          if (stopped) break;
+        }
       }
     }
-    await flush();
+    if (!stopped) {
+      await flush();
+      await write(true);
+    }
   } catch (err) {
-    if (err instanceof MissingSegmentError) return { summary, report: { ...NOT_DUE, nextDue: now } }; // moved under us: the next pass starts over
-    throw err;
+    // Moved under us: what was written stays (it is correct), the next pass goes on.
+    if (err instanceof MissingSegmentError) stopped = true;
+    else throw err;
   }
-
-  // 5: in slot order, while the new segments are young enough that GC cannot have taken them.
-  rewrites.sort((a, b) => a.slot - b.slot);
-  let version = summary.version;
-  let stopped = false;
-  if (firstPutAt === undefined || deps.clock.now() - firstPutAt < opts.gcGraceMs / 2) {
-    if (rewrites.length > 0) await deps.beforeRewrite();
-    const out = await deps.index.rewriteEntries(tp, version, rewrites, from, checkpoint, deps.clock.now(), () => firstPutAt === undefined || deps.clock.now() - firstPutAt < opts.gcGraceMs / 2);
-    version += out.applied;
-    stopped = out.applied < out.of;
-  } else stopped = true;
 
   // What the hint now holds: every applied transaction with rewrites reset the summary to a
   // recount from `from`; only the last one moved the checkpoint.
   const appliedAny = version > summary.version;
-  const reset = rewrites.length > 0 ? { settled: from, through: from, settledBytes: 0, settledSegments: 0, tailBytes: 0, tailSegments: 0 } : {};
-  const revisions = rewrites.length > 0 ? version - summary.version : 0;
+  const reset = wroteRewrites ? { settled: from, through: from, settledBytes: 0, settledSegments: 0, tailBytes: 0, tailSegments: 0 } : {};
+  // Transactions with entries bump the revision (one that only moves the checkpoint does not):
+  // counting every applied one may count one too many, never too few (a lower revision
+  // written back would let readers keep entries cached before a rewrite).
+  const revisions = wroteRewrites ? version - summary.version : 0;
   const next: MaintenanceSummary = !appliedAny
     ? summary
     : { ...summary, ...reset, version, revision: summary.revision + revisions, compactedTo: stopped ? summary.compactedTo : checkpoint };
