@@ -17,12 +17,12 @@
  *     timestamps; a batch left without records stays as an empty batch (the offsets after it
  *     keep their place), an entry left without records becomes an empty range (a hole).
  *     Cleaned entries go into new per-partition segments (format 2) of at most the target size.
- *  5. Segments are PUT as they fill; then, in SLOT ORDER (so an expired tombstone never goes in
- *     a transaction before the one removing an older value of its key), the entries are
- *     repointed, emptied or given their tombstones' horizon, in transactions conditional on
- *     their old pointers, each resetting the summary to a recount and bumping the rewrite
- *     revision; the checkpoint moves with the last one only. No transaction is sent once the
- *     first new segment is older than half the GC grace (merge.ts's rule).
+ *  5. Each segment, once full: PUT, then everything decided so far, in SLOT ORDER (so an
+ *     expired tombstone never goes in a transaction before the one removing an older value of
+ *     its key): entries repointed, emptied or given their tombstones' horizon, in transactions
+ *     conditional on their old pointers, each resetting the summary to a recount and bumping
+ *     the rewrite revision; the checkpoint moves with the final one only. No transaction is
+ *     sent once the segment is older than half the GC grace (merge.ts's rule).
  * Memory: the key map, one segment being built, and the list of rewrites (a few numbers per
  * changed entry); never the partition's records or its index.
  * Crashes: before a PUT nothing changed; after it the object is an orphan; between
