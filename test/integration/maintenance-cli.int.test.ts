@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { maintenanceRunCli, runMaintenanceCommand } from '../../lib/cli/commands/maintenance.ts';
 import { DATA_DIR_OWNER_FILE, startMaintenanceTimer } from '../../lib/cli/commands/dev.ts';
@@ -18,17 +18,10 @@ import { depsFor } from '../../lib/env.ts';
 import { DEFAULT_PREFIX, startLocalStack } from '../../lib/local/local-stack.ts';
 import { call, uniqueName } from '../support/http.ts';
 import { memoryLogger, quietLogger } from '../support/logger.ts';
-import { ownStack, type OwnStack } from '../support/own-stack.ts';
+import { ownStacks, type OwnStack } from '../support/own-stack.ts';
 
-const stacks: OwnStack[] = [];
-async function stack(): Promise<OwnStack> {
-  const s = await ownStack();
-  stacks.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.dispose();
-});
+/** Own stacks, disposed after each test. */
+const stack = ownStacks();
 const tempDirs: string[] = [];
 afterAll(async () => {
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));

@@ -4,22 +4,15 @@
  * repoint and before GC, during a batch of deletes. Each time: no acknowledged record lost or
  * changed, nothing half-visible, and a later run finishes the work. And two runners at once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAINTENANCE_DEFAULTS, PUBLISH_DEADLINE_MS } from '../../lib/config.ts';
 import { countCalls, crash, failCalls, pauseUntilReleased, runThenThrow, sleep } from '../support/faults.ts';
 import { FAST, describeTopic, expectOnlyReferencedObjects, readAll, topicWithRequests } from '../support/maintenance-scenario.ts';
-import { ownStack, type OwnStack } from '../support/own-stack.ts';
+import { ownStacks, type OwnStack } from '../support/own-stack.ts';
 import { call } from '../support/http.ts';
 
-const stacks: OwnStack[] = [];
-async function stack(): Promise<OwnStack> {
-  const s = await ownStack();
-  stacks.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.dispose();
-});
+/** Own stacks, disposed after each test. */
+const stack = ownStacks();
 
 const GRACE = MAINTENANCE_DEFAULTS.gcGraceMs;
 

@@ -3,7 +3,7 @@
  * upkeep and describe's sizes, each checked by what a reader sees. Every test has its own
  * tables and bucket (own-stack.ts): the collector sweeps a whole bucket.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { FETCH_DEFAULTS, MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
 import { decodeSegmentFooter } from '../../lib/codec/segment.ts';
@@ -18,17 +18,10 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 
 const readAll = (s: OwnStack, name: string, p: number) => readAllIn(s.app, name, p);
 const describeTopic = (s: OwnStack, name: string) => describeIn(s.app, name);
-import { ownStack, type OwnStack } from '../support/own-stack.ts';
+import { ownStacks, type OwnStack } from '../support/own-stack.ts';
 
-const stacks: OwnStack[] = [];
-async function stack(): Promise<OwnStack> {
-  const s = await ownStack();
-  stacks.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.dispose();
-});
+/** Own stacks, disposed after each test. */
+const stack = ownStacks();
 
 describe('maintenance: merge and garbage collection', () => {
   it('merges a partition into few per-partition segments; readers see the same records; GC leaves only the merged objects', async () => {

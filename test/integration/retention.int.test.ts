@@ -5,22 +5,15 @@
  * Crashes between the steps lose nothing kept and bring nothing back.
  */
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
 import { crash, failCalls, runThenThrow } from '../support/faults.ts';
 import { call, uniqueName } from '../support/http.ts';
 import { FAST, describeTopic, expectOnlyReferencedObjects, readAll } from '../support/maintenance-scenario.ts';
-import { ownStack, type OwnStack } from '../support/own-stack.ts';
+import { ownStacks, type OwnStack } from '../support/own-stack.ts';
 
-const stacks: OwnStack[] = [];
-async function stack(): Promise<OwnStack> {
-  const s = await ownStack();
-  stacks.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.dispose();
-});
+/** Own stacks, disposed after each test. */
+const stack = ownStacks();
 
 const GRACE = MAINTENANCE_DEFAULTS.gcGraceMs;
 /** No merging in these tests unless asked: retention alone. */

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Hono } from 'hono';
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import type { MaintenanceSettings } from '../../lib/config.ts';
 import type { Clock, LogTuning, SluiceDeps } from '../../lib/deps.ts';
@@ -91,5 +91,21 @@ export async function ownStack(tuning: Partial<LogTuning> = { slotTimeoutMs: 150
         c.s3.destroy();
       }
     },
+  };
+}
+
+/**
+ * For a test file: `const stack = ownStacks();` then `await stack()` in a test gives a fresh
+ * own stack that is disposed after that test.
+ */
+export function ownStacks(): (tuning?: Partial<LogTuning>) => Promise<OwnStack> {
+  const made: OwnStack[] = [];
+  afterEach(async () => {
+    for (const s of made.splice(0)) await s.dispose();
+  });
+  return async (tuning) => {
+    const s = await ownStack(tuning);
+    made.push(s);
+    return s;
   };
 }
