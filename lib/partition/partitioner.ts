@@ -12,6 +12,9 @@
 
 import { murmur2, toPositive } from './murmur2.ts';
 
+// TextEncoder, not Buffer: the client uses this module in browsers too.
+const utf8 = new TextEncoder();
+
 function checkPartitions(numPartitions: number): void {
   if (!Number.isInteger(numPartitions) || numPartitions < 1) {
     throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`);
@@ -34,7 +37,7 @@ export interface StickyPartitionerOptions {
  * different partitions instead of all sending their first null-key records to the same one.
  */
 export function stickySeedFromId(id: string): number {
-  return murmur2(Buffer.from(id, 'utf8'));
+  return murmur2(utf8.encode(id));
 }
 
 /**
@@ -53,7 +56,7 @@ export class StickyPartitioner {
   partitionForRequest(topic: string, numPartitions: number): number {
     checkPartitions(numPartitions);
     // Offset each topic by its name's hash so topics do not all start on partition `seed`.
-    const current = this.#counters.get(topic) ?? (this.#seed + murmur2(Buffer.from(topic, 'utf8'))) | 0;
+    const current = this.#counters.get(topic) ?? (this.#seed + murmur2(utf8.encode(topic))) | 0;
     this.#counters.set(topic, (current + 1) | 0);
     return toPositive(current) % numPartitions;
   }

@@ -17,6 +17,7 @@ interface Import {
   readonly spec: string; // as written
   readonly target: string | undefined; // repo-relative resolved path for relative imports
   readonly typeOnly: boolean;
+  readonly dynamic: boolean;
 }
 
 function files(dir: string): string[] {
@@ -31,9 +32,9 @@ function importsOf(path: string): Import[] {
   const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, false);
   const from = relative(ROOT, path).split(sep).join('/');
   const out: Import[] = [];
-  const add = (spec: string, typeOnly: boolean) => {
+  const add = (spec: string, typeOnly: boolean, dynamic = false) => {
     const target = spec.startsWith('.') ? relative(ROOT, resolve(dirname(path), spec)).split(sep).join('/') : undefined;
-    out.push({ from, spec, target, typeOnly });
+    out.push({ from, spec, target, typeOnly, dynamic });
   };
   const visit = (node: ts.Node): void => {
     if (
@@ -42,7 +43,7 @@ function importsOf(path: string): Import[] {
       node.arguments[0] !== undefined &&
       ts.isStringLiteralLike(node.arguments[0])
     ) {
-      add(node.arguments[0].text, false);
+      add(node.arguments[0].text, false, true);
     }
     ts.forEachChild(node, visit);
   };
@@ -69,6 +70,7 @@ function importsOf(path: string): Import[] {
 
 const all = [...files(join(ROOT, 'lib')), ...files(join(ROOT, 'functions'))].flatMap(importsOf);
 const inFolder = (path: string | undefined, folder: string) => path !== undefined && (path === folder || path.startsWith(`${folder}/`));
+const isDynamic = (i: Import) => i.dynamic;
 const show = (i: Import) => `${i.from} imports ${i.typeOnly ? 'type ' : ''}'${i.spec}'`;
 
 describe('import boundaries', () => {
@@ -79,8 +81,38 @@ describe('import boundaries', () => {
     expect(all.some((i) => i.spec === 'testcontainers' && !i.typeOnly)).toBe(true);
   });
 
-  it('only lib/storage and lib/local import the AWS SDK', () => {
-    const bad = all.filter((i) => i.spec.startsWith('@aws-sdk/') && !inFolder(i.from, 'lib/storage') && !inFolder(i.from, 'lib/local'));
+  it('only lib/storage and lib/local import the AWS SDK (the client only its credential chain, on demand)', () => {
+    const bad = all.filter(
+      (i) =>
+        i.spec.startsWith('@aws-sdk/') &&
+        !inFolder(i.from, 'lib/storage') &&
+        !inFolder(i.from, 'lib/local') &&
+        !(inFolder(i.from, 'lib/client') && i.spec === '@aws-sdk/credential-provider-node' && isDynamic(i)),
+    );
+    expect(bad.map(show)).toEqual([]);
+  });
+
+  it('lib/client speaks only the public API: no server layer, no Node built-in (it runs in browsers)', () => {
+    const allowedPackages = new Set(['@smithy/signature-v4', '@aws-crypto/sha256-js', '@aws-sdk/credential-provider-node']);
+    const bad = all.filter(
+      (i) =>
+        inFolder(i.from, 'lib/client') &&
+        (i.target !== undefined
+          ? !inFolder(i.target, 'lib/client') && !inFolder(i.target, 'lib/partition') && !(inFolder(i.target, 'lib/wire') && i.typeOnly)
+          : !allowedPackages.has(i.spec)),
+    );
+    expect(all.some((i) => inFolder(i.from, 'lib/client'))).toBe(true);
+    expect(bad.map(show)).toEqual([]);
+  });
+
+  it('the client commands of the CLI go through lib/client only (dev and maintenance run the server side)', () => {
+    const serverSide = ['lib/log', 'lib/groups', 'lib/maintenance', 'lib/storage', 'lib/api'];
+    const bad = all.filter(
+      (i) =>
+        inFolder(i.from, 'lib/cli') &&
+        !['lib/cli/main.ts', 'lib/cli/commands/dev.ts', 'lib/cli/commands/maintenance.ts'].includes(i.from) &&
+        serverSide.some((f) => inFolder(i.target, f)),
+    );
     expect(bad.map(show)).toEqual([]);
   });
 
