@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   'local-durability': () => import('./local-durability.ts'),
   maintenance: () => import('./maintenance.ts'),
   compaction: () => import('./compaction.ts'),
+  client: () => import('./client.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
