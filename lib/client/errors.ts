@@ -8,7 +8,8 @@
  * body; `status` is the HTTP status (0 when no answer arrived). Two codes are the client's own,
  * for failures that never got an answer: NETWORK_ERROR (the request may or may not have been
  * applied; retriable) and REQUEST_TIMEOUT (Kafka's TimeoutException: a record could not be
- * delivered within `deliveryTimeoutMs`, or a request within `requestTimeoutMs`).
+ * delivered within `deliveryTimeoutMs`, or a request within `requestTimeoutMs`). SigV4 without
+ * credentials to sign with is CREDENTIALS_UNAVAILABLE (transport.ts), a plain SluiceClientError.
  *
  * Pure: no Node APIs, so the client runs in browsers too.
  */

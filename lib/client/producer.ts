@@ -3,15 +3,17 @@
  * sends are gathered into one produce request per topic, because on AWS every request costs an
  * S3 PUT, an API call and a Lambda invocation, whatever it carries.
  *
- * A batch (one future request) is closed when the first of these happens:
- *  - `lingerMs` passed since its first record (default 5 ms, Kafka's linger.ms);
- *  - the next record would take it past `batchBytes` of records on the wire (default 1 MiB,
- *    capped by the server's maxRequestBytes from GET /v1/cluster);
- *  - the next record would add a partition past the server's maxPartitionsPerRequest (a produce
- *    request is atomic over at most that many partitions, so a batch must never exceed it);
- *  - `flush()` or `close()`.
- * A record larger than `batchBytes` goes alone in a batch (as Kafka sends an oversized record in
- * a batch of its own); one that cannot fit any request is refused at once (MESSAGE_TOO_LARGE).
+ * A batch (one future request) is sent in its turn once `lingerMs` passed since its first record
+ * (default 5 ms, Kafka's linger.ms), or `flush()`/`close()` asked, or the buffer is full and a
+ * send waits for room. Until its request actually goes, it keeps taking records: while one
+ * request is out, the next batch fills (Kafka's accumulator), so a busy producer sends full
+ * batches. It stops taking records (and a new one opens) when the next record would take it
+ * past `batchBytes` of records on the wire (default 1 MiB, capped by the server's
+ * maxRequestBytes from GET /v1/cluster), or add a partition past the server's
+ * maxPartitionsPerRequest (a produce request is atomic over at most that many partitions, so a
+ * batch must never exceed it). A record larger than `batchBytes` goes alone in a batch (as Kafka
+ * sends an oversized record in a batch of its own); one that cannot fit any request is refused at
+ * once (MESSAGE_TOO_LARGE).
  *
  * Partitioning happens here, with the server's partitioner (records.ts): an explicit partition,
  * else murmur2 of the key over the partition count (topic metadata, refreshed every
@@ -25,13 +27,18 @@
  *    with the original offsets without writing again, so a request whose answer was lost is
  *    written exactly once however often it is retried.
  *  - The server takes one request per producer at a time, so batches are sent one after
- *    another, in the order they were closed: per partition, records keep send order. While one
- *    request is out, the next batch fills.
+ *    another, in the order they became due. While one request is out, the next batch fills.
  *  - Retriable failures (the error says so; no answer at all; 429/503) are retried with
- *    exponential backoff and jitter until `deliveryTimeoutMs` after the batch's first record was
- *    sent to the producer; then the batch fails with RequestTimeoutError. Its outcome is then
- *    unknown, so the producer takes a new epoch (or a new id) before the next batch: a later
- *    batch can never be mistaken for a repeat of the unknown one.
+ *    exponential backoff and jitter until `deliveryTimeoutMs` after the batch's first record
+ *    joined it; then the batch fails with RequestTimeoutError. An attempt always gets the whole
+ *    `requestTimeoutMs` (cutting it short would only make its outcome unknown); the deadline is
+ *    checked before each attempt, so a batch that waited out its time in the queue is failed
+ *    without being sent (certainly not written). After an attempt whose outcome is unknown, the
+ *    producer takes a new epoch (or a new id) before the next batch: a later batch can never be
+ *    mistaken for a repeat of the unknown one.
+ *  - Metadata (the topic's partition count, the server's limits) is looked up before a send
+ *    joins a batch; retriable failures are retried for up to `maxBlockMs`, and a failed refresh
+ *    keeps the last count.
  *  - A non-retriable refusal of a batch that holds several sends is retried as one request per
  *    send, so one send's bad record (RECORD_TOO_LARGE, INVALID_RECORD) fails only that send.
  *  - PRODUCER_FENCED (another producer took the same transactionalId) is fatal: every pending
@@ -41,14 +48,20 @@
  * A send whose records span several batches is not atomic: each batch is. Per record, the
  * promise of its send resolves with every offset, or rejects with the first failure.
  *
+ * Order: the sends of a topic join their batches in the order they were called, whatever each
+ * waits for, and batches go in the order they became due, one at a time: per partition, records
+ * are written in send order (with idempotence; without it, `maxInFlight` > 1 and a retry can
+ * reorder, as in Kafka).
+ *
  * Back-pressure: records waiting for their answer may hold at most `bufferBytes` (default
- * 32 MiB, Kafka's buffer.memory); a send that does not fit waits for room, up to `maxBlockMs`,
- * then rejects with RequestTimeoutError (Kafka's max.block.ms).
+ * 32 MiB, Kafka's buffer.memory); a send that does not fit waits for room, first come first
+ * served (a later, smaller send never overtakes it), up to `maxBlockMs`, then rejects with
+ * RequestTimeoutError (Kafka's max.block.ms).
  */
 import { DEFAULT_BACKOFF, backoffDelay, sleep } from './backoff.ts';
 import {
   MessageTooLargeError, OutOfOrderSequenceError, ProducerFencedError, RequestTimeoutError, SluiceClientError, UnknownProducerIdError,
-  UnknownTopicOrPartitionError,
+  UnknownTopicOrPartitionError, isRetriable,
 } from './errors.ts';
 import { REQUEST_OVERHEAD_BYTES, partitionOf, toWire, wireBytes, type ProducerRecord, type WireRecord } from './records.ts';
 import type { Sluice } from './sluice.ts';
@@ -95,6 +108,9 @@ export interface ProducerStats {
   batches: number;
 }
 
+/** Wider than any partition number (a topic has at most 10,000): null-keyed records are sized with it. */
+const SIZING_PARTITION = 99_999;
+
 export const PRODUCER_DEFAULTS = {
   encoding: 'json',
   lingerMs: 5,
@@ -125,12 +141,16 @@ interface PendingSend {
 interface Batch {
   readonly topic: string;
   readonly records: WireRecord[];
+  /** Each record's bytes as reserved from the buffer (sized before its sticky partition was known). */
+  readonly sizes: number[];
   readonly parts: Part[];
   readonly partitions: Set<number>;
   bytes: number;
   sticky: number | undefined;
   readonly startedAt: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** In the ready queue (its linger passed, or it was flushed); still takes records until sent. */
+  due: boolean;
 }
 
 interface TopicMeta {
@@ -150,9 +170,11 @@ export class Producer {
   readonly #opts: Required<Omit<ProducerOptions, 'transactionalId'>> & { transactionalId: string | undefined };
   readonly #open = new Map<string, Batch>();
   readonly #ready: Batch[] = [];
-  readonly #meta = new Map<string, Promise<TopicMeta>>();
+  readonly #meta = new Map<string, TopicMetaEntry>();
+  /** Per topic, the send before the last one still preparing: sends join batches in call order. */
+  readonly #lastPreparing = new Map<string, Promise<void>>();
   readonly #stickyNext = new Map<string, number>();
-  readonly #roomWaiters: (() => void)[] = [];
+  readonly #roomWaiters: RoomWaiter[] = [];
   readonly #idle: (() => void)[] = [];
   readonly #preparing = new Set<Promise<void>>();
   #inFlight = 0;
@@ -204,15 +226,23 @@ export class Producer {
       this.#preparing.delete(enqueued);
       queued();
     };
-    return this.#send(topic, records, done).finally(done);
+    // Sends of a topic join their batches in the order they were called, whatever each waits
+    // for (metadata, a retried lookup, buffer room): per partition, records keep send order.
+    const before = this.#lastPreparing.get(topic);
+    this.#lastPreparing.set(topic, enqueued);
+    void enqueued.then(() => {
+      if (this.#lastPreparing.get(topic) === enqueued) this.#lastPreparing.delete(topic);
+    });
+    return this.#send(topic, records, before, done).finally(done);
   }
 
-  async #send(topic: string, records: ProducerRecord | readonly ProducerRecord[], enqueued: () => void): Promise<RecordMetadata[]> {
+  async #send(topic: string, records: ProducerRecord | readonly ProducerRecord[], before: Promise<void> | undefined, enqueued: () => void): Promise<RecordMetadata[]> {
     const list: readonly ProducerRecord[] = Array.isArray(records) ? records : [records as ProducerRecord];
     if (this.#closed) throw new SluiceClientError('PRODUCER_CLOSED', 'the producer is closed');
     if (this.#fatal) throw this.#fatal;
     if (list.length === 0) return [];
-    const [limits, meta] = await Promise.all([this.#limits(), this.#topicMeta(topic)]);
+    await before;
+    const [limits, meta] = await this.#lookups(topic);
 
     // Everything that can be refused without the server is refused before anything is queued,
     // so one bad send never fails the other sends that share its batch.
@@ -221,7 +251,9 @@ export class Producer {
       if (partition !== undefined && (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions)) {
         throw new UnknownTopicOrPartitionError(`topic '${topic}' has no partition ${partition} (it has ${meta.partitions})`, { details: { topic, partition } });
       }
-      const wire = toWire(record, partition ?? -1);
+      // A null-keyed record learns its (sticky) partition when it joins a batch: it is sized
+      // with the widest partition number, so a batch never ends up larger than counted.
+      const wire = toWire(record, partition ?? SIZING_PARTITION);
       const bytes = wireBytes(wire);
       if (bytes > limits.maxRecordBytes) {
         throw new MessageTooLargeError(`record ${i} is ${bytes} bytes on the wire; a request holds at most ${limits.maxRecordBytes}`, { details: { index: i } });
@@ -248,6 +280,7 @@ export class Producer {
         }
         if (p.sticky) p.wire.partition = b.sticky!;
         b.records.push(p.wire);
+        b.sizes.push(p.bytes);
         b.partitions.add(p.wire.partition);
         b.bytes += p.bytes;
         part.indexes.push(i);
@@ -258,8 +291,10 @@ export class Producer {
 
   /** Sends everything queued now (without waiting for the linger) and waits for all answers. */
   async flush(): Promise<void> {
+    // Open batches go first: a send still preparing may be waiting for the buffer room they hold.
+    this.#sendOpenBatches();
     await Promise.all(this.#preparing);
-    for (const topic of [...this.#open.keys()]) this.#close(topic);
+    this.#sendOpenBatches();
     if (this.#inFlight === 0 && this.#ready.length === 0) return;
     await new Promise<void>((resolve) => this.#idle.push(resolve));
   }
@@ -283,17 +318,15 @@ export class Producer {
         batch.bytes + bytes > limits.batchBytes ||
         (newPartition && batch.partitions.size >= limits.maxPartitionsPerRequest);
       if (full && batch.records.length > 0) {
-        this.#close(topic);
+        this.#seal(topic);
         batch = undefined;
       }
     }
     if (!batch) {
-      batch = { topic, records: [], parts: [], partitions: new Set(), bytes: 0, sticky: undefined, startedAt: this.#opts.now(), timer: undefined };
+      batch = { topic, records: [], sizes: [], parts: [], partitions: new Set(), bytes: 0, sticky: undefined, startedAt: this.#opts.now(), timer: undefined, due: false };
       this.#open.set(topic, batch);
       const b = batch;
-      b.timer = setTimeout(() => {
-        if (this.#open.get(topic) === b) this.#close(topic);
-      }, this.#opts.lingerMs);
+      b.timer = setTimeout(() => this.#makeDue(b), this.#opts.lingerMs);
     }
     if (sticky && batch.sticky === undefined) batch.sticky = this.#takeSticky(topic, partitions);
     return batch;
@@ -311,18 +344,36 @@ export class Producer {
     return p;
   }
 
-  #close(topic: string): void {
+  /**
+   * A batch whose linger passed joins the ready queue but stays open: while it waits behind the
+   * request in flight, records keep joining it (Kafka's accumulator does the same), so a busy
+   * producer sends full batches instead of one small batch per linger.
+   */
+  #makeDue(batch: Batch): void {
+    clearTimeout(batch.timer);
+    if (batch.due) return;
+    batch.due = true;
+    this.#ready.push(batch);
+    this.#pump();
+  }
+
+  /** The topic's open batch takes no more records (full); it is sent in its turn. */
+  #seal(topic: string): void {
     const batch = this.#open.get(topic);
     if (!batch) return;
     this.#open.delete(topic);
-    clearTimeout(batch.timer);
-    this.#ready.push(batch);
-    this.#pump();
+    this.#makeDue(batch);
+  }
+
+  #sendOpenBatches(): void {
+    for (const batch of [...this.#open.values()]) this.#makeDue(batch);
   }
 
   #pump(): void {
     while (this.#inFlight < this.#opts.maxInFlight && this.#ready.length > 0) {
       const batch = this.#ready.shift()!;
+      // Once taken, it is the request's: later records start a new batch.
+      if (this.#open.get(batch.topic) === batch) this.#open.delete(batch.topic);
       this.#inFlight++;
       void this.#deliver(batch).finally(() => {
         this.#inFlight--;
@@ -357,10 +408,18 @@ export class Producer {
 
   async #sendWithRetries(batch: Batch): Promise<{ partition: number; offset: number }[]> {
     const deadline = batch.startedAt + this.#opts.deliveryTimeoutMs;
+    let sent = false;
     for (let attempt = 1; ; attempt++) {
+      if (this.#opts.now() >= deadline) {
+        // Never sent (it waited its whole delivery time in the queue): certainly not written.
+        // Sent before: its outcome is unknown, and the next batch must not reuse its sequence.
+        if (sent) this.#identityDoubtful = true;
+        throw new RequestTimeoutError(`records for '${batch.topic}' not sent within ${this.#opts.deliveryTimeoutMs} ms`);
+      }
       try {
         const identity = this.#opts.idempotent ? await this.#currentIdentity() : undefined;
         this.stats.requests++;
+        sent = true;
         const answer = await this.#sluice.transport.request<{ offsets: { partition: number; offset: number }[] }>(
           'POST',
           `/v1/topics/${encodeURIComponent(batch.topic)}/records`,
@@ -370,7 +429,9 @@ export class Producer {
               records: batch.records,
               ...(identity ? { producer: { id: identity.id, epoch: identity.epoch, sequence: identity.sequence } } : {}),
             },
-            timeoutMs: Math.max(1, Math.min(this.#opts.requestTimeoutMs, deadline - this.#opts.now())),
+            // The whole request timeout, even past the delivery deadline: an attempt cut short
+            // would leave its outcome unknown for no gain (the deadline is checked between attempts).
+            timeoutMs: this.#opts.requestTimeoutMs,
           },
         );
         if (identity) identity.sequence++;
@@ -393,7 +454,7 @@ export class Producer {
         if (this.#opts.now() + delay >= deadline) {
           // It may have been written: the next batch must not reuse this sequence.
           this.#identityDoubtful = true;
-          throw new RequestTimeoutError(`records for '${batch.topic}' not acknowledged within ${this.#opts.deliveryTimeoutMs} ms (last error: ${(err as Error).message})`, { cause: err });
+          throw new RequestTimeoutError(`records for '${batch.topic}' not acknowledged within ${this.#opts.deliveryTimeoutMs} ms; the last attempt's outcome is unknown (${(err as Error).message})`, { cause: err });
         }
         await sleep(delay);
       }
@@ -422,16 +483,19 @@ export class Producer {
     let at = 0;
     return batch.parts.map((part) => {
       const records = batch.records.slice(at, at + part.indexes.length);
+      const sizes = batch.sizes.slice(at, at + part.indexes.length);
       at += part.indexes.length;
       return {
         topic: batch.topic,
         records,
+        sizes,
         parts: [part],
         partitions: new Set(records.map((r) => r.partition)),
-        bytes: records.reduce((n, r) => n + wireBytes(r), 0),
+        bytes: sizes.reduce((n, b) => n + b, 0),
         sticky: batch.sticky,
         startedAt: batch.startedAt,
         timer: undefined,
+        due: true,
       };
     });
   }
@@ -464,27 +528,46 @@ export class Producer {
 
   // ---- buffer -----------------------------------------------------------------------------
 
+  /**
+   * Takes `bytes` of buffer room, waiting first-come first-served: a send that must wait is
+   * never overtaken by a later, smaller one (that would reorder records of a partition). A send
+   * larger than the whole buffer goes once the buffer is empty.
+   */
   async #reserve(bytes: number): Promise<void> {
-    const started = this.#opts.now();
-    // A send larger than the whole buffer still goes once the buffer is empty.
-    while (this.#buffered > 0 && this.#buffered + bytes > this.#opts.bufferBytes) {
-      const left = started + this.#opts.maxBlockMs - this.#opts.now();
-      if (left <= 0) throw new RequestTimeoutError(`the producer's buffer (${this.#opts.bufferBytes} bytes) stayed full for ${this.#opts.maxBlockMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(wake, left);
-        function wake() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.#roomWaiters.push(wake);
-      });
+    const fits = () => this.#buffered === 0 || this.#buffered + bytes <= this.#opts.bufferBytes;
+    if (this.#roomWaiters.length === 0 && fits()) {
+      this.#buffered += bytes;
+      return;
     }
-    this.#buffered += bytes;
+    // Waiting for room: let the open batches go now rather than after their linger (Kafka sends
+    // batches at once when the buffer is exhausted), or their room is only freed by this timeout.
+    this.#sendOpenBatches();
+    await new Promise<void>((resolve, reject) => {
+      const waiter: RoomWaiter = {
+        fits,
+        admit: () => {
+          clearTimeout(timer);
+          this.#buffered += bytes;
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#roomWaiters.splice(this.#roomWaiters.indexOf(waiter), 1);
+        reject(new RequestTimeoutError(`the producer's buffer (${this.#opts.bufferBytes} bytes) stayed full for ${this.#opts.maxBlockMs} ms`));
+        this.#admitWaiters(); // the next in line may fit where this one did not
+      }, this.#opts.maxBlockMs);
+      this.#roomWaiters.push(waiter);
+    });
   }
 
   #release(bytes: number): void {
     this.#buffered -= bytes;
-    for (const wake of this.#roomWaiters.splice(0)) wake();
+    this.#admitWaiters();
+  }
+
+  /** Admits waiting sends in order while the first one fits. */
+  #admitWaiters(): void {
+    while (this.#roomWaiters.length > 0 && this.#roomWaiters[0]!.fits()) this.#roomWaiters.shift()!.admit();
   }
 
   /** Bytes of records queued or in flight, not yet answered. */
@@ -494,32 +577,60 @@ export class Producer {
 
   // ---- metadata ---------------------------------------------------------------------------
 
+  /**
+   * The server's limits and the topic's partition count, retrying retriable failures with
+   * backoff for up to `maxBlockMs` (a blip must not fail a send that has not been sent yet).
+   */
+  async #lookups(topic: string): Promise<[Limits, TopicMeta]> {
+    const giveUpAt = this.#opts.now() + this.#opts.maxBlockMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Promise.all([this.#limits(), this.#topicMeta(topic)]);
+      } catch (err) {
+        const delay = backoffDelay(attempt, { baseMs: this.#opts.retryBackoffMs, maxMs: this.#opts.retryBackoffMaxMs }, this.#opts.random);
+        if (!isRetriable(err) || this.#opts.now() + delay >= giveUpAt) throw err;
+        await sleep(delay);
+      }
+    }
+  }
+
   async #limits(): Promise<Limits> {
     const { limits } = await this.#sluice.cluster();
     const maxRecordBytes = limits.maxRequestBytes - REQUEST_OVERHEAD_BYTES;
     return { batchBytes: Math.min(this.#opts.batchBytes, maxRecordBytes), maxRecordBytes, maxPartitionsPerRequest: limits.maxPartitionsPerRequest };
   }
 
-  #topicMeta(topic: string): Promise<TopicMeta> {
-    const cached = this.#meta.get(topic);
-    const now = this.#opts.now();
-    if (cached) {
-      return cached.then((m) => {
-        if (now - m.fetchedAt < this.#opts.metadataMaxAgeMs) return m;
-        if (this.#meta.get(topic) === cached) this.#meta.delete(topic);
-        return this.#topicMeta(topic);
-      });
+  /**
+   * The topic's partition count, described at most every `metadataMaxAgeMs`. A refresh that
+   * fails retriably keeps the count it had (partitions only grow), so a blip during a refresh
+   * fails nothing; an unknown topic fails (and forgets the count).
+   */
+  async #topicMeta(topic: string): Promise<TopicMeta> {
+    const entry = this.#meta.get(topic) ?? {};
+    this.#meta.set(topic, entry);
+    if (entry.value && this.#opts.now() - entry.value.fetchedAt < this.#opts.metadataMaxAgeMs) return entry.value;
+    entry.refresh ??= this.#sluice.admin
+      .describeTopic(topic)
+      .then((d) => (entry.value = { partitions: d.partitions.length, fetchedAt: this.#opts.now() }))
+      .finally(() => (entry.refresh = undefined));
+    try {
+      return await entry.refresh;
+    } catch (err) {
+      if (entry.value && isRetriable(err)) return entry.value;
+      if (err instanceof UnknownTopicOrPartitionError) this.#meta.delete(topic);
+      throw err;
     }
-    const fresh = this.#sluice.admin.describeTopic(topic).then(
-      (d) => ({ partitions: d.partitions.length, fetchedAt: now }),
-      (err: unknown) => {
-        this.#meta.delete(topic);
-        throw err;
-      },
-    );
-    this.#meta.set(topic, fresh);
-    return fresh;
   }
+}
+
+interface RoomWaiter {
+  fits(): boolean;
+  admit(): void;
+}
+
+interface TopicMetaEntry {
+  value?: TopicMeta;
+  refresh?: Promise<TopicMeta> | undefined;
 }
 
 interface Limits {

@@ -7,7 +7,7 @@
  * sequence, the consumer re-polls); `withRetries` (retry.ts) is theirs to use.
  */
 import { defaultCredentials } from './default-credentials.ts';
-import { NetworkError, errorFromBody } from './errors.ts';
+import { NetworkError, SluiceClientError, errorFromBody } from './errors.ts';
 
 /** AWS credentials, or a provider of them (the SDK's `AwsCredentialIdentityProvider` shape). */
 export interface AwsCredentials {
@@ -78,7 +78,7 @@ export class Transport {
     let headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
-    if (this.#sigv4 !== undefined) headers = await (await this.#signerOnce())({ method, url, headers, body });
+    if (this.#sigv4 !== undefined) headers = await this.#sign({ method, url, headers, body });
 
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
@@ -88,7 +88,7 @@ export class Transport {
       res = await this.#fetch(url, { method, headers, body, signal });
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
-      const message = timeout.aborted ? `${method} ${path}: no answer within ${opts.timeoutMs ?? this.#timeoutMs} ms` : `${method} ${path}: ${(err as Error).message}`;
+      const message = timeout.aborted ? `${method} ${url.href}: no answer within ${opts.timeoutMs ?? this.#timeoutMs} ms` : `${method} ${url.href}: ${describeFailure(err)}`;
       throw new NetworkError(message, { retriable: true, cause: err });
     }
     let text: string;
@@ -110,10 +110,28 @@ export class Transport {
     return json as T;
   }
 
-  #signerOnce(): Promise<Signer> {
+  /** Signs with SigV4; credentials that cannot be found are a CREDENTIALS_UNAVAILABLE error. */
+  async #sign(req: Parameters<Signer>[0]): Promise<Record<string, string>> {
     this.#signer ??= makeSigner(this.#sigv4!);
-    return this.#signer;
+    try {
+      return await (await this.#signer)(req);
+    } catch (err) {
+      this.#signer = undefined; // a provider that failed (no profile yet, say) is asked again next time
+      throw new SluiceClientError(
+        'CREDENTIALS_UNAVAILABLE',
+        `no AWS credentials to sign with (${(err as Error).message}); set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass sigv4.credentials`,
+        { cause: err },
+      );
+    }
   }
+}
+
+/** fetch's own message ("fetch failed") says little; its cause has the system error. */
+function describeFailure(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  const message = (err as Error).message ?? String(err);
+  return detail && !message.includes(detail) ? `${message} (${detail})` : message;
 }
 
 /**

@@ -211,8 +211,57 @@ describe('delivery', () => {
   });
 });
 
+describe('under load', () => {
+  it('a busy producer fills the next batch while a request is out, instead of sending one batch per linger', async () => {
+    const name = await topic(4);
+    // 100 ms per produce answer: records offered every ~3 ms pile up behind the request in flight.
+    const rec = recordingFetch({ before: async (req) => { if (req.path.endsWith('/records')) await new Promise((r) => setTimeout(r, 100)); return undefined; } });
+    const producer = producerOf(rec, { lingerMs: 5 });
+    await producer.send(name, { value: 'warm-up' });
+    const before = rec.produces(name).length;
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < 300; i++) {
+      sends.push(producer.send(name, { key: `k${i}`, value: i }));
+      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 30));
+    }
+    await Promise.all(sends);
+    // ~0.9 s of offering at 100 ms per request: about 10 requests; one per linger would be ~90.
+    expect(rec.produces(name).length - before).toBeLessThanOrEqual(20);
+    expect(await readAll(name)).toHaveLength(301);
+  });
+
+  it('metadata lookups retry a blip, and a failed refresh keeps the partition count it had', async () => {
+    const name = await topic(3);
+    let failDescribes = 1;
+    const rec = recordingFetch({
+      before: (req) => (req.method === 'GET' && req.path === `/v1/topics/${name}` && failDescribes-- > 0 ? errorResponse(503, 'KAFKA_STORAGE_ERROR', true) : undefined),
+    });
+    const producer = producerOf(rec, { metadataMaxAgeMs: 1, retryBackoffMs: 5 });
+    expect((await producer.send(name, { key: 'a', value: 1 }))[0]!.offset).toBe(0); // the first describe failed, its retry did not
+    failDescribes = 1_000;
+    await new Promise((r) => setTimeout(r, 5)); // the count is stale now: every send refreshes, and every refresh fails
+    const [again] = await producer.send(name, { key: 'a', value: 2 });
+    expect(again!.offset).toBe(1);
+    expect(rec.count('GET', new RegExp(`^/v1/topics/${name}$`))).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a batch that waited out its delivery timeout in the queue fails without being sent', async () => {
+    const name = await topic(1);
+    const rec = recordingFetch({ before: async (req) => { if (req.path.endsWith('/records') && req.body.records[0].value === 'slow') await new Promise((r) => setTimeout(r, 400)); return undefined; } });
+    const producer = producerOf(rec, { deliveryTimeoutMs: 200, lingerMs: 0 });
+    await producer.send(name, { value: 'warm-up' });
+    const slow = producer.send(name, { value: 'slow' });
+    await new Promise((r) => setTimeout(r, 20));
+    const queued = producer.send(name, { value: 'queued' }); // waits behind 'slow' past its deadline
+    expect((await slow)[0]!.offset).toBe(1); // the attempt in flight was not cut short
+    await expect(queued).rejects.toBeInstanceOf(RequestTimeoutError);
+    expect(rec.produces(name).some((r) => r.body.records.some((x: { value: unknown }) => x.value === 'queued'))).toBe(false);
+    expect((await readAll(name)).map((r) => r.value)).toEqual(['warm-up', 'slow']);
+  });
+});
+
 describe('back-pressure, flush and close', () => {
-  it('a send waits while the buffer is full, and fails after maxBlockMs if it stays full', async () => {
+  it('a send waits while the buffer is full, in order, and fails after maxBlockMs if it stays full', async () => {
     const name = await topic(1);
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
@@ -228,12 +277,30 @@ describe('back-pressure, flush and close', () => {
     expect(blockedSettled).toBe(false); // waiting for room, not queued
     expect(producer.bufferedBytes).toBeLessThanOrEqual(5_000);
     await expect(blocked).rejects.toBeInstanceOf(RequestTimeoutError);
-    // Once answers free the buffer, sends go through again.
-    const waiting = producer.send(name, { value: 'after' });
-    release();
+    // A big send that must wait, then a small one that would fit: the small one waits its turn.
+    const big = producer.send(name, { value: 'b'.repeat(2500) });
+    const small = producer.send(name, { value: 's' });
+    let smallSettled = false;
+    void small.finally(() => (smallSettled = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(smallSettled).toBe(false);
+    release(); // answers free the room: the waiting sends are admitted, in order
     await Promise.all(first);
-    await waiting;
-    expect((await readAll(name)).map((r) => r.value)).toEqual([value, value, value, value, 'after']);
+    const [bigAt] = await big;
+    const [smallAt] = await small;
+    expect(smallAt!.offset).toBeGreaterThan(bigAt!.offset);
+    expect((await readAll(name)).map((r) => (r.value as string).slice(0, 1))).toEqual(['z', 'z', 'z', 'z', 'b', 's']);
+  });
+
+  it('flush does not stall on a send waiting for room held by a lingering batch', async () => {
+    const name = await topic(1);
+    const producer = producerOf(recordingFetch(), { lingerMs: 10_000, bufferBytes: 3_000, maxBlockMs: 5_000 });
+    const value = 'q'.repeat(1000);
+    const sends = [producer.send(name, { value }), producer.send(name, { value }), producer.send(name, { value })];
+    const started = performance.now();
+    await producer.flush();
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect((await Promise.all(sends)).map((a) => a[0]!.offset)).toEqual([0, 1, 2]);
   });
 
   it('flush sends at once without waiting for the linger; close refuses later sends', async () => {

@@ -172,3 +172,24 @@ describe('auth', () => {
     expect(() => new Transport({ url: 'localhost:8080' })).toThrow(/http/);
   });
 });
+
+describe('failures a user has to act on', () => {
+  it('names the URL and the system error when the server cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const err = await new Transport({ url: `http://127.0.0.1:${port}` }).request('GET', '/v1/topics').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect((err as Error).message).toBe(`GET http://127.0.0.1:${port}/v1/topics: fetch failed (ECONNREFUSED)`);
+  });
+
+  it('turns missing SigV4 credentials into one CREDENTIALS_UNAVAILABLE error that says what to set', async () => {
+    const t = new Transport({ url: base, sigv4: { region: 'us-east-1', credentials: async () => { throw new Error('Could not load credentials from any providers'); } } });
+    const err = await t.request('GET', '/v1/cluster').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SluiceClientError);
+    expect(err).toMatchObject({ code: 'CREDENTIALS_UNAVAILABLE', retriable: false });
+    expect((err as Error).message).toMatch(/AWS_PROFILE/);
+    expect(seen).toHaveLength(0); // nothing unsigned was sent
+  });
+});
