@@ -54,13 +54,31 @@
  * stays within the server's response limit. A poll in flight is cut short (it answers nothing)
  * when a partition becomes fetchable (assigned, resumed, seeked), so new partitions do not
  * wait a whole long poll. Records of a partition revoked, paused or seeked while the poll was
- * out are never delivered. OFFSET_OUT_OF_RANGE applies `autoOffsetReset` (earliest: the log
- * start, latest: the high watermark, from the error's fields); with 'none' the error is thrown
- * from the next poll, for as long as the partition is not seeked.
+ * out are never delivered.
  *
- * Errors from poll() (and so from the iterator and run()): a partition's non-retriable error,
- * an exception thrown by onAssigned/onRevoked (once), a non-retriable heartbeat error (fatal).
- * Retriable fetch errors are thrown from poll() but retried by the iterator and run().
+ * A partition's error in a fetch answer never blocks the other partitions, and never makes the
+ * consumer fetch that partition again at once (a fetch of only errored partitions is answered
+ * without waiting, so that would be a request loop):
+ *  - OFFSET_OUT_OF_RANGE applies `autoOffsetReset` (earliest: the log start, latest: the high
+ *    watermark, from the error's fields); with 'none' it is an error as below.
+ *  - UNKNOWN_TOPIC_OR_PARTITION of a group member (its topic was deleted): not an error, the
+ *    assignment drops it. The partition is left out of fetches until the answer of a heartbeat
+ *    sent after the error, asked for at once (if that answer still assigns it, it is fetched
+ *    again, and a repeat waits for the regular heartbeat).
+ *  - A retriable one: fetched again after a backoff (`retryBackoffMs` .. `retryBackoffMaxMs`).
+ *  - Any other (UNKNOWN_TOPIC_OR_PARTITION without a group, 'none', CORRUPT_MESSAGE, ...): thrown
+ *    ONCE, by the poll that learned it (records that answer brought for other partitions are not
+ *    delivered then, their positions stay, so the next poll reads them again); the partition is
+ *    then left out of fetches until seek() or assign() moves it, while the others go on. Each
+ *    occurrence is thrown once: a seek that meets the same error throws it again. (Kafka's
+ *    consumer, too, keeps serving the healthy partitions and raises a partition's error when it
+ *    meets it; it meets it again on every fetch, which here would be a request per poll.)
+ *
+ * Errors from poll() (and so from the iterator and run()): a partition's error (above, once), an
+ * exception thrown by onAssigned/onRevoked (once), a non-retriable heartbeat error (fatal, on
+ * every poll). Retriable fetch errors are thrown from poll() but retried by the iterator and
+ * run(). A thrown error ends a `for await` loop and run(); the consumer stays usable, and a new
+ * loop (or run()) goes on with the other partitions.
  *
  * Pure and browser-safe: fetch and timers only, no Node APIs.
  */
@@ -219,8 +237,21 @@ class PartitionState implements TopicPartition {
   paused = false;
   /** Gone from the assignment (or lost, or closing): not fetched, not delivered, being released. */
   revoking = false;
-  /** Thrown from poll() until the partition is seeked. */
+  /** A non-retriable error: the partition is not fetched until seek() (or assign()) moves it. */
   error: SluiceClientError | undefined;
+  /** `error` was thrown from a poll already: each occurrence is thrown once. */
+  errorThrown = false;
+  /**
+   * Group mode, UNKNOWN_TOPIC_OR_PARTITION (its topic was deleted): not fetched until the answer
+   * of heartbeat number `awaitHeartbeat` (one sent after the error), which drops it or confirms it.
+   */
+  awaitHeartbeat: number | undefined;
+  /** UNKNOWN_TOPIC_OR_PARTITION answers since its last good fetch (the first asks for a heartbeat at once). */
+  unknownAnswers = 0;
+  /** A retriable partition error: not fetched before this time (`now()`), backing off. */
+  retryAt = 0;
+  /** Retriable partition errors since its last good fetch. */
+  retries = 0;
   /** Bumped by every seek: a fetch answer or buffered record from before it is stale. */
   generation = 0;
   #holds = 0;
@@ -295,6 +326,8 @@ export class Consumer {
   #heartbeatFailures = 0;
   /** Set when a heartbeat is asked for while one is out: its ownedPartitions may be outdated. */
   #heartbeatAsked = false;
+  /** Heartbeats sent so far (each numbered by this count when sent). */
+  #heartbeatsSent = 0;
   /** Group requests (heartbeats, commits) go one at a time, so a commit never races a heartbeat. */
   #groupQueue: Promise<unknown> = Promise.resolve();
   /** Reconciliation steps (callbacks, position lookups, releases), one after another. */
@@ -381,8 +414,8 @@ export class Consumer {
   async #join(): Promise<void> {
     const sentAt = this.#opts.now();
     try {
-      const answer = await this.#serial(() => this.#sendHeartbeat(this.#opts.sessionTimeoutMs));
-      this.#heartbeatAnswered(answer, sentAt);
+      const { answer, seq } = await this.#serial(() => this.#sendHeartbeat(this.#opts.sessionTimeoutMs));
+      this.#heartbeatAnswered(answer, sentAt, seq);
     } catch (err) {
       if (this.#closing) return;
       if (!isRetriable(err)) {
@@ -416,6 +449,7 @@ export class Consumer {
       const st = this.#owned.get(tpKey(p)) ?? new PartitionState(p.topic, p.partition);
       this.#owned.set(st.key, st);
       st.error = undefined;
+      st.errorThrown = false;
       st.generation++;
       if (typeof p.offset === 'number') {
         st.position = p.offset;
@@ -560,6 +594,7 @@ export class Consumer {
     if (!Number.isSafeInteger(target.offset) || target.offset < 0) throw new TypeError(`offset must be a non-negative integer, got ${target.offset}`);
     this.#rewind(st, target.offset);
     st.error = undefined;
+    st.errorThrown = false;
     this.#partitionsChanged();
   }
 
@@ -620,8 +655,12 @@ export class Consumer {
 
   /** Commits what was consumed and is still assigned; `quiet` drops every failure (auto-commit). */
   async #commitConsumed(opts: { quiet: boolean; timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
+    // Auto-commit leaves out partitions whose topic the server did not know (deleted): one of
+    // them would fail the whole request.
     const due = [...this.#owned.values()].filter(
-      (st) => this.#serverAssigned.has(st.key) && st.consumed !== undefined && st.consumed !== st.committed,
+      (st) =>
+        this.#serverAssigned.has(st.key) && st.consumed !== undefined && st.consumed !== st.committed &&
+        !(opts.quiet && st.awaitHeartbeat !== undefined),
     );
     if (due.length === 0) return;
     const offsets = due.map((st) => ({ topic: st.topic, partition: st.partition, offset: st.consumed! }));
@@ -741,14 +780,14 @@ export class Consumer {
     const timeoutMs = this.#requestTimeout(sentAt);
     this.#heartbeatAsked = false;
     try {
-      const answer = await this.#serial(async () => {
+      const { answer, seq } = await this.#serial(async () => {
         if (this.#opts.autoCommit && this.#memberId !== null && this.#memberEpoch > 0) {
           this.#nextAutoCommitAt = sentAt + this.#opts.autoCommitIntervalMs;
           await this.#commitConsumed({ quiet: true, timeoutMs, signal: this.#closeController.signal });
         }
         return this.#sendHeartbeat(timeoutMs);
       });
-      if (!this.#closing) this.#heartbeatAnswered(answer, sentAt);
+      if (!this.#closing) this.#heartbeatAnswered(answer, sentAt, seq);
     } catch (err) {
       if (this.#closing) return;
       if (err instanceof UnknownMemberIdError || err instanceof FencedMemberEpochError) {
@@ -764,19 +803,22 @@ export class Consumer {
     }
   }
 
-  #sendHeartbeat(timeoutMs: number): Promise<HeartbeatAnswer> {
+  /** Sends one heartbeat; answers it with its number (see #heartbeatsSent). */
+  async #sendHeartbeat(timeoutMs: number): Promise<{ answer: HeartbeatAnswer; seq: number }> {
     const body =
       this.#memberEpoch === 0 || this.#memberId === null
         ? { memberId: this.#memberId, memberEpoch: 0, topics: this.#topics, sessionTimeoutMs: this.#opts.sessionTimeoutMs }
         : { memberId: this.#memberId, memberEpoch: this.#memberEpoch, ownedPartitions: groupByTopic(this.#owned.values()) };
-    return this.#sluice.transport.request<HeartbeatAnswer>('POST', `/v1/groups/${seg(this.#group!)}/heartbeat`, {
+    const seq = ++this.#heartbeatsSent;
+    const answer = await this.#sluice.transport.request<HeartbeatAnswer>('POST', `/v1/groups/${seg(this.#group!)}/heartbeat`, {
       body,
       signal: this.#closeController.signal,
       timeoutMs,
     });
+    return { answer, seq };
   }
 
-  #heartbeatAnswered(answer: HeartbeatAnswer, sentAt: number): void {
+  #heartbeatAnswered(answer: HeartbeatAnswer, sentAt: number, seq: number): void {
     this.#heartbeatFailures = 0;
     this.#lastOkSentAt = sentAt;
     this.#memberId = answer.memberId;
@@ -784,6 +826,15 @@ export class Consumer {
     // Asked for again while this one was out: its ownedPartitions may already be outdated.
     this.#nextHeartbeatAt = this.#heartbeatAsked ? 0 : sentAt + answer.heartbeatIntervalMs;
     this.#reconcile(answer.assignment);
+    // Partitions whose topic the server did not know wait for an answer sent after that: this
+    // one dropped them (they are being revoked now), or still assigns them (fetched again).
+    let freed = false;
+    for (const st of this.#owned.values()) {
+      if (st.awaitHeartbeat === undefined || seq < st.awaitHeartbeat) continue;
+      st.awaitHeartbeat = undefined;
+      if (!st.revoking) freed = true;
+    }
+    if (freed) this.#partitionsChanged();
   }
 
   #heartbeatFailed(): void {
@@ -878,9 +929,12 @@ export class Consumer {
         return;
       } catch (err) {
         if (!isRetriable(err) && !this.#revokedSoon(err)) {
-          for (const st of need) st.error ??= err instanceof SluiceClientError ? err : new SluiceClientError('UNKNOWN', String(err));
+          for (const st of need) if (!st.error) this.#fail(st, err instanceof SluiceClientError ? err : new SluiceClientError('UNKNOWN', String(err)));
+          this.#partitionsChanged(); // thrown by the poll waiting now, not after its long poll
           return;
         }
+        // A deleted topic: the answer of a heartbeat sent now drops its partitions.
+        if (attempt === 1 && this.#revokedSoon(err)) this.#heartbeatSoon();
         await this.#sleep(backoffDelay(attempt, this.#backoff, this.#opts.random));
       }
     }
@@ -910,10 +964,10 @@ export class Consumer {
   /** Resolves a position by policy; 'none' makes it the partition's error. */
   async #reset(st: PartitionState, policy: OffsetResetPolicy, why: string): Promise<void> {
     if (policy === 'none') {
-      st.error = new OffsetOutOfRangeError(`${st.topic}-${st.partition}: ${why}, and autoOffsetReset is 'none'`, {
+      this.#fail(st, new OffsetOutOfRangeError(`${st.topic}-${st.partition}: ${why}, and autoOffsetReset is 'none'`, {
         details: { topic: st.topic, partition: st.partition },
-      });
-      this.#changed.notify();
+      }));
+      this.#partitionsChanged(); // thrown by the poll waiting now, not after its long poll
       return;
     }
     const gen = st.generation;
@@ -933,7 +987,7 @@ export class Consumer {
     try {
       const states = this.#fetchable();
       if (states.length === 0) {
-        await this.#changed.sleep(this.#opts.maxWaitMs);
+        await this.#changed.sleep(Math.min(this.#opts.maxWaitMs, this.#nextRetryAt() - this.#opts.now()));
         this.#throwIfFailed();
         return [];
       }
@@ -944,14 +998,14 @@ export class Consumer {
       let answer: { partitions: WireFetchedPartition[] };
       try {
         const body = await this.#fetchBody(requested);
-        if (controller.signal.aborted) return [];
+        if (controller.signal.aborted) return this.#cutShort();
         answer = await this.#sluice.transport.request('POST', '/v1/fetch', {
           body,
           signal: controller.signal,
           timeoutMs: body.waitMs + FETCH_TIMEOUT_MARGIN_MS,
         });
       } catch (err) {
-        if (controller.signal.aborted) return []; // woken (new partitions) or closing
+        if (controller.signal.aborted) return this.#cutShort(); // woken (new partitions, an error) or closing
         throw err;
       } finally {
         if (this.#pollAbort === controller) this.#pollAbort = undefined;
@@ -962,8 +1016,18 @@ export class Consumer {
     }
   }
 
+  /** A poll cut short answers nothing, or the error that cut it short. */
+  #cutShort(): Fetched[] {
+    if (!this.#closing) this.#throwIfFailed();
+    return [];
+  }
+
   #fetchable(): PartitionState[] {
-    const all = [...this.#owned.values()].filter((st) => !st.revoking && !st.paused && !st.error && st.position !== undefined);
+    const now = this.#opts.now();
+    const all = [...this.#owned.values()].filter(
+      (st) =>
+        !st.revoking && !st.paused && !st.error && st.position !== undefined && st.awaitHeartbeat === undefined && st.retryAt <= now,
+    );
     if (all.length <= MAX_FETCH_PARTITIONS) return all;
     // More than one request can name: take turns.
     this.#rotate = (this.#rotate + MAX_FETCH_PARTITIONS) % all.length;
@@ -983,17 +1047,41 @@ export class Consumer {
     };
   }
 
-  /** Positions advance; answers for partitions revoked, paused or seeked meanwhile are dropped. */
+  /** When the first partition backing off from a retriable error may be fetched again. */
+  #nextRetryAt(): number {
+    const now = this.#opts.now();
+    let at = Infinity;
+    for (const st of this.#owned.values()) if (st.retryAt > now) at = Math.min(at, st.retryAt);
+    return at;
+  }
+
+  /**
+   * Positions advance; answers for partitions revoked, paused or seeked meanwhile are dropped.
+   * A partition's new error is thrown now, by the poll that learned it; the records of the
+   * other partitions in the same answer are then not delivered (their positions stay), so the
+   * next poll reads them again.
+   */
   #applyFetch(requested: { st: PartitionState; gen: number; offset: number }[], partitions: readonly WireFetchedPartition[]): Fetched[] {
     const byKey = new Map(partitions.map((p) => [tpKey(p), p]));
-    const out: Fetched[] = [];
+    const good: { st: PartitionState; gen: number; offset: number; p: WireFetchedPartition }[] = [];
+    let failed = false;
     for (const { st, gen, offset } of requested) {
       const p = byKey.get(st.key);
       if (!p || !this.#owns(st, gen) || st.paused || st.position !== offset) continue;
       if (p.error) {
-        this.#partitionError(st, errorFromBody(0, { error: p.error }));
+        // A fetch names several partitions: the error says which (the server's fields first).
+        const err = errorFromBody(0, { error: { topic: st.topic, partition: st.partition, ...p.error } });
+        if (this.#partitionError(st, err)) failed = true;
         continue;
       }
+      good.push({ st, gen, offset, p });
+    }
+    if (failed) this.#throwIfFailed();
+    const out: Fetched[] = [];
+    for (const { st, gen, offset, p } of good) {
+      st.unknownAnswers = 0;
+      st.retries = 0;
+      st.retryAt = 0;
       const records = (p.records ?? []).map((r): ConsumedRecord => ({ topic: st.topic, ...r }));
       st.position = p.nextOffset ?? offset;
       out.push({
@@ -1012,21 +1100,44 @@ export class Consumer {
     return out;
   }
 
-  #partitionError(st: PartitionState, err: SluiceClientError): void {
+  /**
+   * A partition's error in a fetch answer; true if it is one to throw. A fetch of only errored
+   * partitions is answered at once, so none of these may be fetched again straight away:
+   *  - OFFSET_OUT_OF_RANGE: autoOffsetReset moves the position (with 'none': thrown);
+   *  - UNKNOWN_TOPIC_OR_PARTITION of a group member (its topic was deleted): left out of fetches
+   *    until the answer of a heartbeat sent after it, which is asked for at once the first time
+   *    (later ones wait for the regular heartbeat, in case the server still assigns it);
+   *  - retriable: fetched again after a backoff;
+   *  - anything else: thrown once, and not fetched until seek() or assign() moves it.
+   */
+  #partitionError(st: PartitionState, err: SluiceClientError): boolean {
     if (err instanceof OffsetOutOfRangeError) {
       const policy = st.resetTo ?? this.#opts.autoOffsetReset;
       const to = policy === 'earliest' ? err.details.logStartOffset : err.details.highWatermark;
       if (policy !== 'none' && typeof to === 'number') {
         st.position = to;
         st.consumed = to;
-        return;
+        return false;
       }
-      st.error = err;
-    } else if (!err.retriable && !this.#revokedSoon(err)) {
-      st.error = err; // retriable ones are simply fetched again
+    } else if (this.#revokedSoon(err)) {
+      st.awaitHeartbeat = this.#heartbeatsSent + 1;
+      if (++st.unknownAnswers === 1) this.#heartbeatSoon();
+      return false;
+    } else if (err.retriable) {
+      st.retryAt = this.#opts.now() + backoffDelay(++st.retries, this.#backoff, this.#opts.random);
+      return false;
     }
+    this.#fail(st, err);
+    return true;
   }
 
+  /** Parks the partition with `err`: thrown by the next poll (once), not fetched until moved. */
+  #fail(st: PartitionState, err: SluiceClientError): void {
+    st.error = err;
+    st.errorThrown = false;
+  }
+
+  /** Throws what failed: the fatal error (always), else a callback's or a partition's new error (once each). */
   #throwIfFailed(): void {
     if (this.#fatal !== undefined) throw this.#fatal;
     if (this.#callbackError !== undefined) {
@@ -1034,7 +1145,13 @@ export class Consumer {
       this.#callbackError = undefined;
       throw err;
     }
-    for (const st of this.#owned.values()) if (st.error && !st.revoking) throw st.error;
+    for (const st of this.#owned.values()) {
+      if (!st.error || st.errorThrown || st.revoking) continue;
+      const err = st.error;
+      // One failure shared by several partitions (a position lookup for them all) is one occurrence.
+      for (const other of this.#owned.values()) if (other.error === err) other.errorThrown = true;
+      throw err;
+    }
   }
 
   /** The next buffered record that may still be delivered (paused ones are rewound for later). */

@@ -1,14 +1,17 @@
 /**
  * The client's Consumer (lib/client/consumer.ts) against the app served over real HTTP, as
  * `sluice dev` serves it: group rebalances without overlap, a crashed member's partitions
- * moving after its session timeout, commits resuming where they stopped, autoOffsetReset,
- * seek / pause / resume, run() committing only handled batches, and leaving on close.
+ * moving after its session timeout, a fenced or forgotten member rejoining, commits resuming
+ * where they stopped, autoOffsetReset, seek / pause / resume, partition errors (a deleted topic,
+ * an out-of-range offset, a retriable error) neither blocking the other partitions nor making
+ * the consumer hammer the server, run() committing only handled batches, and leaving on close.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Consumer, type ConsumerOptions } from '../../lib/client/consumer.ts';
-import { OffsetOutOfRangeError } from '../../lib/client/errors.ts';
+import { OffsetOutOfRangeError, UnknownTopicOrPartitionError } from '../../lib/client/errors.ts';
 import { Sluice } from '../../lib/client/sluice.ts';
 import type { ConsumedRecord, TopicPartition } from '../../lib/client/types.ts';
+import { recordingFetch, type RecordingFetch, type SeenRequest } from '../support/client-fetch.ts';
 import { serveApp, type ServedApp } from '../support/http-server.ts';
 import { uniqueName } from '../support/http.ts';
 import { stackApp } from '../support/stack.ts';
@@ -86,6 +89,47 @@ async function pollRecords(c: Consumer, n: number, timeoutMs = 15_000): Promise<
 }
 
 const tp = (topic: string, partition: number): TopicPartition => ({ topic, partition });
+
+/** A client whose requests `rec` records (and may alter). */
+const recorded = (rec: RecordingFetch): Sluice => new Sluice({ url: served.base, fetch: rec.fetch });
+
+const FETCH = /^\/v1\/fetch$/;
+
+/** POST /v1/fetch requests (so far) naming this partition. */
+function fetchesOf(rec: RecordingFetch, t: TopicPartition): SeenRequest[] {
+  return rec.seen.filter(
+    (r) => r.method === 'POST' && FETCH.test(r.path) && r.body.partitions.some((p: TopicPartition) => p.topic === t.topic && p.partition === t.partition),
+  );
+}
+
+/** poll() for `ms` (at least), collecting records and errors. */
+async function pollFor(c: Consumer, ms: number): Promise<{ records: ConsumedRecord[]; errors: unknown[] }> {
+  const records: ConsumedRecord[] = [];
+  const errors: unknown[] = [];
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      for (const b of await c.poll()) records.push(...b.records);
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  return { records, errors };
+}
+
+const where = (records: readonly ConsumedRecord[]) => records.map((r) => `${r.topic}:${r.partition}:${r.offset}`).sort();
+const range = (topic: string, partition: number, from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => `${topic}:${partition}:${from + i}`);
+
+/** A raw heartbeat in the consumer's name, from elsewhere (plain fetch). */
+async function heartbeatAs(group: string, body: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${served.base}/v1/groups/${group}/heartbeat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+}
 
 describe('Consumer over the REST API', () => {
   it('three members share six partitions with no overlap at any time, and consume every record', async () => {
@@ -378,5 +422,232 @@ describe('Consumer over the REST API', () => {
     const described = await sluice.admin.describeGroup(group);
     expect(described.members).toEqual([]);
     expect(described.state).toBe('Empty');
+  });
+
+  it('a deleted topic makes a group member neither hammer the server nor stall: its partitions wait for the heartbeat that drops them', async () => {
+    const keep = await createTopic(2);
+    const doomed = await createTopic(1);
+    const group = uniqueName('g');
+    await produce(keep, [0, 1], 3);
+    await produce(doomed, [0], 3);
+    const heartbeatSentAt: number[] = [];
+    const rec = recordingFetch({
+      before: (req) => {
+        if (/\/heartbeat$/.test(req.path)) heartbeatSentAt.push(Date.now());
+        return undefined;
+      },
+    });
+    const revoked: string[] = [];
+    const c = consumer(
+      {
+        autoOffsetReset: 'earliest',
+        maxWaitMs: 1000,
+        sessionTimeoutMs: 15_000, // heartbeats every 5 s: one sent at once stands out
+        onRevoked: (tps, reason) => void revoked.push(...tps.map((t) => `${reason} ${t.topic}:${t.partition}`)),
+      },
+      recorded(rec),
+    );
+    await c.subscribe(group, [keep, doomed]);
+    expect(where(await pollRecords(c, 9))).toEqual([...range(keep, 0, 0, 3), ...range(keep, 1, 0, 3), ...range(doomed, 0, 0, 3)].sort());
+
+    // The deleted topic's partition is all there is to fetch (the others are paused), so the
+    // server answers each fetch at once with its error: refetching it in a loop until the next
+    // heartbeat would be hundreds of requests (each a Lambda call on AWS).
+    c.pause([tp(keep, 0), tp(keep, 1)]);
+    await sluice.admin.deleteTopic(doomed);
+    const deletedAt = Date.now();
+    const fetchesBefore = rec.count('POST', FETCH);
+    const heartbeatsBefore = heartbeatSentAt.length;
+    const paused = await pollFor(c, 1200);
+    expect(paused.errors).toEqual([]); // a group member's deleted topic is no error: it leaves the assignment
+    expect(paused.records).toEqual([]);
+    await waitFor('the revocation', () => revoked.length > 0);
+    expect(revoked).toEqual([`revoked ${doomed}:0`]);
+    expect(c.assignment()).toEqual([tp(keep, 0), tp(keep, 1)]);
+    // The heartbeat that dropped it was asked for at once, not left to the 5 s interval.
+    expect(heartbeatSentAt.length).toBeGreaterThan(heartbeatsBefore);
+    expect(heartbeatSentAt[heartbeatsBefore]! - deletedAt).toBeLessThan(1000);
+
+    // The other topic's partitions go on.
+    c.resume([tp(keep, 0), tp(keep, 1)]);
+    await produce(keep, [0, 1], 2, 'after');
+    const resumed = await pollFor(c, 1000);
+    expect(resumed.errors).toEqual([]);
+    expect(where(resumed.records)).toEqual([...range(keep, 0, 3, 5), ...range(keep, 1, 3, 5)].sort());
+    // Over ~2.2 s: the deleted partition's one or two, then long polls of 1 s.
+    expect(rec.count('POST', FETCH) - fetchesBefore).toBeLessThan(10);
+    expect(rec.seen.filter((r) => /\/heartbeat$/.test(r.path) && r.status !== undefined && r.status !== 200)).toEqual([]);
+  });
+
+  it('rejoins when fenced (FENCED_MEMBER_EPOCH) or forgotten (UNKNOWN_MEMBER_ID): partitions lost, assigned again, no record skipped', async () => {
+    const topic = await createTopic(2);
+    const group = uniqueName('g');
+    const rec = recordingFetch();
+    const events: string[] = [];
+    const c = consumer(
+      {
+        autoOffsetReset: 'earliest',
+        maxRecords: 5,
+        onAssigned: (tps) => void events.push(`assigned ${tps.length}`),
+        onRevoked: (tps, reason) => void events.push(`${reason} ${tps.length}`),
+      },
+      recorded(rec),
+    );
+    await c.subscribe(group, [topic]);
+    const seen = new Set<string>();
+    const running = c.run({ eachBatch: (b) => b.records.forEach((r) => seen.add(`${r.partition}:${r.offset}`)) });
+    let produced = 0;
+    const produceMore = async () => {
+      await produce(topic, [0, 1], 10, `from-${produced}`);
+      produced += 10;
+    };
+    const allSeen = () => [0, 1].every((p) => Array.from({ length: produced }, (_, o) => seen.has(`${p}:${o}`)).every(Boolean));
+    const heartbeatAnswers = (status: number) => rec.seen.filter((r) => r.path === `/v1/groups/${group}/heartbeat` && r.status === status).length;
+
+    await produceMore();
+    await waitFor('the first records', allSeen);
+    const memberId = c.memberId!;
+    const epoch = c.memberEpoch;
+    expect(c.assignment()).toHaveLength(2);
+
+    // Fenced: a rejoin (epoch 0) in its name starts a new incarnation of the member, so the old
+    // one's next heartbeat is refused with FENCED_MEMBER_EPOCH.
+    await heartbeatAs(group, { memberId, memberEpoch: 0, topics: [topic], sessionTimeoutMs: 3000 });
+    await produceMore();
+    await waitFor('the fenced member to rejoin', () => events.length === 3 && c.assignment().length === 2);
+    expect(events).toEqual(['assigned 2', 'lost 2', 'assigned 2']);
+    expect(heartbeatAnswers(409)).toBeGreaterThan(0);
+    expect(c.memberId).toBe(memberId); // a fenced member rejoins with its id
+    expect(c.memberEpoch).toBeGreaterThan(epoch);
+    await waitFor('every record, those after the fence too', allSeen);
+
+    // Forgotten: a leave in its name removes the member, so its next heartbeat answers
+    // UNKNOWN_MEMBER_ID, and it joins as a new member.
+    await heartbeatAs(group, { memberId, memberEpoch: -1 });
+    await produceMore();
+    await waitFor('the forgotten member to rejoin', () => events.length === 5 && c.assignment().length === 2);
+    expect(events).toEqual(['assigned 2', 'lost 2', 'assigned 2', 'lost 2', 'assigned 2']);
+    expect(heartbeatAnswers(404)).toBeGreaterThan(0);
+    expect(c.memberId).not.toBeNull();
+    expect(c.memberId).not.toBe(memberId);
+    await waitFor('every record, those after the rejoin too', allSeen);
+    await waitFor('everything committed', async () => {
+      const offsets = await committed(group);
+      return offsets.get(0) === produced && offsets.get(1) === produced;
+    });
+    const members = (await sluice.admin.describeGroup(group)).members;
+    expect(members.map((m) => m.memberId)).toEqual([c.memberId]);
+    await c.close();
+    await running;
+  });
+
+  it("autoOffsetReset 'none': the first poll that meets an out-of-range offset throws, and the other partitions keep being read", async () => {
+    const topic = await createTopic(2);
+    await produce(topic, [0, 1], 4);
+    const rec = recordingFetch();
+    const c = consumer({ autoOffsetReset: 'none' }, recorded(rec));
+    await c.assign([
+      { topic, partition: 0, offset: 999 }, // past the high watermark, 4
+      { topic, partition: 1, offset: 0 },
+    ]);
+    const first = await c.poll().then(
+      (batches) => batches,
+      (err: unknown) => err,
+    );
+    expect(first).toBeInstanceOf(OffsetOutOfRangeError);
+    // The server's fields, and which partition it is (a fetch names several).
+    expect((first as OffsetOutOfRangeError).details).toMatchObject({ topic, partition: 0, offset: 999, highWatermark: 4 });
+    const fetchedOutOfRange = fetchesOf(rec, tp(topic, 0)).length;
+    expect(fetchedOutOfRange).toBe(1);
+
+    // Thrown once: partition 1's records (those of the same answer included) still come, and
+    // partition 0 is not fetched again until it is sought.
+    const { records, errors } = await pollFor(c, 700);
+    expect(errors).toEqual([]);
+    expect(where(records)).toEqual(range(topic, 1, 0, 4));
+    expect(fetchesOf(rec, tp(topic, 0))).toHaveLength(fetchedOutOfRange);
+    expect(c.position(tp(topic, 0))).toBe(999);
+
+    c.seek({ topic, partition: 0, offset: 2 });
+    expect(where(await pollRecords(c, 2))).toEqual(range(topic, 0, 2, 4));
+  });
+
+  it("assign(): a deleted topic's partition throws once per occurrence and does not block the other partitions", async () => {
+    const gone = await createTopic(1);
+    const healthy = await createTopic(1);
+    await produce(gone, [0], 3);
+    await produce(healthy, [0], 3);
+    const rec = recordingFetch();
+    const c = consumer({}, recorded(rec));
+    await c.assign([
+      { topic: gone, partition: 0, offset: 0 },
+      { topic: healthy, partition: 0, offset: 0 },
+    ]);
+    expect(where(await pollRecords(c, 6))).toEqual([...range(gone, 0, 0, 3), ...range(healthy, 0, 0, 3)].sort());
+
+    await sluice.admin.deleteTopic(gone);
+    await produce(healthy, [0], 3, 'after');
+    const goneFetches = fetchesOf(rec, tp(gone, 0)).length;
+    const { records, errors } = await pollFor(c, 1500);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(UnknownTopicOrPartitionError);
+    expect(where(records)).toEqual(range(healthy, 0, 3, 6));
+    // Fetched once more (the answer that told), then left out until it is sought.
+    expect(fetchesOf(rec, tp(gone, 0))).toHaveLength(goneFetches + 1);
+    expect(c.assignment()).toEqual([tp(gone, 0), tp(healthy, 0)].sort((a, b) => (a.topic < b.topic ? -1 : 1)));
+
+    // A seek fetches it again: a new occurrence, thrown again (once).
+    c.seek({ topic: gone, partition: 0, offset: 3 });
+    await produce(healthy, [0], 2, 'later');
+    const again = await pollFor(c, 1000);
+    expect(again.errors).toHaveLength(1);
+    expect(again.errors[0]).toBeInstanceOf(UnknownTopicOrPartitionError);
+    expect(where(again.records)).toEqual(range(healthy, 0, 6, 8));
+    expect(fetchesOf(rec, tp(gone, 0))).toHaveLength(goneFetches + 2);
+  });
+
+  it("backs off a partition's retriable error instead of refetching it at once, and reads the others meanwhile", async () => {
+    const topic = await createTopic(2);
+    await produce(topic, [0, 1], 2);
+    // Partition 1 answers a retriable error while `failing`, at once, as the server answers any
+    // errored partition; the rest of the request goes to the server.
+    let failing = false;
+    const isFailing = (p: TopicPartition) => failing && p.topic === topic && p.partition === 1;
+    const rec = recordingFetch({
+      before: async (req) => {
+        if (req.method !== 'POST' || !FETCH.test(req.path) || !req.body.partitions.some(isFailing)) return undefined;
+        const rest = req.body.partitions.filter((p: TopicPartition) => !isFailing(p));
+        let answer: { partitions: unknown[] } = { partitions: [] };
+        if (rest.length > 0) {
+          const res = await fetch(`${served.base}/v1/fetch`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ ...req.body, partitions: rest, waitMs: 0 }),
+          });
+          answer = (await res.json()) as typeof answer;
+        }
+        const error = { code: 'KAFKA_STORAGE_ERROR', message: 'injected: storage briefly unavailable', retriable: true };
+        return Response.json({ partitions: [...answer.partitions, { topic, partition: 1, error }] });
+      },
+    });
+    const c = consumer({ retryBackoffMs: 100, retryBackoffMaxMs: 300 }, recorded(rec));
+    await c.assign([
+      { topic, partition: 0, offset: 0 },
+      { topic, partition: 1, offset: 0 },
+    ]);
+    failing = true;
+    const before = fetchesOf(rec, tp(topic, 1)).length;
+    await produce(topic, [0], 3, 'during');
+    const during = await pollFor(c, 1500);
+    failing = false;
+    // Backoff 100, 200, then 300 ms (±20%), each retry waiting for the long poll (300 ms) in
+    // flight over partition 0: about 5 tries in 1.5 s, where refetching at once made hundreds.
+    const tries = fetchesOf(rec, tp(topic, 1)).length - before;
+    expect(tries).toBeGreaterThan(0);
+    expect(tries).toBeLessThan(12);
+    expect(during.errors).toEqual([]); // retried, not thrown
+    expect(where(during.records)).toEqual(range(topic, 0, 0, 5));
+    // Healed: partition 1 is read from where it stood.
+    expect(where(await pollRecords(c, 2))).toEqual(range(topic, 1, 0, 2));
   });
 });
