@@ -14,8 +14,10 @@ const child = spawn(process.execPath, ['--import', tsx, main, ...process.argv.sl
 });
 
 const forward = (signal) => {
-  // A terminal Ctrl-C already reached the child (same process group); forwarding once more
-  // is harmless: the CLI ignores repeated signals while it shuts down.
+  // A terminal's Ctrl-C signals the whole process group, so it reached the child already; the
+  // launcher cannot tell that from a signal sent to it alone (`kill -INT <pid>`), so it
+  // forwards anyway. The CLI takes the copy arriving within 1 s of the first for the same
+  // request (lib/cli/signals.ts): one Ctrl-C stops cleanly, a second one exits at once.
   if (child.exitCode === null && child.signalCode === null) child.kill(signal);
 };
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward);

@@ -41,7 +41,7 @@ export function addClientOptions(cmd: Command): Command {
     .option('--url <url>', `Sluice API URL (env SLUICE_URL, default ${DEFAULT_URL})`)
     .option('--token <token>', 'bearer token (env SLUICE_TOKEN)')
     .option('--sigv4', "sign requests with AWS SigV4 (a deployed stack with IAM auth; the AWS SDK's default credentials)")
-    .option('--region <region>', 'AWS region for --sigv4 (env AWS_REGION)')
+    .option('--region <region>', 'AWS region for --sigv4 (env AWS_REGION, else AWS_DEFAULT_REGION)')
     .option('--json', "machine-readable output: JSON with the REST API's field names");
 }
 
@@ -52,7 +52,7 @@ export function connectionOptions(flags: ClientFlags, env: NodeJS.ProcessEnv = p
   if (flags.sigv4) {
     if (flags.token !== undefined) throw new UsageError('--token and --sigv4 cannot be used together');
     const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-    if (region === undefined || region === '') throw new UsageError('--sigv4 needs a region: pass --region or set AWS_REGION');
+    if (region === undefined || region === '') throw new UsageError('--sigv4 needs a region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)');
     return { url, sigv4: { region } };
   }
   if (flags.region !== undefined) throw new UsageError('--region only applies with --sigv4');
@@ -155,6 +155,10 @@ function commandPath(cmd: Command): string {
  * commander's usage errors as one line and exit code 2, on `root` and every command below it:
  * commander raises them in the command that parsed the arguments, so each needs the setting.
  * Errors arrive in main.ts as CommanderError (exitOverride) and are not printed again there.
+ *
+ * A command made only of subcommands (`sluice topics`) given none would print its whole help
+ * as an error; below the root that is one usage line naming the subcommands instead. The root
+ * alone (`sluice`) still prints its help, on stderr, with exit code 2.
  */
 export function configureUsageErrors(root: Command): Command {
   const visit = (cmd: Command): void => {
@@ -168,10 +172,24 @@ export function configureUsageErrors(root: Command): Command {
           write(`sluice: usage: ${message}${hint}\n`);
         },
       });
+    if (cmd !== root && cmd.commands.length > 0) needsSubcommand(cmd);
     for (const sub of cmd.commands) visit(sub);
   };
   visit(root);
   return root;
+}
+
+/**
+ * commander calls help({ error: true }) for exactly one thing: a command with subcommands and
+ * no action of its own was given no subcommand. That becomes a one-line usage error.
+ */
+function needsSubcommand(cmd: Command): void {
+  const help = cmd.help.bind(cmd) as (context?: { error: boolean }) => never;
+  cmd.help = ((context?: { error: boolean }) => {
+    if (context?.error !== true) return help(context);
+    const names = cmd.commands.map((c) => c.name()).filter((name) => name !== 'help');
+    return cmd.error(`'${commandPath(cmd)}' needs a command: ${names.join(', ')}`, { code: 'sluice.missingSubcommand', exitCode: 2 });
+  }) as Command['help'];
 }
 
 /** The exit code for a CommanderError: 0 for --help and --version, else 2 (usage). */

@@ -55,6 +55,12 @@ export async function buildProgram(opts: { server?: boolean } = {}): Promise<Com
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  // A reader that went away (`sluice topics list | head -1`) fails writes with EPIPE, emitted
+  // as an 'error' that would otherwise crash with a stack: what is left is dropped instead.
+  // (consume notices it and stops: commands/consume.ts.)
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') throw err;
+  });
   try {
     const program = await buildProgram({ server: !CLIENT_COMMANDS.includes(argv[2] ?? '') });
     await program.parseAsync([...argv]);

@@ -93,17 +93,28 @@ export function parseHeaders(pairs: readonly string[] = []): { key: string; valu
   return pairs.map((pair) => parseKeyValue(pair, '--header'));
 }
 
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
 /**
- * A timestamp in ms since the epoch (digits), or an ISO 8601 date-time (`2024-05-01`,
- * `2024-05-01T12:00:00Z`, with an offset or without: local time, as Date parses it).
+ * A timestamp in ms since the epoch (digits), or an ISO 8601 date or date-time:
+ * `2024-05-01T12:00:00Z` and `2024-05-01T14:00:00+02:00` are that instant; without `Z` or an
+ * offset it is LOCAL time, a date alone included (`2024-05-01` is local midnight, as ISO 8601
+ * says, not UTC midnight as Date.parse takes a bare date). A date that does not exist
+ * (`2024-02-30`) is refused rather than rolled over.
  */
 export function parseTimestamp(text: string, flag: string): number {
   if (DIGITS.test(text)) {
     const ms = Number(text);
     if (Number.isSafeInteger(ms)) return ms;
-  } else if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) {
-    const ms = Date.parse(text);
-    if (Number.isFinite(ms) && ms >= 0) return ms;
+  } else {
+    const m = ISO_DATE_TIME.exec(text);
+    if (m !== null) {
+      const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+      // A bare date gets a time, which makes Date.parse read it as local time.
+      const ms = Date.parse(m[4] === undefined ? `${text}T00:00:00` : text);
+      if (month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && Number.isFinite(ms) && ms >= 0) return ms;
+    }
   }
   throw new UsageError(`${flag} expects milliseconds since the epoch or an ISO date (e.g. 2024-05-01T12:00:00Z), got '${text}'`);
 }

@@ -2,8 +2,10 @@
  * The `sluice` client commands as a user runs them: the real bin/sluice.js (→ tsx →
  * lib/cli/main.ts) as a child process, stdin piped, stdout and stderr captured, against the
  * app served over HTTP on the shared stack (SLUICE_URL). Covers every client command, --json
- * output, -K keys in Kafka's partition, consume's start options and -c, a group's commits in
- * `groups describe`, reset-offsets with and without --dry-run, SIGINT, the token flag, and the
+ * output, -K keys in Kafka's partition, the encodings, --file, consume's start options, -c,
+ * -f tokens and --follow, a group's commits in `groups describe`, reset-offsets (every --to-*,
+ * with and without --dry-run), local-time dates, SIGINT (also sent to the whole process group,
+ * as a terminal's Ctrl-C is), a reader that goes away (`| head -1`), the token flag, and the
  * exit codes: 1 with one line for a failed operation, 2 with one line for a usage error.
  *
  * Each child costs about a second of tsx start-up, so the tests run concurrently (each on its
@@ -11,7 +13,7 @@
  * they test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +39,13 @@ beforeAll(async () => {
   [served, servedAuth] = await Promise.all([serveApp(app), serveApp(authApp)]);
 });
 afterAll(async () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL'); // a detached child's whole group
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }
   await Promise.all([served?.close(), servedAuth?.close()]);
 });
 
@@ -50,7 +58,16 @@ interface Run {
 interface Started {
   readonly child: ChildProcess;
   readonly stdout: () => string;
+  readonly stderr: () => string;
   readonly done: Promise<Run>;
+}
+
+interface StartOptions {
+  /** What stdin gets, then it is closed; `null`: left open (write to child.stdin). */
+  readonly stdin?: string | null;
+  readonly env?: NodeJS.ProcessEnv;
+  /** In its own process group, so that process.kill(-pid) signals it all, as a terminal does. */
+  readonly detached?: boolean;
 }
 
 /** The environment of the shell running the tests must not leak into what the CLI connects to. */
@@ -59,15 +76,19 @@ function cliEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, SLUICE_URL: served.base, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extra };
 }
 
-function start(args: readonly string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Started {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: cliEnv(opts.env ?? {}), stdio: ['pipe', 'pipe', 'pipe'] });
+function start(args: readonly string[], opts: StartOptions = {}): Started {
+  return startProcess(process.execPath, [BIN, ...args], opts);
+}
+
+function startProcess(command: string, args: readonly string[], opts: StartOptions = {}): Started {
+  const child = spawn(command, args, { cwd: REPO, env: cliEnv(opts.env ?? {}), stdio: ['pipe', 'pipe', 'pipe'], detached: opts.detached ?? false });
   running.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   child.stdin!.on('error', () => {}); // a command that exits before reading stdin
-  child.stdin!.end(opts.stdin ?? '');
+  if (opts.stdin !== null) child.stdin!.end(opts.stdin ?? '');
   const done = new Promise<Run>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
@@ -75,7 +96,27 @@ function start(args: readonly string[], opts: { stdin?: string; env?: NodeJS.Pro
       resolve({ code, stdout, stderr });
     });
   });
-  return { child, stdout: () => stdout, done };
+  return { child, stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/** `done`, or a failure naming what is still running after `ms` (then the process group is killed). */
+async function within(started: Started, ms: number, what: string): Promise<Run> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      try {
+        process.kill(-started.child.pid!, 'SIGKILL');
+      } catch {
+        started.child.kill('SIGKILL');
+      }
+      reject(new Error(`${what}: still running after ${ms} ms; stderr: ${started.stderr()}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([started.done, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function sluice(args: readonly string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
@@ -100,10 +141,24 @@ function expectOneLine(run: Run, code: number, pattern: RegExp): void {
   expect(run.stdout).toBe('');
 }
 
-async function createTopic(partitions: number): Promise<string> {
+async function createTopic(partitions: number, config?: Record<string, string>): Promise<string> {
   const name = uniqueName('cli');
-  expect((await call(app, 'POST', '/v1/topics', { name, partitions })).status).toBe(201);
+  expect((await call(app, 'POST', '/v1/topics', { name, partitions, ...(config ? { config } : {}) })).status).toBe(201);
   return name;
+}
+
+async function committedOffsets(group: string): Promise<number[]> {
+  const res = await call(app, 'GET', `/v1/groups/${group}/offsets`);
+  return (res.body.offsets as { partition: number; offset: number }[]).sort((a, b) => a.partition - b.partition).map((o) => o.offset);
+}
+
+async function members(group: string): Promise<unknown[]> {
+  return (await call(app, 'GET', `/v1/groups/${group}`)).body.members as unknown[];
+}
+
+/** A bash pipeline `sluice ARGS | READER`, its own process group; stderr ends with sluice's exit status. */
+function piped(args: readonly string[], reader: string): Started {
+  return startProcess('bash', ['-c', `node "$0" "$@" | ${reader}; echo "sluice exit \${PIPESTATUS[0]}" >&2`, BIN, ...args], { detached: true });
 }
 
 async function produceDirect(topic: string, records: unknown[]): Promise<void> {
@@ -123,14 +178,15 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+// Concurrent tests take `expect` from their context: expect.poll must know which test it is in.
 describe.concurrent('sluice client commands (bin/sluice.js against a served app)', () => {
-  it('cluster: text and --json', async () => {
+  it('cluster: text and --json', async ({ expect }) => {
     const [text, info] = await Promise.all([ok(['cluster']), json(['cluster'])]);
     expect(text).toMatch(new RegExp(`^version  ${SLUICE_VERSION.replace(/\./g, '\\.')}\nbackend  local\nlimits:\n  maxRequestBytes +\\d+`));
     expect(info).toMatchObject({ version: SLUICE_VERSION, backend: 'local', limits: { maxPartitionsPerRequest: expect.any(Number) } });
   });
 
-  it('topics create, list, describe, alter (set and reset config), delete', async () => {
+  it('topics create, list, describe, alter (set and reset config), delete', async ({ expect }) => {
     const name = uniqueName('cli');
     const other = uniqueName('cli');
     const created = await json(['topics', 'create', name, '--partitions', '2', '--config', 'retention.ms=3600000', '--config', 'cleanup.policy=compact,delete']);
@@ -163,7 +219,7 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     expect((await call(app, 'GET', `/v1/topics/${name}`)).status).toBe(404);
   });
 
-  it('produce -K puts each key in its Kafka partition (murmur2), as describe and consume show', async () => {
+  it('produce -K puts each key in its Kafka partition (murmur2), as describe and consume show', async ({ expect }) => {
     const topic = await createTopic(4);
     const keys = Array.from({ length: 40 }, (_, i) => `user-${i}`);
     const input = `${keys.map((k, i) => `${k}:value ${i}:with colon`).join('\n')}\n`;
@@ -186,7 +242,7 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     }
   });
 
-  it('produce: summary on stderr, empty lines skipped, headers and --partition; consume --json has the API fields', async () => {
+  it('produce: summary on stderr, empty lines skipped, headers and --partition; consume --json has the API fields', async ({ expect }) => {
     const topic = await createTopic(2);
     const run = await sluice(['produce', topic, '--partition', '1', '--header', 'source=cli', '--header', 'k=a=b'], { stdin: 'one\n\ntwo\r\nthree' });
     expect(run.code).toBe(0);
@@ -204,7 +260,7 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     expect(formatted.split('\n')[0]).toBe(`${topic} 1 0 |one 3 [source=cli,k=a=b]%`);
   });
 
-  it('produce --encoding json: values as JSON; a bad line fails with its number (stdin: what came before is sent; --file: nothing is)', async () => {
+  it('produce --encoding json: values as JSON; a bad line fails with its number (stdin: what came before is sent; --file: nothing is)', async ({ expect }) => {
     const [good, fromStdin, fromFile] = await Promise.all([createTopic(1), createTopic(1), createTopic(1)]);
     const bad = '{"a":1}\n{"b":2}\nnot json\n{"c":3}\n';
     const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
@@ -231,7 +287,7 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     }
   });
 
-  it('consume: -c, --offset (also from the end), --timestamp, --partition; default: from the end, exits at once', async () => {
+  it('consume: -c, --offset (also from the end), --timestamp, --partition; default: from the end, exits at once', async ({ expect }) => {
     const topic = await createTopic(2);
     const t0 = Date.now() - 60_000;
     await produceDirect(topic, Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `p0-${i}`, timestamp: t0 + i * 1000 })));
@@ -252,7 +308,7 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     expect(latest).toBe('');
   });
 
-  it('consume --group commits what it printed: groups describe shows it, then reset-offsets --dry-run changes nothing and a reset does', async () => {
+  it('consume --group commits what it printed: groups describe shows it, then reset-offsets --dry-run changes nothing and a reset does', async ({ expect }) => {
     const topic = await createTopic(2);
     const group = uniqueName('g');
     await produceDirect(topic, [
@@ -295,7 +351,7 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     expect((await call(app, 'GET', `/v1/groups/${group}`)).status).toBe(404);
   });
 
-  it("consume --group -c commits exactly what it printed; groups describe shows '-' where nothing is committed", async () => {
+  it("consume --group -c commits exactly what it printed; groups describe shows '-' where nothing is committed", async ({ expect }) => {
     const topic = await createTopic(2);
     const group = uniqueName('g');
     await produceDirect(topic, [{ partition: 0, value: 'x0' }, { partition: 0, value: 'x1' }, { partition: 1, value: 'y0' }, { partition: 1, value: 'y1' }]);
@@ -310,7 +366,7 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     expect(listed).toMatch(new RegExp(`\n${group} +Empty +0\n`));
   });
 
-  it('consume --follow --group: prints records as they arrive; SIGINT commits, leaves and exits 0', async () => {
+  it('consume --follow --group: prints records as they arrive; SIGINT commits, leaves and exits 0', async ({ expect }) => {
     const topic = await createTopic(1);
     const group = uniqueName('g');
     const tail = start(['consume', topic, '--group', group, '--follow', '--from-beginning']);
@@ -328,7 +384,7 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     expect((await call(app, 'GET', `/v1/groups/${group}`)).body.members).toEqual([]);
   });
 
-  it('usage errors: one line, exit code 2, nothing on stdout', async () => {
+  it('usage errors: one line, exit code 2, nothing on stdout', async ({ expect }) => {
     const topic = await createTopic(1);
     // commander's own errors are covered in process (test/unit/cli); these go through the real binary.
     const cases: [string[], RegExp][] = [
@@ -338,6 +394,8 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
       [['consume', topic, '--from-beginning', '--offset', '3'], /--from-beginning and --offset cannot be used together/],
       [['groups', 'reset-offsets', 'g', '--topic', topic, '--to-earliest', '--to-latest'], /only one of/],
       [['topcs'], /unknown command 'topcs'/],
+      [['topics'], /^sluice: usage: 'sluice topics' needs a command: create, list, describe, alter, delete \(see 'sluice topics --help'\)\n$/],
+      [['groups'], /^sluice: usage: 'sluice groups' needs a command: list, describe, reset-offsets, delete \(see 'sluice groups --help'\)\n$/],
     ];
     const runs = await Promise.all(cases.map(([args]) => sluice(args)));
     runs.forEach((run, i) => {
@@ -348,7 +406,7 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     });
   });
 
-  it('failed operations: one line, exit code 1 (unknown topic or group, unreachable URL, missing token); SLUICE_TOKEN authenticates', async () => {
+  it('failed operations: one line, exit code 1 (unknown topic or group, unreachable URL, missing token); SLUICE_TOKEN authenticates', async ({ expect }) => {
     const port = await closedPort();
     const authEnv = { SLUICE_URL: servedAuth.base };
     const [unknownTopic, unknownGroup, unknownProduce, unknownConsume, unreachable, noToken, withToken] = await Promise.all([
@@ -368,5 +426,225 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     expectOneLine(noToken, 1, /^sluice: UNAUTHENTICATED: /);
     expect(withToken.code).toBe(0);
     expect(JSON.parse(withToken.stdout)).toMatchObject({ version: SLUICE_VERSION });
+  });
+  it('--version prints the version of package.json', async ({ expect }) => {
+    const { version } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    const [long, short] = await Promise.all([sluice(['--version']), sluice(['-V'])]);
+    expect(long).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(short).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('produce --encoding base64: keys, values and headers are decoded to their bytes (as a base64 fetch shows)', async ({ expect }) => {
+    const topic = await createTopic(1);
+    const b64 = (bytes: number[]) => Buffer.from(bytes).toString('base64');
+    const values = [[0, 255, 10, 13, 0x0a], [0xe2, 0x82], []];
+    const keys = [[1, 2, 3], null, [0x0d, 0x0a]];
+    const input = values.map((v, i) => (keys[i] === null ? b64(v) : `${b64(keys[i]!)}:${b64(v)}`)).join('\n');
+    const run = await sluice(['produce', topic, '--encoding', 'base64', '-K', ':', '--header', `bin=${b64([0, 1, 254])}`], { stdin: `${input}\n` });
+    expect(run).toMatchObject({ code: 0, stdout: '' });
+    const res = await call(app, 'GET', `/v1/topics/${topic}/partitions/0/records?encoding=base64`);
+    expect(res.status).toBe(200);
+    expect((res.body.records as { key: string | null; value: string | null; headers: unknown[] }[]).map((r) => [r.key, r.value, r.headers])).toEqual(
+      values.map((v, i) => [keys[i] === null ? null : b64(keys[i]!), v.length === 0 ? expect.toBeOneOf(['', null]) : b64(v), [{ key: 'bin', value: b64([0, 1, 254]) }]]),
+    );
+  });
+
+  it('produce --file: a file of lines (CRLF, empty lines); an unreadable file or an endless line fails in one line, exit 1', async ({ expect }) => {
+    const [topic, endless, fromStdin] = await Promise.all([createTopic(1), createTopic(1), createTopic(1)]);
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
+    try {
+      const file = join(dir, 'in.txt');
+      await writeFile(file, 'alpha\r\n\r\nbeta\ngamma');
+      const huge = 'x'.repeat(7 * 1024 * 1024); // over the server's maxRequestBytes (6 MiB)
+      const fifo = createTopic(1);
+      const fromPipe = fifo.then((t) => startProcess('bash', ['-c', 'seq 1 1000 | node "$0" produce "$1" --file /dev/stdin', BIN, t]).done);
+      const [run, missing, directory, zeros, longLine] = await Promise.all([
+        sluice(['produce', topic, '--file', file]),
+        sluice(['produce', topic, '--file', join(dir, 'nope.txt')]),
+        sluice(['produce', topic, '--file', dir]),
+        sluice(['produce', endless, '--file', '/dev/zero']),
+        sluice(['produce', fromStdin], { stdin: `first\n${huge}\nlast\n` }),
+      ]);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(new RegExp(`^produced 3 records \\(14 B\\) to ${topic} in \\d+\\.\\d s\\n$`));
+      expect(await ok(['consume', topic, '--from-beginning'])).toBe('alpha\nbeta\ngamma\n');
+      expectOneLine(missing, 1, new RegExp(`^sluice: cannot read '${join(dir, 'nope.txt')}': no such file or directory\\n$`));
+      expectOneLine(directory, 1, new RegExp(`^sluice: cannot read '${dir}': illegal operation on a directory\\n$`));
+      expectOneLine(zeros, 1, /^sluice: RECORD_TOO_LARGE: line 1 is longer than \d+ bytes, the server's request limit \(maxRequestBytes\)\n$/);
+      expectOneLine(longLine, 1, /^sluice: RECORD_TOO_LARGE: line 2 is longer than \d+ bytes, .*\(1 record produced before it\)\n$/);
+      expect(await highWatermarks(topic)).toEqual([3]);
+      expect(await highWatermarks(endless)).toEqual([0]);
+      expect(await highWatermarks(fromStdin)).toEqual([1]);
+      // A --file that can be read only once (a pipe) is read once, not checked first.
+      expect(await fromPipe).toMatchObject({ code: 0, stderr: expect.stringMatching(/^produced 1000 records /) });
+      expect(await highWatermarks(await fifo)).toEqual([1000]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('consume -f: %T is the timestamp, %K the key size in bytes (0 for a null key)', async ({ expect }) => {
+    const topic = await createTopic(1);
+    const t0 = Date.now() - 10_000;
+    await produceDirect(topic, [{ key: 'k1', value: 'a', timestamp: t0 }, { value: 'b', timestamp: t0 + 1 }, { key: 'ключ', value: 'c', timestamp: t0 + 2 }]);
+    expect(await ok(['consume', topic, '--from-beginning', '-f', '%o %T %K %k|%s\\n'])).toBe(`0 ${t0} 2 k1|a\n1 ${t0 + 1} 0 |b\n2 ${t0 + 2} 8 ключ|c\n`);
+  });
+
+  it('groups reset-offsets --to-latest and --to-datetime (ISO, ms), each also --dry-run', async ({ expect }) => {
+    const topic = await createTopic(2);
+    const group = uniqueName('g');
+    const t0 = Date.now() - 60_000;
+    await produceDirect(topic, [
+      ...Array.from({ length: 4 }, (_, i) => ({ partition: 0, value: `p0-${i}`, timestamp: t0 + i * 1000 })),
+      ...Array.from({ length: 2 }, (_, i) => ({ partition: 1, value: `p1-${i}`, timestamp: t0 + i * 3000 })),
+    ]);
+    const reset = (...args: string[]) => json(['groups', 'reset-offsets', group, '--topic', topic, ...args]);
+    const offsets = (answer: { offsets: { partition: number; offset: number }[] }) => [...answer.offsets].sort((a, b) => a.partition - b.partition).map((o) => o.offset);
+
+    expect(offsets(await reset('--to-earliest'))).toEqual([0, 0]);
+    const [latestDry, datetimeDry, textDry] = await Promise.all([
+      reset('--to-latest', '--dry-run'),
+      reset('--to-datetime', new Date(t0 + 2000).toISOString(), '--dry-run'),
+      sluice(['groups', 'reset-offsets', group, '--topic', topic, '--to-latest', '--dry-run']),
+    ]);
+    expect(latestDry).toMatchObject({ dryRun: true });
+    expect(offsets(latestDry)).toEqual([4, 2]);
+    expect(offsets(datetimeDry)).toEqual([2, 1]); // p0: the record at t0+2s; p1: the one at t0+3s
+    expect(textDry.stdout).toMatch(new RegExp(`\\n${group} +${topic} +0 +4\\n${group} +${topic} +1 +2\\n$`));
+    expect(textDry.stderr).toMatch(/^dry run: no offsets were changed/);
+    expect(await committedOffsets(group)).toEqual([0, 0]);
+
+    expect(offsets(await reset('--to-latest'))).toEqual([4, 2]);
+    expect(await committedOffsets(group)).toEqual([4, 2]);
+    expect(offsets(await reset('--to-datetime', String(t0 + 1000)))).toEqual([1, 1]);
+    expect(await committedOffsets(group)).toEqual([1, 1]);
+  });
+
+  it('a date without Z or an offset is local time, a date alone local midnight (--timestamp, --to-datetime)', async ({ expect }) => {
+    // In UTC+05:30, local midnight of 2024-05-01 is 2024-04-30T18:30Z: a record at 20:00Z is after it.
+    const topic = await createTopic(1, { 'retention.ms': '-1' });
+    const group = uniqueName('g');
+    await produceDirect(topic, [
+      { value: 'apr30-1800Z', timestamp: Date.UTC(2024, 3, 30, 18) },
+      { value: 'apr30-2000Z', timestamp: Date.UTC(2024, 3, 30, 20) },
+      { value: 'may01-0100Z', timestamp: Date.UTC(2024, 4, 1, 1) },
+    ]);
+    const env = { TZ: 'Asia/Kolkata' };
+    const [dateOnly, dateTime, utc, dry] = await Promise.all([
+      ok(['consume', topic, '--timestamp', '2024-05-01'], { env }),
+      ok(['consume', topic, '--timestamp', '2024-05-01T05:00'], { env }),
+      ok(['consume', topic, '--timestamp', '2024-05-01T00:00:00Z'], { env }),
+      sluice(['groups', 'reset-offsets', group, '--topic', topic, '--to-datetime', '2024-05-01', '--dry-run', '--json'], { env }),
+    ]);
+    expect(dateOnly).toBe('apr30-2000Z\nmay01-0100Z\n');
+    expect(dateTime).toBe('may01-0100Z\n'); // 05:00 local = 23:30Z
+    expect(utc).toBe('may01-0100Z\n');
+    expect(JSON.parse(dry.stdout).offsets).toEqual([expect.objectContaining({ partition: 0, offset: 1 })]);
+  });
+
+  it('consume --follow without --group: from the end, records produced after it started appear; SIGINT exits 0', async ({ expect }) => {
+    const topic = await createTopic(1);
+    await produceDirect(topic, [{ value: 'before' }]);
+    const tail = start(['consume', topic, '--follow']);
+    // It starts at the end once it has looked the end up: produce until a record shows up.
+    const produced: string[] = [];
+    await expect
+      .poll(async () => {
+        const value = `after-${produced.length}`;
+        produced.push(value);
+        await produceDirect(topic, [{ value }]);
+        return tail.stdout();
+      }, { timeout: 20_000, interval: 300 })
+      .toMatch(/after-\d+\n/);
+    await produceDirect(topic, [{ value: 'last' }]);
+    await expect.poll(() => tail.stdout(), { timeout: 20_000 }).toMatch(/last\n$/);
+    const lines = tail.stdout().trimEnd().split('\n');
+    expect(lines).toEqual([...produced.slice(produced.indexOf(lines[0]!)), 'last']); // a contiguous tail, 'before' not in it
+    tail.child.kill('SIGINT');
+    expect(await within(tail, 15_000, 'consume --follow after SIGINT')).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('| head -1: consume stops at the closed pipe and exits 0 at once; a member commits what it wrote and leaves', async ({ expect }) => {
+    const topic = await createTopic(1);
+    const group = uniqueName('g');
+    // About 2 MB of output, far more than a pipe holds: writing must meet the closed pipe.
+    const total = 20_000;
+    const value = (i: number) => `record-${String(i).padStart(6, '0')}-${'x'.repeat(85)}`; // 100 B a line
+    for (let i = 0; i < total; i += 5000) await produceDirect(topic, Array.from({ length: 5000 }, (_, j) => ({ value: value(i + j) })));
+    // The member's reader takes one line, then holds the pipe a second without reading: the
+    // pipe fills (64 KiB), the write under way blocks, then fails when the reader exits.
+    const [plain, member] = [
+      piped(['consume', topic, '--from-beginning'], 'head -1'),
+      piped(['consume', topic, '--from-beginning', '--group', group], `{ IFS= read -r line; printf '%s\\n' "$line"; sleep 1; }`),
+    ];
+    const [p, m] = await Promise.all([within(plain, 20_000, 'consume | head -1'), within(member, 20_000, 'consume --group | a reader that stops')]);
+    for (const run of [p, m]) expect(run).toEqual({ code: 0, stdout: `${value(0)}\n`, stderr: 'sluice exit 0\n' });
+    expect(await members(group)).toEqual([]);
+    // Committed: the records whose writes went through, i.e. at most the line read plus a full
+    // pipe, and at least the first poll (it fits an empty pipe). Committing the poll whose
+    // write failed would pass the pipe's 64 KiB.
+    const [committed] = await committedOffsets(group);
+    expect(committed).toBeGreaterThan(0);
+    expect(committed! * 100).toBeLessThanOrEqual(65_536 + 100);
+  });
+
+  it('Ctrl-C to the whole process group (launcher and CLI both get SIGINT): produce prints its summary and exits 130', async ({ expect }) => {
+    const [fromStdin, fromFile] = await Promise.all([createTopic(1), createTopic(1)]);
+    // A slow source on stdin; and `slow | sluice produce T --file /dev/stdin` in a shell.
+    const producing = start(['produce', fromStdin], { stdin: null, detached: true });
+    const pipeline = startProcess('bash', ['-c', 'i=0; while :; do seq $i $((i + 199)); i=$((i + 200)); sleep 0.02; done | node "$0" produce "$1" --file /dev/stdin; echo "sluice exit ${PIPESTATUS[1]}" >&2', BIN, fromFile], { detached: true });
+    let n = 0;
+    const feed = setInterval(() => producing.child.stdin!.write(Array.from({ length: 200 }, () => `line ${n++}\n`).join('')), 20);
+    try {
+      const interrupted = async (started: Started, topic: string, what: string): Promise<string> => {
+        // Past its first acknowledged chunk, it is reading: then the "terminal" sends Ctrl-C.
+        await expect.poll(async () => (await highWatermarks(topic))[0], { timeout: 20_000 }).toBeGreaterThan(0);
+        process.kill(-started.child.pid!, 'SIGINT');
+        const run = await within(started, 15_000, `${what} after a process-group SIGINT`);
+        expect(run.stdout).toBe('');
+        const summary = /^produced (\d+) records \(.*\) to \S+ in \d+\.\d s\n/.exec(run.stderr);
+        expect(summary, run.stderr).not.toBeNull();
+        expect(await highWatermarks(topic)).toEqual([Number(summary![1])]);
+        return `${run.code} ${run.stderr.slice(summary![0].length)}`;
+      };
+      const [direct, shell] = await Promise.all([interrupted(producing, fromStdin, 'produce'), interrupted(pipeline, fromFile, 'slow | produce --file /dev/stdin')]);
+      expect(direct).toBe('130 ');
+      expect(shell).toBe('0 sluice exit 130\n');
+    } finally {
+      clearInterval(feed);
+    }
+  });
+
+  it('Ctrl-C to the whole process group: consume --group --follow commits what it printed, leaves and exits 0 (idle or busy)', async ({ expect }) => {
+    const [idleTopic, busyTopic] = await Promise.all([createTopic(1), createTopic(1)]);
+    const [idleGroup, busyGroup] = [uniqueName('g'), uniqueName('g')];
+    const backlog = 20_000;
+    const value = (i: number) => `record-${String(i).padStart(6, '0')}-${'x'.repeat(85)}`;
+    for (let i = 0; i < backlog; i += 5000) await produceDirect(busyTopic, Array.from({ length: 5000 }, (_, j) => ({ value: value(i + j) })));
+    const idle = start(['consume', idleTopic, '--group', idleGroup, '--follow', '--from-beginning'], { detached: true });
+    const busy = start(['consume', busyTopic, '--group', busyGroup, '--follow', '--from-beginning'], { detached: true });
+    await Promise.all([
+      (async () => {
+        // Waiting in its long poll when the "terminal" sends Ctrl-C.
+        await expect.poll(async () => (await members(idleGroup))?.length ?? 0, { timeout: 20_000 }).toBe(1);
+        await produceDirect(idleTopic, [{ value: 'one' }, { value: 'two' }, { value: 'three' }]);
+        await expect.poll(() => idle.stdout(), { timeout: 20_000 }).toBe('one\ntwo\nthree\n');
+        process.kill(-idle.child.pid!, 'SIGINT');
+        expect(await within(idle, 15_000, 'idle consume --group after a process-group SIGINT')).toMatchObject({ code: 0, stderr: '' });
+        expect(await committedOffsets(idleGroup)).toEqual([3]);
+        expect(await members(idleGroup)).toEqual([]);
+      })(),
+      (async () => {
+        // Still printing its backlog when the "terminal" sends Ctrl-C.
+        await expect.poll(() => busy.stdout().length, { timeout: 20_000 }).toBeGreaterThan(0);
+        process.kill(-busy.child.pid!, 'SIGINT');
+        const run = await within(busy, 15_000, 'busy consume --group after a process-group SIGINT');
+        expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+        const lines = run.stdout.split('\n').slice(0, -1);
+        expect(lines).toEqual(Array.from({ length: lines.length }, (_, i) => value(i)));
+        expect(await committedOffsets(busyGroup)).toEqual([lines.length]); // exactly what it printed
+        expect(await members(busyGroup)).toEqual([]);
+      })(),
+    ]);
   });
 });

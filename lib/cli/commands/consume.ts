@@ -12,13 +12,17 @@
  *
  * It stops after -c N records, or (without --follow) once every partition it consumes has
  * reached the high watermark seen when it got there, like kcat -e. Ctrl-C (SIGINT) or SIGTERM
- * stop it cleanly: the group member commits and leaves, exit 0; a second one exits at once.
- * A closed stdout (`| head`) stops it the same way.
+ * stop it cleanly: the group member commits and leaves, exit 0; another one exits at once (the
+ * launcher's copy of the same Ctrl-C does not count: signals.ts). A closed stdout (`| head`)
+ * stops it the same way at the write that fails (EPIPE), exit 0.
  *
  * Commits: a member auto-commits (the client commits what each poll returned once the next
- * poll starts, and on close), which is what was printed, since every poll is printed whole.
- * With -c the last poll may be printed only in part, so then auto-commit is off and the
- * offsets after the printed records are committed before closing.
+ * poll starts, and on close), which is what was printed, since every poll is written whole,
+ * one write a poll. A write that fails (the reader went away) does not count: its partitions
+ * are seeked back to its first records, which makes that poll's records unconsumed, so the
+ * commit on close is what the earlier writes printed. With -c the last poll may be printed
+ * only in part, so then auto-commit is off and the offsets after the printed records (of the
+ * writes that went through) are committed before closing.
  */
 import { Command, Option } from 'commander';
 import { backoffDelay, DEFAULT_BACKOFF, sleep } from '../../client/backoff.ts';
@@ -29,6 +33,7 @@ import type { ConsumedRecord, Encoding, FetchedPartition, OffsetCommit, TopicDes
 import { addClientOptions, runClient, type ClientContext } from '../client-options.ts';
 import { compileFormat, DEFAULT_FORMAT, recordJson } from '../format.ts';
 import { atMostOne, ENCODINGS, integerArg, parseTimestamp, UsageError } from '../parse.ts';
+import { onStop } from '../signals.ts';
 import { examples } from '../text-output.ts';
 
 export interface ConsumeFlags {
@@ -63,6 +68,8 @@ const FOLLOW_WAIT_MS = 5_000;
 const DRAIN_WAIT_MS = 500;
 /** Retriable poll failures in a row before the command fails with the last one. */
 const MAX_POLL_RETRIES = 10;
+/** On Ctrl-C, how long a write held back by a full pipe may still take before it is given up. */
+const STOP_WRITE_GRACE_MS = 2_000;
 /** Without --follow, a member that gets no partition gives up after this long. */
 const UNASSIGNED_GIVE_UP_MS = 15_000;
 
@@ -171,20 +178,50 @@ class EndTracker {
   }
 }
 
-/** Writes to stdout, waiting when the pipe is full; notes when the reader went away (| head). */
+/** Error codes of a write to a stdout whose reader went away (`| head`). */
+const READER_GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+/**
+ * Writes to stdout one poll at a time, each awaited until it was handed to the OS (a full pipe
+ * holds it back). Notes when the reader went away (`| head`: EPIPE), after which nothing more
+ * is written. A write held back by a reader that does not read can be given up (abandon).
+ */
 class Output {
   closed = false;
+  #abandon: (() => void) | undefined;
 
-  constructor() {
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') throw err;
-      this.closed = true;
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {
+    // The failure also reaches the write's callback; without a listener it would be thrown.
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (READER_GONE.has(err.code ?? '')) this.closed = true;
     });
   }
 
-  async write(text: string): Promise<void> {
-    if (this.closed || text.length === 0) return;
-    if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+  /** A write is under way. */
+  get writing(): boolean {
+    return this.#abandon !== undefined;
+  }
+
+  /** Whether `text` was written: false once the reader is gone, or abandoned. Other write errors reject. */
+  write(text: string): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (text.length === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve, reject) => {
+      this.#abandon = () => resolve(false);
+      this.stream.write(text, (err?: Error | null) => {
+        this.#abandon = undefined;
+        if (err === undefined || err === null) return resolve(true);
+        if (!READER_GONE.has((err as NodeJS.ErrnoException).code ?? '')) return reject(err);
+        this.closed = true;
+        resolve(false);
+      });
+    });
+  }
+
+  /** Gives up the write under way after `ms` if it has not gone through by then. */
+  abandonAfter(ms: number): void {
+    const abandon = this.#abandon;
+    if (abandon !== undefined) setTimeout(abandon, ms).unref();
   }
 }
 
@@ -230,17 +267,16 @@ async function consume(ctx: ClientContext, topic: string, plan: ConsumePlan): Pr
     onRevoked: (tps) => ends.forget(tps),
   });
 
+  const out = new Output();
   let stopping = false;
-  const stop = (): void => {
-    if (stopping) process.exit(130); // a second Ctrl-C: do not wait for the clean close
+  const unregister = onStop(() => {
     stopping = true;
+    // A write under way finishes first (the loop then ends), unless the reader does not read.
+    if (out.writing) return out.abandonAfter(STOP_WRITE_GRACE_MS);
     // close() cuts the long poll short; the loop then ends. With commitPrinted the commit
     // must come first, so that loop ends after its poll instead.
     if (!commitPrinted) void consumer.close().catch(() => undefined);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  const out = new Output();
+  });
 
   try {
     if (group !== undefined) {
@@ -279,16 +315,24 @@ async function consume(ctx: ClientContext, topic: string, plan: ConsumePlan): Pr
         await ctx.admin.describeTopic(topic);
       }
       let text = '';
+      const shown: ConsumedRecord[] = [];
       for (const fp of fetched) {
         for (const record of fp.records) {
-          if (plan.count !== undefined && count >= plan.count) break;
+          if (plan.count !== undefined && count + shown.length >= plan.count) break;
           text += plan.format ? plan.format(record) : `${JSON.stringify(recordJson(record))}\n`;
-          printed.add(record);
-          count++;
+          shown.push(record);
         }
-        ends.seen(fp);
       }
-      await out.write(text);
+      if (!(await out.write(text))) {
+        // The reader went away, or a stop gave the write up: these records count as not
+        // printed. A member auto-commits what each poll returned: moving its position back
+        // to them keeps the commit on close at what the earlier writes printed.
+        if (group !== undefined && !commitPrinted) unconsume(consumer, shown);
+        break;
+      }
+      for (const record of shown) printed.add(record);
+      count += shown.length;
+      for (const fp of fetched) ends.seen(fp);
       if (plan.count !== undefined && count >= plan.count) break;
     }
     if (commitPrinted) await consumer.commit(printed.offsets(consumer.assignment()));
@@ -296,8 +340,23 @@ async function consume(ctx: ClientContext, topic: string, plan: ConsumePlan): Pr
     // After close() (a signal), a poll may refuse to run: that is the end, not a failure.
     if (!stopping) throw err;
   } finally {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
+    unregister();
     await consumer.close();
+  }
+}
+
+/**
+ * Seeks each partition of `records` back to its first one, so that the consumer's auto-commit
+ * (at close) does not count them as consumed: a seek makes the records of the last poll stale.
+ */
+function unconsume(consumer: Consumer, records: readonly ConsumedRecord[]): void {
+  const first = new Map<string, ConsumedRecord>();
+  for (const r of records) if (!first.has(tpKey(r))) first.set(tpKey(r), r);
+  for (const r of first.values()) {
+    try {
+      consumer.seek({ topic: r.topic, partition: r.partition, offset: r.offset });
+    } catch {
+      // No longer assigned: its records are not this member's to commit anyway.
+    }
   }
 }

@@ -178,6 +178,19 @@ async function assertPortFree(port: number, host: string): Promise<void> {
   });
 }
 
+/**
+ * The banner's "Try:" lines for `host:port`. With a token, the header to add: in double quotes,
+ * so that the shell expands $SLUICE_AUTH_TOKEN (single quotes would send it literally).
+ */
+export function tryLines(curlBase: string, withToken: boolean): string[] {
+  return [
+    'Try:',
+    `  curl -s ${curlBase}/healthz`,
+    `  curl -s -XPOST ${curlBase}/v1/topics -H 'content-type: application/json' -d '{"name":"demo","partitions":3}'`,
+    ...(withToken ? [`  (add -H "authorization: Bearer $SLUICE_AUTH_TOKEN" on /v1 routes)`] : []),
+  ];
+}
+
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
 export async function runDev(opts: DevOptions): Promise<number> {
   const startedAt = Date.now();
@@ -224,10 +237,7 @@ export async function runDev(opts: DevOptions): Promise<number> {
       `  maintenance     ${maintenanceBanner(maintenance.settings)}`,
       ...missingCodecs(),
       '',
-      'Try:',
-      `  curl -s ${curlBase}/healthz`,
-      `  curl -s -XPOST ${curlBase}/v1/topics -H 'content-type: application/json' -d '{"name":"demo","partitions":3}'`,
-      ...(deps.authToken !== undefined ? [`  (add -H 'authorization: Bearer $SLUICE_AUTH_TOKEN' on /v1 routes)`] : []),
+      ...tryLines(curlBase, deps.authToken !== undefined),
       '',
       'Ctrl-C to stop.',
     ].join('\n'),

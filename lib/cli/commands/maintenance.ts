@@ -29,6 +29,7 @@ import { summarise, type RunSummary } from '../../maintenance/summary.ts';
 import { createMaintenance } from '../../services.ts';
 import { createAwsClients } from '../../storage/clients.ts';
 import { TopicStore } from '../../storage/topic-store.ts';
+import { onStop } from '../signals.ts';
 import { claimDataDir, dataDirOwner, DATA_DIR_OWNER_FILE, DEV_DEFAULTS } from './dev.ts';
 
 const RUN_BACKENDS = ['local', 'aws'] as const;
@@ -242,12 +243,11 @@ export async function maintenanceRunCli(
   const dataDir = resolve(flags.dataDir ?? env.SLUICE_DATA_DIR ?? DEV_DEFAULTS.dataDir);
   const where = await target(backend as RunBackend, dataDir, env);
   let interrupted = false;
-  const interrupt = (): void => {
+  // The launcher's copy of the same Ctrl-C is ignored; another Ctrl-C aborts (signals.ts).
+  const unregister = onStop(() => {
     interrupted = true;
     note('stopping after the current tick (again to abort now)');
-  };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  });
   try {
     if (where.note !== undefined && !flags.json) note(where.note);
     await runMaintenanceCommand(
@@ -265,8 +265,7 @@ export async function maintenanceRunCli(
   } catch (err) {
     throw explain(err, backend as RunBackend);
   } finally {
-    process.removeListener('SIGINT', interrupt);
-    process.removeListener('SIGTERM', interrupt);
+    unregister();
     await where.close();
   }
 }

@@ -4,23 +4,31 @@
  * bounded number of chunks unanswered (so a large input streams in constant memory while the
  * producer keeps its batches full). Line rules (empty lines, -K, encodings) are line-records.ts.
  *
- * A line that does not fit its encoding fails the command (exit 1) with its line number:
- *  - with --file, every line is checked before anything is sent, so nothing is produced;
- *  - from stdin (read once, as it comes), the records before that line are produced and
- *    acknowledged (the message counts them), nothing from that line on.
+ * A line that does not fit its encoding, or is longer than the server's maxRequestBytes (no
+ * request could carry it; lines.ts refuses it while reading, in bounded memory), fails the
+ * command (exit 1) with its line number:
+ *  - with --file naming a regular file, every line is checked before anything is sent, so
+ *    nothing is produced;
+ *  - from stdin, or a --file that is a pipe or a device (read once, as it comes), the records
+ *    before that line are produced and acknowledged (the message counts them), nothing from
+ *    that line on.
+ * An input that cannot be read fails with `sluice: cannot read 'F': <reason>` (exit 1).
  *
  * Output: on a terminal, stderr shows progress (records/s, bytes) updated in place; at the end
- * a summary line on stderr, or with --json a JSON summary on stdout. Ctrl-C stops reading,
- * waits for what was handed over, prints the summary and exits 130.
+ * a summary line on stderr, or with --json a JSON summary on stdout. Ctrl-C (or SIGTERM) stops
+ * reading, waits for what was handed over, prints the summary and exits 130 (SIGTERM: 143);
+ * the copy of the same Ctrl-C that the launcher forwards is ignored (signals.ts).
  */
-import { createReadStream } from 'node:fs';
-import { createInterface, type Interface } from 'node:readline';
+import { createReadStream, fstatSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Command, Option } from 'commander';
 import type { Encoding } from '../../client/types.ts';
 import { addClientOptions, CliFailure, describeFailure, runClient, type ClientContext } from '../client-options.ts';
 import { isBase64, lineRecord, type LineRecord, type LineRecordOptions } from '../line-records.ts';
+import { describeReadError, readLines } from '../lines.ts';
 import { collect, ENCODINGS, integerArg, parseHeaders, UsageError } from '../parse.ts';
+import { onStop, signalExitCode } from '../signals.ts';
 import { examples, formatBytes, formatSeconds, plural } from '../text-output.ts';
 
 export interface ProduceFlags {
@@ -42,7 +50,7 @@ export function produceCommand(): Command {
   return addClientOptions(new Command('produce'))
     .description('Produce one record per line of stdin (or --file) to a topic')
     .argument('<topic>', 'topic to produce to')
-    .option('--file <path>', 'read lines from this file instead of stdin (checked completely before anything is sent)')
+    .option('--file <path>', 'read lines from this file instead of stdin (a regular file is checked completely before anything is sent)')
     .option('-K, --key-delimiter <delim>', 'split each line into key and value at the first <delim> (kcat -K)')
     .option('--partition <p>', 'send every record to this partition (default: by key, null keys spread)', integerArg(0))
     .option('--header <key=value>', 'a header on every record, repeatable', collect)
@@ -79,19 +87,50 @@ export function lineOptions(flags: ProduceFlags): LineRecordOptions {
   };
 }
 
-function lines(input: Readable): Interface {
-  // crlfDelay: a \r\n split across reads is still one line break.
-  return createInterface({ input, crlfDelay: Infinity });
-}
-
 function openInput(file: string | undefined): Readable {
-  return file === undefined ? process.stdin : createReadStream(file);
+  if (file !== undefined) return createReadStream(file);
+  // Node reads a directory as stdin (`< /`) as an empty input; say what it is instead.
+  if (isDirectory(0)) throw readFailure(Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR', syscall: 'read' }), undefined);
+  return process.stdin;
 }
 
-/** Every line of `file` checked against its encoding, before anything is sent. */
-async function checkFile(file: string, opts: LineRecordOptions): Promise<void> {
+function isDirectory(fd: number): boolean {
+  try {
+    return fstatSync(fd).isDirectory();
+  } catch {
+    return false; // no stdin at all: reading it says so
+  }
+}
+
+/** A failed read of the input as the command's one line (exit 1). */
+function readFailure(err: unknown, file: string | undefined): CliFailure {
+  return new CliFailure(`sluice: ${describeReadError(err, file === undefined ? 'stdin' : `'${file}'`)}`, 1);
+}
+
+/** Every line of `file` checked (length, encoding) before anything is sent. */
+async function checkFile(file: string, opts: LineRecordOptions, maxLineBytes: number): Promise<void> {
   let n = 0;
-  for await (const line of lines(createReadStream(file))) lineRecord(line, ++n, opts);
+  const input = openInput(file);
+  try {
+    for await (const line of readLines(input, maxLineBytes)) lineRecord(line, ++n, opts);
+  } catch (err) {
+    throw isSystemError(err) ? readFailure(err, file) : err;
+  } finally {
+    input.destroy();
+  }
+}
+
+async function isRegularFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch (err) {
+    throw readFailure(err, file);
+  }
+}
+
+/** An error of the OS (ENOENT, EISDIR, ...), as opposed to a refused line. */
+function isSystemError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 }
 
 interface PartitionSummary {
@@ -141,29 +180,31 @@ class Tally {
 
 async function produce(ctx: ClientContext, topic: string, flags: ProduceFlags): Promise<void> {
   const opts = lineOptions(flags);
-  // An unknown topic fails before any input is read, even an empty one.
-  await Promise.all([
+  // An unknown topic fails before any input is read, even an empty one. The producer's code
+  // is loaded on demand (the admin commands and `sluice dev` start without it); the cluster's
+  // limits bound a line (and the producer's batches: it asks the same Sluice).
+  const [, { sluice, maxLineBytes }] = await Promise.all([
     ctx.admin.describeTopic(topic),
-    flags.file !== undefined && opts.encoding !== 'string' ? checkFile(flags.file, opts) : undefined,
+    import('../../client/sluice.ts').then(async ({ Sluice }) => {
+      const s = new Sluice(ctx.connection);
+      return { sluice: s, maxLineBytes: (await s.cluster()).limits.maxRequestBytes };
+    }),
   ]);
+  // A regular file is checked whole first; a pipe or a device (`--file /dev/stdin`,
+  // `--file <(...)`) can be read only once, so it is read as stdin is.
+  if (flags.file !== undefined && (await isRegularFile(flags.file))) await checkFile(flags.file, opts, maxLineBytes);
 
-  // Loaded on demand: the admin commands and `sluice dev` start without the producer's code.
-  const { Sluice } = await import('../../client/sluice.ts');
-  const sluice = new Sluice(ctx.connection);
   const producer = sluice.producer({ encoding: opts.encoding });
   const tally = new Tally(process.stderr.isTTY === true);
   const unanswered = new Set<Promise<void>>();
   let sendFailure: unknown;
   let inputFailure: unknown;
-  let interrupted = false;
+  let interrupted: NodeJS.Signals | undefined;
   const input = openInput(flags.file);
-  const reader = lines(input);
-  const onSigint = (): void => {
-    interrupted = true;
-    reader.close(); // ends the line loop; what was handed over is still awaited
-    input.destroy();
-  };
-  process.once('SIGINT', onSigint);
+  const unregister = onStop((signal) => {
+    interrupted = signal;
+    input.destroy(); // ends the line loop; what was handed over is still awaited
+  });
 
   let chunk: LineRecord[] = [];
   let chunkBytes = 0;
@@ -188,7 +229,8 @@ async function produce(ctx: ClientContext, topic: string, flags: ProduceFlags): 
   let lineNo = 0;
   try {
     try {
-      for await (const line of reader) {
+      for await (const line of readLines(input, maxLineBytes)) {
+        if (interrupted !== undefined) break; // lines already read, after the stop
         const record = lineRecord(line, ++lineNo, opts);
         if (record === undefined) continue;
         chunk.push(record);
@@ -198,13 +240,14 @@ async function produce(ctx: ClientContext, topic: string, flags: ProduceFlags): 
       }
     } catch (err) {
       // A bad line (or an unreadable input): nothing from here on is sent, what came before is.
-      if (!(interrupted && isAbort(err))) inputFailure = err;
+      if (interrupted === undefined) inputFailure = isSystemError(err) ? readFailure(err, flags.file) : err;
     }
     if (sendFailure === undefined) await handOver();
     await Promise.all(unanswered);
     await producer.close();
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    unregister();
+    input.destroy();
     tally.stop();
   }
 
@@ -227,9 +270,6 @@ async function produce(ctx: ClientContext, topic: string, flags: ProduceFlags): 
   } else {
     ctx.note(`produced ${plural(tally.records, 'record')} (${formatBytes(tally.bytes)}) to ${topic} in ${formatSeconds(elapsedMs)}`);
   }
-  if (interrupted) throw new CliFailure('', 130); // the summary said what was produced
-}
-
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && ((err as NodeJS.ErrnoException).code === 'ABORT_ERR' || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' || err.name === 'AbortError');
+  // The summary said what was produced.
+  if (interrupted !== undefined) throw new CliFailure('', signalExitCode(interrupted));
 }

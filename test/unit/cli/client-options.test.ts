@@ -16,10 +16,18 @@ describe('connectionOptions', () => {
   it('--sigv4 takes the region from --region, else AWS_REGION, and ignores SLUICE_TOKEN', () => {
     expect(connectionOptions({ sigv4: true, region: 'eu-west-1' }, { SLUICE_TOKEN: 't' })).toEqual({ url: DEFAULT_URL, sigv4: { region: 'eu-west-1' } });
     expect(connectionOptions({ sigv4: true }, { AWS_REGION: 'us-east-2' })).toEqual({ url: DEFAULT_URL, sigv4: { region: 'us-east-2' } });
+    expect(connectionOptions({ sigv4: true }, { AWS_DEFAULT_REGION: 'ap-south-1' })).toEqual({ url: DEFAULT_URL, sigv4: { region: 'ap-south-1' } });
+  });
+
+  it("--region's help names both environment variables, on every client command", async () => {
+    const program = await buildProgram({ server: false });
+    const commands = program.commands.flatMap((c) => (c.commands.length > 0 ? c.commands : [c]));
+    expect(commands.length).toBeGreaterThan(10);
+    for (const cmd of commands) expect(cmd.options.find((o) => o.long === '--region')?.description, cmd.name()).toBe('AWS region for --sigv4 (env AWS_REGION, else AWS_DEFAULT_REGION)');
   });
 
   it('refuses what cannot work', () => {
-    expect(() => connectionOptions({ sigv4: true }, {})).toThrow(/needs a region/);
+    expect(() => connectionOptions({ sigv4: true }, {})).toThrow('--sigv4 needs a region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)');
     expect(() => connectionOptions({ sigv4: true, token: 't', region: 'r' }, {})).toThrow(/cannot be used together/);
     expect(() => connectionOptions({ region: 'r' }, {})).toThrow(/only applies with --sigv4/);
     expect(() => connectionOptions({ url: 'localhost:8080' }, {})).toThrow(UsageError);
@@ -68,12 +76,24 @@ describe('usage errors from commander', () => {
     [['consume', 't', '-c', '0'], "sluice: usage: option '-c, --count <n>' argument '0' is invalid. expected an integer ≥ 1 (see 'sluice consume --help')\n"],
     [['groups', 'list', '--jsn'], "sluice: usage: unknown option '--jsn' (Did you mean --json?)\n"],
     [['produce', 't', '--encoding', 'xml'], "sluice: usage: option '--encoding <encoding>' argument 'xml' is invalid. Allowed choices are string, json, base64. (see 'sluice produce --help')\n"],
+    [['topics'], "sluice: usage: 'sluice topics' needs a command: create, list, describe, alter, delete (see 'sluice topics --help')\n"],
+    [['groups'], "sluice: usage: 'sluice groups' needs a command: list, describe, reset-offsets, delete (see 'sluice groups --help')\n"],
+    [['maintenance'], "sluice: usage: 'sluice maintenance' needs a command: run (see 'sluice maintenance --help')\n"],
+    [['topics', 'bogus'], "sluice: usage: unknown command 'bogus' (see 'sluice topics --help')\n"],
   ])('%j: one line, exit 2', async (args, line) => {
     expect(await run(args)).toEqual({ exitCode: 2, stderr: line });
   });
 
-  it('--help exits 0', async () => {
+  it('--help exits 0, for a command made of subcommands too', async () => {
     expect((await run(['topics', 'create', '--help'])).exitCode).toBe(0);
+    expect((await run(['topics', '--help'])).exitCode).toBe(0);
+  });
+
+  it('the root alone prints its help (on stderr) and exits 2', async () => {
+    const { exitCode, stderr } = await run([]);
+    expect(exitCode).toBe(2);
+    expect(stderr).toMatch(/^Usage: sluice \[options\] \[command\]\n/);
+    expect(stderr).toMatch(/\n {2}topics +Create, list, describe, alter and delete topics\n/);
   });
 });
 

@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../lib/cli/main.ts';
-import { devOptions } from '../../../lib/cli/commands/dev.ts';
+import { devOptions, tryLines } from '../../../lib/cli/commands/dev.ts';
 import { BACKENDS } from '../../../lib/deps.ts';
 import { SLUICE_VERSION } from '../../../lib/version.ts';
 
@@ -48,5 +49,17 @@ describe('devOptions', () => {
     expect(opts).toMatchObject({ backend: 'local', port: 9090, host: '127.0.0.1', dataDir: '/tmp/sluice-data' });
     expect(devOptions({ port: '0' }, { PORT: '9090' }).port).toBe(0);
     expect(() => devOptions({ port: 'http' }, {})).toThrow('invalid port: http');
+  });
+});
+
+describe("the dev server's banner", () => {
+  it('with SLUICE_AUTH_TOKEN, suggests a header the shell expands (double quotes, not single)', () => {
+    expect(tryLines('localhost:8080', false).join('\n')).not.toContain('authorization');
+    const hint = tryLines('localhost:8080', true).at(-1)!;
+    expect(hint).toBe('  (add -H "authorization: Bearer $SLUICE_AUTH_TOKEN" on /v1 routes)');
+    // What curl would get for that argument, as a POSIX shell passes it.
+    const argument = /-H ("[^"]*"|'[^']*')/.exec(hint)![1]!;
+    const passed = execFileSync('sh', ['-c', `printf '%s' ${argument}`], { env: { PATH: process.env.PATH, SLUICE_AUTH_TOKEN: 's3cret' }, encoding: 'utf8' });
+    expect(passed).toBe('authorization: Bearer s3cret');
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   atMostOne, exactlyOne, integerArg, parseAlterConfig, parseCreateConfig, parseHeaders, parseInteger, parseKeyValue, parseTimestamp, UsageError,
 } from '../../../lib/cli/parse.ts';
@@ -63,17 +63,37 @@ describe('integers', () => {
 });
 
 describe('timestamps', () => {
-  it('takes ms since the epoch or an ISO date', () => {
+  // Local time must differ from UTC for the local-time cases to mean anything: a fixed zone
+  // without DST (UTC+05:30), whatever the machine's.
+  const savedTz = process.env.TZ;
+  beforeAll(() => {
+    process.env.TZ = 'Asia/Kolkata';
+  });
+  afterAll(() => {
+    if (savedTz === undefined) delete process.env.TZ;
+    else process.env.TZ = savedTz;
+  });
+
+  it('takes ms since the epoch, or an ISO date-time with Z or an offset as that instant', () => {
+    expect(new Date(2024, 4, 1).getTime()).toBe(Date.UTC(2024, 3, 30, 18, 30)); // the zone is in force
     expect(parseTimestamp('1700000000000', '--timestamp')).toBe(1_700_000_000_000);
     expect(parseTimestamp('2024-05-01T12:00:00Z', '--timestamp')).toBe(Date.UTC(2024, 4, 1, 12));
     expect(parseTimestamp('2024-05-01T12:00:00.250+02:00', '--timestamp')).toBe(Date.UTC(2024, 4, 1, 10, 0, 0, 250));
-    expect(parseTimestamp('2024-05-01', '--timestamp')).toBe(Date.UTC(2024, 4, 1));
+    expect(parseTimestamp('2024-05-01T12:00:00-0700', '--timestamp')).toBe(Date.UTC(2024, 4, 1, 19));
   });
 
-  it('refuses anything else', () => {
-    for (const bad of ['yesterday', '-1', '1.5', '2024-13-45T99:00:00Z', '2024/05/01']) {
+  it('without Z or an offset: local time, a date alone being local midnight (not UTC midnight, as Date.parse has it)', () => {
+    expect(parseTimestamp('2024-05-01', '--timestamp')).toBe(new Date(2024, 4, 1).getTime());
+    expect(parseTimestamp('2024-05-01', '--to-datetime')).not.toBe(Date.parse('2024-05-01'));
+    expect(parseTimestamp('2024-05-01T12:00', '--timestamp')).toBe(new Date(2024, 4, 1, 12).getTime());
+    expect(parseTimestamp('2024-05-01 12:00:30.5', '--timestamp')).toBe(new Date(2024, 4, 1, 12, 0, 30, 500).getTime());
+  });
+
+  it('refuses anything else, and dates that do not exist', () => {
+    for (const bad of ['yesterday', '-1', '1.5', '2024-13-45T99:00:00Z', '2024/05/01', '2024-02-30', '2023-02-29T00:00:00Z', '2024-00-10', '2024-05-00']) {
       expect(() => parseTimestamp(bad, '--to-datetime'), bad).toThrow(UsageError);
     }
+    expect(parseTimestamp('2024-02-29', '--timestamp')).toBe(new Date(2024, 1, 29).getTime());
   });
 });
 
