@@ -1,15 +1,16 @@
 /**
  * Ctrl-C for the commands that stop cleanly (produce, consume, maintenance run).
  *
- * A terminal's Ctrl-C signals the whole foreground process group: bin/sluice.js (the launcher)
- * and this process both get SIGINT, and the launcher forwards what it gets (it must: a
- * `kill -INT <launcher pid>` reaches nobody else). So one Ctrl-C usually arrives here TWICE,
- * milliseconds apart, and neither process can tell a forwarded copy from a second keypress.
+ * bin/sluice.js runs the CLI in its own process, so a terminal's Ctrl-C arrives here once. But
+ * a wrapper that forwards signals to its child (`npx sluice`, `npm exec`, a process manager)
+ * is in the terminal's process group too: it gets the Ctrl-C and forwards it, so one Ctrl-C
+ * can arrive TWICE, milliseconds apart, and nothing tells a forwarded copy from a second
+ * keypress. The rule, for SIGINT and SIGTERM alike:
  * The rule, for SIGINT and SIGTERM alike:
  *
  *  - the first signal asks the command to stop cleanly (its `onStop` handler);
  *  - one more within SAME_REQUEST_MS of it is taken for the same request, and ignored;
- *  - any further one (a real second Ctrl-C sends two more: the first of them) exits at once,
+ *  - any further one (a real second Ctrl-C) exits at once,
  *    by the signal (the shell sees 130 for SIGINT, 143 for SIGTERM).
  *
  * Once a command has asked for this, it holds for the rest of the process (a late copy that

@@ -588,7 +588,7 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
     expect(committed! * 100).toBeLessThanOrEqual(65_536 + 100);
   });
 
-  it('Ctrl-C to the whole process group (launcher and CLI both get SIGINT): produce prints its summary and exits 130', async ({ expect }) => {
+  it('Ctrl-C to the whole process group (the CLI and a shell pipeline all get SIGINT): produce prints its summary and exits 130', async ({ expect }) => {
     const [fromStdin, fromFile] = await Promise.all([createTopic(1), createTopic(1)]);
     // A slow source on stdin; and `slow | sluice produce T --file /dev/stdin` in a shell.
     const producing = start(['produce', fromStdin], { stdin: null, detached: true });

@@ -13,7 +13,7 @@
  * It stops after -c N records, or (without --follow) once every partition it consumes has
  * reached the high watermark seen when it got there, like kcat -e. Ctrl-C (SIGINT) or SIGTERM
  * stop it cleanly: the group member commits and leaves, exit 0; another one exits at once (the
- * launcher's copy of the same Ctrl-C does not count: signals.ts). A closed stdout (`| head`)
+ * copy of the same Ctrl-C that a wrapper like npx forwards does not count: signals.ts). A closed stdout (`| head`)
  * stops it the same way at the write that fails (EPIPE), exit 0.
  *
  * Commits: a member auto-commits (the client commits what each poll returned once the next

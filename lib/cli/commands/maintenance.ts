@@ -243,7 +243,7 @@ export async function maintenanceRunCli(
   const dataDir = resolve(flags.dataDir ?? env.SLUICE_DATA_DIR ?? DEV_DEFAULTS.dataDir);
   const where = await target(backend as RunBackend, dataDir, env);
   let interrupted = false;
-  // The launcher's copy of the same Ctrl-C is ignored; another Ctrl-C aborts (signals.ts).
+  // A forwarded copy of the same Ctrl-C (npx) is ignored; another Ctrl-C aborts (signals.ts).
   const unregister = onStop(() => {
     interrupted = true;
     note('stopping after the current tick (again to abort now)');

@@ -17,7 +17,7 @@
  * Output: on a terminal, stderr shows progress (records/s, bytes) updated in place; at the end
  * a summary line on stderr, or with --json a JSON summary on stdout. Ctrl-C (or SIGTERM) stops
  * reading, waits for what was handed over, prints the summary and exits 130 (SIGTERM: 143);
- * the copy of the same Ctrl-C that the launcher forwards is ignored (signals.ts).
+ * the copy of the same Ctrl-C that a wrapper like npx forwards is ignored (signals.ts).
  */
 import { createReadStream, fstatSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
