@@ -19,7 +19,8 @@
  *   SLUICE_BACKEND             aws (default) | local | localstack
  *   SLUICE_DYNAMODB_ENDPOINT   optional; set = emulator mode for DynamoDB
  *   SLUICE_S3_ENDPOINT         optional; set = emulator mode for S3 (path-style addressing)
- *   SLUICE_AUTH_TOKEN          optional bearer token for /v1 routes
+ *   SLUICE_AUTH_TOKEN          optional bootstrap admin token for /v1 routes (tokens and ACLs: lib/auth)
+ *   SLUICE_AUTH_SECRET_ARN     optional Secrets Manager secret holding the bootstrap admin token (AWS)
  *   AWS_REGION / AWS_DEFAULT_REGION   region (Lambda always sets AWS_REGION)
  *   AWS_ACCESS_KEY_ID          in emulator mode, real credentials are used when set, else dummy ones
  */
@@ -45,6 +46,7 @@ export const SLUICE_ENV = {
   dynamoEndpoint: 'SLUICE_DYNAMODB_ENDPOINT',
   s3Endpoint: 'SLUICE_S3_ENDPOINT',
   authToken: 'SLUICE_AUTH_TOKEN',
+  authSecretArn: 'SLUICE_AUTH_SECRET_ARN',
 } as const;
 
 /** Tunables of the log (defaults in lib/config.ts TUNING_DEFAULTS). */
@@ -153,6 +155,7 @@ export function depsFor(backend: Backend, env: Env = process.env, overrides: Dep
   const names = overrides.names ?? resourceNamesFromEnv(env);
   const tuning = tuningFromEnv(env);
   const authToken = read(env, SLUICE_ENV.authToken);
+  const authSecretArn = read(env, SLUICE_ENV.authSecretArn);
   return {
     clients: overrides.clients ?? clientsFromEnv(env),
     names,
@@ -161,6 +164,7 @@ export function depsFor(backend: Backend, env: Env = process.env, overrides: Dep
     backend,
     tuning,
     ...(authToken !== undefined ? { authToken } : {}),
+    ...(authSecretArn !== undefined ? { authSecretArn } : {}),
   };
 }
 

@@ -18,6 +18,11 @@ export const ERROR_CODES = [
   'INVALID_RECORD',
   'POLICY_VIOLATION',
   'UNAUTHENTICATED',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'DELEGATION_TOKEN_NOT_FOUND',
+  'DUPLICATE_RESOURCE',
   'UNKNOWN_TOPIC_OR_PARTITION',
   'GROUP_ID_NOT_FOUND',
   'UNKNOWN_MEMBER_ID',
@@ -119,6 +124,35 @@ export class UnauthenticatedError extends SluiceError {
   }
 }
 
+/** The token is valid but its ACL does not allow this operation on the topic (Kafka's TOPIC_AUTHORIZATION_FAILED). */
+export class TopicAuthorizationFailedError extends SluiceError {
+  /** Without `topic`: an operation on topics in general (create: the name is in the body). */
+  constructor(topic: string | undefined, operation: string) {
+    super('TOPIC_AUTHORIZATION_FAILED', topic === undefined ? `not authorized to ${operation} topics` : `not authorized to ${operation} topic '${topic}'`, {
+      details: { ...(topic === undefined ? {} : { topic }), operation },
+    });
+  }
+}
+
+/** The token is valid but its ACL does not allow this operation on the group (Kafka's GROUP_AUTHORIZATION_FAILED). */
+export class GroupAuthorizationFailedError extends SluiceError {
+  constructor(group: string | undefined, operation: string) {
+    super('GROUP_AUTHORIZATION_FAILED', group === undefined ? `not authorized to ${operation} groups` : `not authorized to ${operation} group '${group}'`, {
+      details: { ...(group === undefined ? {} : { group }), operation },
+    });
+  }
+}
+
+/**
+ * The token is valid but is not an `admin` token, and the operation (token management) is on
+ * the cluster, not on a topic or group (Kafka's CLUSTER_AUTHORIZATION_FAILED).
+ */
+export class ClusterAuthorizationFailedError extends SluiceError {
+  constructor(operation: string) {
+    super('CLUSTER_AUTHORIZATION_FAILED', `not authorized to ${operation}: needs an admin token`, { details: { operation } });
+  }
+}
+
 // ---- not found ---------------------------------------------------------------------------
 
 export class UnknownTopicOrPartitionError extends SluiceError {
@@ -154,11 +188,25 @@ export class UnknownProducerIdError extends SluiceError {
   }
 }
 
+/** No token of that name (Kafka's name for an unknown token: DELEGATION_TOKEN_NOT_FOUND). */
+export class TokenNotFoundError extends SluiceError {
+  constructor(name: string) {
+    super('DELEGATION_TOKEN_NOT_FOUND', `token '${name}' does not exist`, { details: { name } });
+  }
+}
+
 // ---- state conflicts ---------------------------------------------------------------------
 
 export class TopicAlreadyExistsError extends SluiceError {
   constructor(name: string) {
     super('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`, { details: { topic: name } });
+  }
+}
+
+/** A token of that name exists already (Kafka's DUPLICATE_RESOURCE). */
+export class TokenAlreadyExistsError extends SluiceError {
+  constructor(name: string) {
+    super('DUPLICATE_RESOURCE', `token '${name}' already exists`, { details: { name } });
   }
 }
 
@@ -287,6 +335,18 @@ export class SlotTakenError extends UnavailableError {
 export class UnknownServerError extends SluiceError {
   constructor(message = 'internal error', cause?: unknown) {
     super('UNKNOWN_SERVER_ERROR', message, { cause });
+  }
+}
+
+/**
+ * A compression codec's optional package did not load in this process (not installed, or
+ * built for another platform): the installation is incomplete, the stored data is not at
+ * fault, so never CORRUPT_MESSAGE. UNKNOWN_SERVER_ERROR (500), not retriable (the same
+ * process fails the same way), with the codec and the npm package in the message and details.
+ */
+export class CodecUnavailableServerError extends SluiceError {
+  constructor(codec: string, packageName: string, message: string, cause?: unknown) {
+    super('UNKNOWN_SERVER_ERROR', message, { details: { codec, package: packageName }, cause });
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Rules for the ids clients choose or send back (pure, no I/O): group ids, member ids,
- * producer ids and transactional ids. Topic names have their own, Kafka's, in
+ * producer ids, transactional ids and token names. Topic names have their own, Kafka's, in
  * log/topic-rules.ts.
  *
  * Every such id is 1-255 printable characters:
@@ -25,6 +25,7 @@ export const ID_NAMES = {
   member: 'memberId',
   producer: 'producer.id',
   transactional: 'transactionalId',
+  token: 'token name',
 } as const;
 
 export type IdKind = keyof typeof ID_NAMES;

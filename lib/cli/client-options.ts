@@ -50,10 +50,11 @@ export function connectionOptions(flags: ClientFlags, env: NodeJS.ProcessEnv = p
   const url = flags.url ?? env.SLUICE_URL ?? DEFAULT_URL;
   if (!/^https?:\/\/[^/]/i.test(url)) throw new UsageError(`--url must be an http:// or https:// URL, got '${url}'`);
   if (flags.sigv4) {
-    if (flags.token !== undefined) throw new UsageError('--token and --sigv4 cannot be used together');
     const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (region === undefined || region === '') throw new UsageError('--sigv4 needs a region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)');
-    return { url, sigv4: { region } };
+    // Both, for a stack deployed with auth 'both': the token then goes in X-Sluice-Token. Only
+    // the flag counts here: an SLUICE_TOKEN left in the environment must not change a SigV4 call.
+    return flags.token === undefined ? { url, sigv4: { region } } : { url, sigv4: { region }, token: flags.token };
   }
   if (flags.region !== undefined) throw new UsageError('--region only applies with --sigv4');
   // The environment's token counts only without --sigv4: a flag wins over the environment.

@@ -4,7 +4,7 @@
  * that combine answers: `groupLag` (kafka-consumer-groups --describe: committed offsets, high
  * watermarks and owners, with uncommitted partitions shown too) and `resetOffsets` with
  * `dryRun` (computes what a reset would commit and writes nothing, since the API has no
- * dry-run of its own).
+ * dry-run of its own). Tokens (createToken, listTokens, revokeToken) need an admin token.
  */
 import { GroupIdNotFoundError, NonEmptyGroupError } from './errors.ts';
 import type { Transport } from './transport.ts';
@@ -25,6 +25,18 @@ export interface AlterTopic {
   readonly partitions?: number;
   /** Merged into the current config; a null value resets that key to its default. */
   readonly config?: Readonly<Record<string, string | number | null>>;
+}
+
+export interface CreateToken {
+  readonly name: string;
+  /** ACL entries: `produce:P`, `fetch:P`, `group:P` (P a name, or a prefix ending in `*`), `admin`. */
+  readonly allow: readonly string[];
+}
+
+export interface TokenListing {
+  readonly name: string;
+  readonly allow: readonly string[];
+  readonly createdAt: number;
 }
 
 export class Admin {
@@ -165,5 +177,21 @@ export class Admin {
       }
     }
     return rows;
+  }
+
+  // ---- tokens (admin) -----------------------------------------------------------------------
+
+  /** A new bearer token; `token` is shown only in this answer (the server keeps its hash). */
+  createToken(token: CreateToken): Promise<{ name: string; token: string }> {
+    return this.http.request('POST', '/v1/tokens', { body: token });
+  }
+
+  async listTokens(): Promise<TokenListing[]> {
+    return (await this.http.request<{ tokens: TokenListing[] }>('GET', '/v1/tokens')).tokens;
+  }
+
+  /** Revokes the token `name`: it stops working within 5 s on every instance. */
+  async revokeToken(name: string): Promise<void> {
+    await this.http.request('DELETE', `/v1/tokens/${seg(name)}`);
   }
 }

@@ -51,6 +51,11 @@ export class PolicyViolationError extends forCode('POLICY_VIOLATION') {}
 export class UnauthenticatedError extends forCode('UNAUTHENTICATED') {}
 export class TopicAuthorizationFailedError extends forCode('TOPIC_AUTHORIZATION_FAILED') {}
 export class GroupAuthorizationFailedError extends forCode('GROUP_AUTHORIZATION_FAILED') {}
+export class ClusterAuthorizationFailedError extends forCode('CLUSTER_AUTHORIZATION_FAILED') {}
+/** `revokeToken` of a name no token has. */
+export class DelegationTokenNotFoundError extends forCode('DELEGATION_TOKEN_NOT_FOUND') {}
+/** `createToken` with a name a token already has. */
+export class DuplicateResourceError extends forCode('DUPLICATE_RESOURCE') {}
 export class UnknownTopicOrPartitionError extends forCode('UNKNOWN_TOPIC_OR_PARTITION') {}
 export class GroupIdNotFoundError extends forCode('GROUP_ID_NOT_FOUND') {}
 export class UnknownMemberIdError extends forCode('UNKNOWN_MEMBER_ID') {}
@@ -77,6 +82,7 @@ const BY_CODE: Readonly<Record<string, new (message: string, opts?: Opts) => Slu
   [
     InvalidRequestError, InvalidTopicError, InvalidPartitionsError, InvalidConfigError, InvalidRecordError,
     PolicyViolationError, UnauthenticatedError, TopicAuthorizationFailedError, GroupAuthorizationFailedError,
+    ClusterAuthorizationFailedError, DelegationTokenNotFoundError, DuplicateResourceError,
     UnknownTopicOrPartitionError, GroupIdNotFoundError, UnknownMemberIdError, UnknownProducerIdError,
     TopicAlreadyExistsError, FencedMemberEpochError, StaleMemberEpochError, NonEmptyGroupError,
     OutOfOrderSequenceError, ProducerFencedError, RecordTooLargeError, MessageTooLargeError,

@@ -3,7 +3,7 @@
  * Runs on Node 20+, Lambda and in browsers; `fetch` is its only transport.
  */
 export { Sluice, type SluiceOptions } from './sluice.ts';
-export { Admin, type AlterTopic, type CreateTopic } from './admin.ts';
+export { Admin, type AlterTopic, type CreateToken, type CreateTopic, type TokenListing } from './admin.ts';
 export { Producer, PRODUCER_DEFAULTS, type ProducerOptions, type ProducerStats, type RecordMetadata } from './producer.ts';
 export * from './consumer.ts';
 export * from './transform.ts';

@@ -29,7 +29,7 @@ export interface SigV4Options {
 export interface ConnectionOptions {
   /** Base URL of the API, e.g. `http://localhost:8080` or the stack's `ApiUrl` output. */
   readonly url: string;
-  /** Bearer token (`Authorization: Bearer …`). */
+  /** Bearer token (`Authorization: Bearer …`; with `sigv4` too, sent as `X-Sluice-Token`). */
   readonly token?: string;
   /** Sign every request with SigV4 (API Gateway HTTP API with IAM authorisation). */
   readonly sigv4?: SigV4Options;
@@ -62,7 +62,6 @@ export class Transport {
 
   constructor(opts: ConnectionOptions) {
     if (!/^https?:\/\//i.test(opts.url)) throw new TypeError(`url must start with http:// or https://, got '${opts.url}'`);
-    if (opts.token !== undefined && opts.sigv4 !== undefined) throw new TypeError('give either token or sigv4, not both');
     this.url = opts.url.replace(/\/+$/, '');
     this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
     this.#token = opts.token;
@@ -77,7 +76,12 @@ export class Transport {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     let headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    // With SigV4 as well (`auth: both`), Authorization carries the signature: the token goes
+    // in its own header, which is signed with the rest.
+    if (this.#token !== undefined) {
+      if (this.#sigv4 === undefined) headers.authorization = `Bearer ${this.#token}`;
+      else headers['x-sluice-token'] = this.#token;
+    }
     if (this.#sigv4 !== undefined) headers = await this.#sign({ method, url, headers, body });
 
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs);

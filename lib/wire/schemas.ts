@@ -5,7 +5,7 @@
  * routes, not here. Field types only: the rules (topic names, config values, id limits) are
  * checked by the layers that own them, so a refusal carries that rule's Kafka error.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENCODINGS } from './record-encoding.ts';
 
 export const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -112,6 +112,12 @@ export const heartbeatBody = z.strictObject({
 });
 
 export const commitBody = z.strictObject(committerFields);
+
+/** POST /v1/tokens (docs/API.md "Tokens and ACLs"); names and entries are checked by lib/auth. */
+export const createTokenBody = z.strictObject({
+  name: z.string(),
+  allow: z.array(z.string()),
+});
 
 export const resetBody = z.strictObject({
   topic: z.string(),

@@ -53,6 +53,12 @@ describe('depsFromEnv', () => {
     expect(depsFromEnv({ ...NAMES, SLUICE_AUTH_TOKEN: 's3cret' }).authToken).toBe('s3cret');
   });
 
+  it('passes the auth secret ARN through (the bootstrap admin token on AWS)', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sluice-auth-AbCdEf';
+    expect(depsFromEnv({ ...NAMES, SLUICE_AUTH_SECRET_ARN: arn }).authSecretArn).toBe(arn);
+    expect(depsFromEnv({ ...NAMES, SLUICE_AUTH_SECRET_ARN: ' ' }).authSecretArn).toBeUndefined();
+  });
+
   it('talks to the real services with the default credential chain when no endpoint is set', async () => {
     const deps = depsFromEnv({ ...NAMES, AWS_REGION: 'eu-west-1' });
     expect(deps.clients.dynamo.config.endpoint).toBeUndefined();

@@ -4,11 +4,16 @@ import type { GroupService } from '../../groups/groups.ts';
 import { LIMITS } from '../../limits.ts';
 import { commitBody, heartbeatBody, resetBody } from '../../wire/schemas.ts';
 import { parseWith, readJsonBody } from '../validation.ts';
+import { commitRequirements, permits, requireAll } from '../auth.ts';
 
 export function groupRoutes(groups: GroupService): Hono {
   const app = new Hono();
 
-  app.get('/', async (c) => c.json(await groups.list()));
+  // Only the groups the token may use are listed (all of them when auth is off).
+  app.get('/', async (c) => {
+    const { groups: all } = await groups.list();
+    return c.json({ groups: all.filter((g) => permits(c, { kind: 'group', group: g.group })) });
+  });
 
   app.get('/:group', async (c) => c.json(await groups.describe(c.req.param('group'))));
 
@@ -31,6 +36,7 @@ export function groupRoutes(groups: GroupService): Hono {
 
   app.post('/:group/offsets', async (c) => {
     const body = parseWith(commitBody, await readJsonBody(c, LIMITS.maxRequestBytes));
+    requireAll(c, commitRequirements(c.req.param('group'), body.offsets));
     await groups.commitOffsets(c.req.param('group'), {
       memberId: body.memberId ?? null,
       memberEpoch: body.memberEpoch,
@@ -39,7 +45,11 @@ export function groupRoutes(groups: GroupService): Hono {
     return c.json({});
   });
 
-  app.get('/:group/offsets', async (c) => c.json(await groups.fetchOffsets(c.req.param('group'))));
+  // Offsets of topics the token may not describe are left out (Kafka's OffsetFetch filters them too).
+  app.get('/:group/offsets', async (c) => {
+    const { offsets } = await groups.fetchOffsets(c.req.param('group'));
+    return c.json({ offsets: offsets.filter((o) => permits(c, { kind: 'describe', topic: o.topic })) });
+  });
 
   app.post('/:group/offsets/reset', async (c) => {
     const body = parseWith(resetBody, await readJsonBody(c, LIMITS.maxRequestBytes));

@@ -10,6 +10,7 @@ import { LIMITS } from '../../limits.ts';
 import type { TopicService } from '../../log/topics.ts';
 import type { TopicRecord } from '../../model/topic.ts';
 import { parseWith, readJsonBody, type ErrorForField } from '../validation.ts';
+import { permits } from '../auth.ts';
 
 /** A wrong type in one of these fields gets that field's Kafka error, not INVALID_REQUEST. */
 const FIELD_ERRORS: Record<string, ErrorForField> = {
@@ -32,7 +33,8 @@ export function topicRoutes(topics: TopicService): Hono {
   });
 
   app.get('/', async (c) => {
-    const all = await topics.list();
+    // Only the topics the token may describe (produce or fetch on them) are listed.
+    const all = (await topics.list()).filter((t) => permits(c, { kind: 'describe', topic: t.name }));
     return c.json({
       topics: all.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions })),
     });

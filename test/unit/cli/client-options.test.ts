@@ -28,7 +28,9 @@ describe('connectionOptions', () => {
 
   it('refuses what cannot work', () => {
     expect(() => connectionOptions({ sigv4: true }, {})).toThrow('--sigv4 needs a region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)');
-    expect(() => connectionOptions({ sigv4: true, token: 't', region: 'r' }, {})).toThrow(/cannot be used together/);
+    // --token with --sigv4 is for auth 'both' (the token goes in X-Sluice-Token); SLUICE_TOKEN alone never joins a SigV4 call.
+    expect(connectionOptions({ sigv4: true, token: 't', region: 'r' }, {})).toMatchObject({ sigv4: { region: 'r' }, token: 't' });
+    expect(connectionOptions({ sigv4: true, region: 'r' }, { SLUICE_TOKEN: 'env' })).not.toHaveProperty('token');
     expect(() => connectionOptions({ region: 'r' }, {})).toThrow(/only applies with --sigv4/);
     expect(() => connectionOptions({ url: 'localhost:8080' }, {})).toThrow(UsageError);
   });

@@ -167,8 +167,16 @@ describe('auth', () => {
     }
   });
 
-  it('refuses a token and sigv4 together, and a URL without a scheme', () => {
-    expect(() => new Transport({ url: base, token: 't', sigv4: { region: 'us-east-1', credentials: KEYS } })).toThrow(/either token or sigv4/);
+  it("with a token AND sigv4 (auth 'both'), the token goes in X-Sluice-Token, covered by the signature", async () => {
+    await new Transport({ url: base, token: 'slc_abc', sigv4: { region: 'us-east-1', credentials: KEYS } }).request('GET', '/v1/cluster');
+    const s = seen[0]!;
+    expect(s.headers['x-sluice-token']).toBe('slc_abc');
+    expect(String(s.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 .*SignedHeaders=[^,]*x-sluice-token/);
+    expect(await signatureValid(s)).toBe(true);
+    expect(await signatureValid({ ...s, headers: { ...s.headers, 'x-sluice-token': 'slc_other' } })).toBe(false);
+  });
+
+  it('refuses a URL without a scheme', () => {
     expect(() => new Transport({ url: 'localhost:8080' })).toThrow(/http/);
   });
 });

@@ -9,6 +9,7 @@ import { parsePartitionKey, parseTimeIndexKey, partitionKey, timeIndexKey, timeI
 import { parseProducerKey, parseTransactionalIdKey, producerKey, transactionalIdKey } from '../../../lib/storage/keys/producer.ts';
 import { parseSegmentObjectKey, segmentObjectKey } from '../../../lib/storage/keys/segment.ts';
 import { deletedTopicKey, parseDeletedTopicKey, parseTopicKey, topicKey } from '../../../lib/storage/keys/topic.ts';
+import { parseTokenHashKey, parseTokenNameKey, tokenHashKey, tokenNameKey } from '../../../lib/storage/keys/token.ts';
 
 const id = fc.string({ minLength: 1, maxLength: 60, unit: 'grapheme' });
 const partition = fc.integer({ min: 0, max: 9_999 });
@@ -50,6 +51,18 @@ describe('key round trips', () => {
         expect(parseTransactionalIdKey(transactionalIdKey(x))).toBe(x);
         expect(parseProducerKey(transactionalIdKey(x))).toBeUndefined();
         expect(parseTransactionalIdKey(producerKey(x))).toBeUndefined();
+      }),
+    );
+  });
+
+  it('token hash and token name keys, never confused', () => {
+    fc.assert(
+      fc.property(id, (x) => {
+        expect(parseTokenHashKey(tokenHashKey(x))).toBe(x);
+        expect(parseTokenNameKey(tokenNameKey(x))).toBe(x);
+        expect(parseTokenHashKey(tokenNameKey(x))).toBeUndefined();
+        expect(parseTokenNameKey(tokenHashKey(x))).toBeUndefined();
+        expect(parseTokenHashKey(producerKey(x))).toBeUndefined();
       }),
     );
   });
