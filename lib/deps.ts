@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AwsClients } from './storage/clients.ts';
 import type { ResourceNames } from './storage/tables.ts';
+import type { Metrics } from './metrics.ts';
 
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -31,12 +32,19 @@ export interface SluiceDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly backend: Backend;
-  /** Bearer token required on /v1 routes when set (locally open by default). */
+  /**
+   * The bootstrap admin token (SLUICE_AUTH_TOKEN). With it, or with `authSecretArn`, every /v1
+   * route needs a bearer token and tokens carry ACLs (lib/auth); with neither the API is open.
+   */
   readonly authToken?: string;
+  /** A Secrets Manager secret whose SecretString is the bootstrap admin token (SLUICE_AUTH_SECRET_ARN, on AWS). */
+  readonly authSecretArn?: string;
   /** Tunables of the log; defaults in lib/config.ts, environment overrides in lib/env.ts. */
   readonly tuning?: Partial<LogTuning>;
-  /** Where server-side failures are logged; JSON lines on the console when unset. */
+  /** Where server-side failures and request lines are logged; JSON lines on the console when unset. */
   readonly logger?: Logger;
+  /** Where numbers go (lib/metrics.ts): Powertools EMF on Lambda; nothing when unset. */
+  readonly metrics?: Metrics;
 }
 
 /** Structured fields of a log line (JSON-serialisable). */
@@ -45,16 +53,19 @@ export type LogFields = Readonly<Record<string, unknown>>;
 export interface Logger {
   /** A failure on the server's side (an answer of 500 or more): worth an operator's look. */
   error(msg: string, fields?: LogFields): void;
+  /** Routine events: one line per HTTP request (lib/api/request-log.ts). */
+  info(msg: string, fields?: LogFields): void;
 }
 
 /** One log line: JSON with `level` and `msg` first; fields never overwrite them. */
-export function logLine(level: 'error', msg: string, fields: LogFields = {}): string {
+export function logLine(level: 'error' | 'info', msg: string, fields: LogFields = {}): string {
   return JSON.stringify(Object.assign({ level, msg }, fields, { level, msg }));
 }
 
-/** The default: one JSON line per event on stderr (CloudWatch Logs on Lambda). */
+/** The default: one JSON line per event, errors on stderr, the rest on stdout (the dev server; Lambda uses lib/observability). */
 export const consoleLogger: Logger = {
   error: (msg, fields) => console.error(logLine('error', msg, fields)),
+  info: (msg, fields) => console.log(logLine('info', msg, fields)),
 };
 
 export interface LogTuning {

@@ -1,6 +1,7 @@
 /** Builds the log's services from injected deps: one place wires storage into the rules. */
 import { TUNING_DEFAULTS } from './config.ts';
 import { consoleLogger, type LogTuning, type SluiceDeps } from './deps.ts';
+import { noopMetrics } from './metrics.ts';
 import { CommitSignal } from './log/commit-signal.ts';
 import { DeleteRecordsService } from './log/delete-records.ts';
 import { FetchService } from './log/fetch.ts';
@@ -25,6 +26,9 @@ import { Maintenance } from './maintenance/maintenance.ts';
 import { TopicDeletion } from './maintenance/topic-deletion.ts';
 import { MaintenanceStore } from './storage/maintenance-store.ts';
 import { PartitionPurge } from './storage/partition-purge.ts';
+import { Authenticator, TokenService } from './auth/tokens.ts';
+import { readSecretString } from './storage/secrets.ts';
+import { TokenStore } from './storage/token-store.ts';
 
 
 export interface Services {
@@ -42,6 +46,12 @@ export interface Services {
   readonly index: IndexStore;
   readonly publisher: PublishTransaction;
   readonly segments: SegmentStore;
+  /**
+   * Who a bearer token is: set iff a bootstrap admin token is configured (SLUICE_AUTH_TOKEN,
+   * else SLUICE_AUTH_SECRET_ARN); without one the API is open and there is no authenticator.
+   */
+  readonly authenticator: Authenticator | undefined;
+  readonly tokens: TokenService;
 }
 
 /**
@@ -71,10 +81,11 @@ export function createServices(deps: SluiceDeps): Services {
   const index = new IndexStore(deps.clients, deps.names.tables.log);
   const segments = new SegmentStore(deps.clients, deps.names.bucket, tuning.segmentCacheBytes);
   const topicCache = new TopicCache(topicStore, deps.clock, tuning.topicCacheTtlMs);
+  const metrics = deps.metrics ?? noopMetrics;
   const partitions = new PartitionIndex(index, deps.clock, {
     ...DEFAULT_PARTITION_INDEX_OPTIONS,
     slotTimeoutMs: tuning.slotTimeoutMs,
-  });
+  }, metrics);
   const signal = new CommitSignal();
   const topics = new TopicService(topicStore, deps.clock, deps.ids, boundsFrom(partitions, index), topicCache);
   const stamper = new TimeIndexStamper(index, DEFAULT_STAMPER_OPTIONS);
@@ -91,13 +102,21 @@ export function createServices(deps: SluiceDeps): Services {
     deps.ids,
   );
   const producers = new ProducerService(producerStore, deps.clock, deps.ids);
+  const tokenStore = new TokenStore(deps.clients, deps.names.tables.meta);
+  const { authToken, authSecretArn } = deps;
+  const bootstrap =
+    authToken !== undefined ? () => Promise.resolve(authToken)
+    : authSecretArn !== undefined ? () => readSecretString(deps.clients, authSecretArn)
+    : undefined;
+  const authenticator = bootstrap && new Authenticator(tokenStore, bootstrap, deps.clock);
+  const tokens = new TokenService(tokenStore, deps.clock, authenticator);
   return {
     topics,
     groups,
     producers,
     // Seeded per instance (from an injected id): cold instances start their sticky
     // round-robin at different partitions.
-    produce: new ProduceService(topicCache, index, publisher, segments, deps.clock, deps.ids, signal, producers, groups, stickySeedFromId(deps.ids.newId())),
+    produce: new ProduceService(topicCache, index, publisher, segments, deps.clock, deps.ids, signal, producers, groups, stickySeedFromId(deps.ids.newId()), metrics),
     fetch: new FetchService(topicCache, index, partitions, segments, deps.clock, signal, { pollIntervalMs: tuning.pollIntervalMs }),
     offsets,
     deleteRecords: new DeleteRecordsService(topicCache, partitions, index, deps.clock),
@@ -106,6 +125,8 @@ export function createServices(deps: SluiceDeps): Services {
     index,
     publisher,
     segments,
+    authenticator,
+    tokens,
   };
 }
 

@@ -5,57 +5,57 @@
  */
 import { Hono } from 'hono';
 import { consoleLogger, type SluiceDeps } from '../deps.ts';
-import { InvalidRequestError, UnauthenticatedError } from '../errors.ts';
+import { InvalidRequestError } from '../errors.ts';
+import { noopMetrics } from '../metrics.ts';
 import { createServices, type Services } from '../services.ts';
+import { authenticate, authorizeRoute } from './auth.ts';
 import { logServerError, toHttpError } from './error-mapping.ts';
+import { countErrorAnswer, requestLog } from './request-log.ts';
 import { assertPathDecodes } from './validation.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { recordRoutes } from './routes/records.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import { topicRoutes } from './routes/topics.ts';
+
+/** Kept here too: tests and adapters import it from the app. */
+export { bearerToken } from './auth.ts';
 
 export function createApp(deps: SluiceDeps, services: Services = createServices(deps)): Hono {
   const app = new Hono();
 
   const logger = deps.logger ?? consoleLogger;
+  const metrics = deps.metrics ?? noopMetrics;
   app.onError((err, c) => {
     const { status, body } = toHttpError(err);
     logServerError(logger, err, { method: c.req.method, path: c.req.path });
+    countErrorAnswer(metrics, body.error.code);
     return c.json(body, status);
   });
   app.notFound((c) => {
     const err = new InvalidRequestError(`no route for ${c.req.method} ${c.req.path}`);
-    return c.json(toHttpError(err).body, 404);
+    const { body } = toHttpError(err);
+    countErrorAnswer(metrics, body.error.code);
+    return c.json(body, 404);
   });
+  // First, so every answer is logged: a refused token's and an unknown route's too.
+  app.use('*', requestLog(logger, metrics, deps.clock));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  if (deps.authToken !== undefined) {
-    const expected = deps.authToken;
-    app.use('/v1/*', async (c, next) => {
-      if (bearerToken(c.req.header('authorization')) !== expected) throw new UnauthenticatedError();
-      await next();
-    });
-  }
+  // Tokens and ACLs (docs/API.md "Tokens and ACLs"): on iff a bootstrap admin token is set.
+  if (services.authenticator !== undefined) app.use('/v1/*', authenticate(services.authenticator));
 
   app.use('/v1/*', async (c, next) => {
     assertPathDecodes(c.req.url);
     await next();
   });
+  app.use('/v1/*', authorizeRoute());
 
   app.route('/v1/cluster', clusterRoutes(deps.backend));
   app.route('/v1/topics', topicRoutes(services.topics));
-  app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers, services.deleteRecords, logger));
+  app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers, services.deleteRecords, logger, metrics));
   app.route('/v1/groups', groupRoutes(services.groups));
+  app.route('/v1/tokens', tokenRoutes(services.tokens));
   return app;
-}
-
-/**
- * The token of an `Authorization: Bearer <token>` header. The scheme name is
- * case-insensitive (RFC 9110 §11.1: `bearer`, `BEARER` are the same scheme); the token is
- * compared exactly.
- */
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = header === undefined ? null : /^bearer +(\S+) *$/i.exec(header);
-  return match ? match[1] : undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * The `sluice` command: the root lists the subcommands, each in its own file under commands/
  * with its arguments. `dev` and `maintenance` delegate to the library (lib/local, lib/env.ts,
- * lib/api); the client commands (topics, produce, consume, groups, cluster) go through
+ * lib/api); the client commands (topics, produce, consume, groups, cluster, tokens) go through
  * lib/client, the public REST API, with their shared flags and exit codes in client-options.ts.
  * Run through bin/sluice.js (tsx) or `npm start` (= `sluice dev`).
  */
@@ -14,6 +14,7 @@ import { clusterCommand } from './commands/cluster.ts';
 import { consumeCommand } from './commands/consume.ts';
 import { groupsCommand } from './commands/groups.ts';
 import { produceCommand } from './commands/produce.ts';
+import { tokensCommand } from './commands/tokens.ts';
 import { topicsCommand } from './commands/topics.ts';
 
 const ROOT_HELP = `
@@ -28,7 +29,7 @@ Examples:
 `;
 
 /** The commands that only talk to a server over the REST API. */
-export const CLIENT_COMMANDS: readonly string[] = ['topics', 'produce', 'consume', 'groups', 'cluster'];
+export const CLIENT_COMMANDS: readonly string[] = ['topics', 'produce', 'consume', 'groups', 'cluster', 'tokens'];
 
 /**
  * The program. `dev` and `maintenance` are loaded on demand (dynamic imports): their modules
@@ -50,6 +51,7 @@ export async function buildProgram(opts: { server?: boolean } = {}): Promise<Com
     .addCommand(consumeCommand())
     .addCommand(groupsCommand())
     .addCommand(clusterCommand())
+    .addCommand(tokensCommand())
     .addHelpText('after', ROOT_HELP);
   return configureUsageErrors(program);
 }

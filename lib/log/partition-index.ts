@@ -18,6 +18,7 @@
  */
 import { PAGE_SIZES, PREFIX_CACHE_DEFAULTS, TUNING_DEFAULTS } from '../config.ts';
 import type { Clock } from '../deps.ts';
+import { noopMetrics, type Metrics } from '../metrics.ts';
 import { tpId, type TopicPartition } from '../model/topic.ts';
 import type { HeadState, HintState, IndexEntry, IndexStore, PartitionState } from '../storage/index-store.ts';
 import {
@@ -96,6 +97,7 @@ export class PartitionIndex {
     private readonly index: IndexStore,
     private readonly clock: Clock,
     private readonly opts: PartitionIndexOptions = DEFAULT_PARTITION_INDEX_OPTIONS,
+    private readonly metrics: Metrics = noopMetrics,
   ) {}
 
   async view(tp: TopicPartition): Promise<StableView> {
@@ -232,6 +234,7 @@ export class PartitionIndex {
       }
       // An abandoned slot: exactly one of a late writer and this filler wins the slot.
       if (await this.index.fillHole(tp, s.slot, s.base, s.end, now)) {
+        this.metrics.count('HolesFilled');
         snapshot = append(snapshot, [holeEntry(s, now)], this.opts.cachedEntries);
         // The rest of the page is still valid: published entries are immutable.
         page = { entries: page.entries.filter((e) => e.slot > s.slot), full: page.full };

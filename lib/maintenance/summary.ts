@@ -1,5 +1,6 @@
 /** What a run of ticks did, in numbers (the scheduled function's log line, the CLI's last line). */
 import type { TickReport } from './maintenance.ts';
+import type { Metrics } from '../metrics.ts';
 
 export interface RunSummary {
   readonly ticks: number;
@@ -50,4 +51,17 @@ export function summarise(reports: readonly TickReport[]): RunSummary {
     topicsFinished,
     more: reports[reports.length - 1]?.more ?? false,
   };
+}
+
+/**
+ * A run's numbers as metrics (service=maintenance), once per run: a run's ticks can be many, and
+ * a sum per run is what the dashboard shows. Zeros are recorded too, so an idle run is a 0, not a gap.
+ */
+export function recordRunMetrics(metrics: Metrics, summary: RunSummary): void {
+  metrics.count('MaintenanceTicks', summary.ticks);
+  metrics.bytes('MergedBytes', summary.bytesMerged);
+  metrics.count('EntriesMerged', summary.entriesMerged);
+  metrics.count('ObjectsDeleted', summary.objectsDeleted);
+  metrics.bytes('BytesFreed', summary.bytesFreed);
+  metrics.count('TopicItemsDeleted', summary.topicItemsDeleted);
 }

@@ -152,6 +152,11 @@ describe('sluice dev', () => {
     const res = await fetch(`${second.base}/v1/topics/demo`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ name: 'demo', topicId });
+    // One JSON line per request (lib/api/request-log.ts), through the console logger.
+    const requestLines = (out: string) =>
+      out.split('\n').flatMap((l) => (l.startsWith('{') && l.includes('"msg":"request"') ? [JSON.parse(l) as Record<string, unknown>] : []));
+    expect(requestLines(first.output())).toContainEqual({ level: 'info', msg: 'request', method: 'POST', path: '/v1/topics', status: 201, ms: expect.any(Number) });
+    await expect.poll(() => requestLines(second.output())).toContainEqual({ level: 'info', msg: 'request', method: 'GET', path: '/v1/topics/demo', status: 200, ms: expect.any(Number), topic: 'demo' });
     expect(await stopDev(second)).toBe(0);
     expect(isDynamoDbLocal(second.javaPid)).toBe(false);
   });

@@ -6,13 +6,14 @@
  * bodies) and the response shape API Gateway expects.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { RESOURCE_ENV, resourceNames } from '../../lib/storage/tables.ts';
 import {
   apiGatewayV2Event,
   lambdaContext,
   type ApiGatewayV2EventOptions,
 } from '../support/apigw-event.ts';
+import { captureStdout, type CapturedStdout } from '../support/stdout.ts';
 
 interface LambdaResult {
   statusCode: number;
@@ -61,6 +62,13 @@ describe('API Lambda handler (functions/api) on the emulator stack', () => {
   afterAll(() => {
     vi.unstubAllEnvs();
   });
+
+  // Powertools writes a request line and EMF per invocation to stdout: printed only if a test fails.
+  let stdout: CapturedStdout;
+  beforeEach(() => {
+    stdout = captureStdout();
+  });
+  afterEach(() => stdout.restore());
 
   it('answers GET /healthz with 200 {"status":"ok"}', async () => {
     const res = await invoke({ method: 'GET', path: '/healthz' });

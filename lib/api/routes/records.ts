@@ -6,8 +6,11 @@
 import { Hono } from 'hono';
 import { FETCH_DEFAULTS } from '../../config.ts';
 import type { Logger } from '../../deps.ts';
+import type { Metrics } from '../../metrics.ts';
+import { countErrorAnswer, payloadBytes } from '../request-log.ts';
 import { LIMITS } from '../../limits.ts';
 import { toHttpError, logServerError } from '../error-mapping.ts';
+import { commitRequirements, fetchPermitted, requireAll } from '../auth.ts';
 import { produceRecordsFromWire, toWireBatch } from '../record-wire.ts';
 import type { FetchService, OffsetSpec } from '../../log/fetch.ts';
 import type { DeleteRecordsService } from '../../log/delete-records.ts';
@@ -49,21 +52,27 @@ export function recordRoutes(
   producers: ProducerService,
   deleteRecords: DeleteRecordsService,
   logger: Logger,
+  metrics: Metrics,
 ): Hono {
   const app = new Hono();
 
   app.post('/topics/:topic/records', async (c) => {
     const body = parseWith(produceBody, await readJsonBody(c, LIMITS.maxRequestBytes));
     const { encoding: bodyEncoding, records, ...rest } = body;
+    // produce on the topic is the route table's; commitOffsets also reads (Kafka: READ on the group and its topics).
+    if (body.commitOffsets) requireAll(c, commitRequirements(body.commitOffsets.group, body.commitOffsets.offsets));
+    // Encoding failures travel as data: produce raises them in its order of refusals.
+    const input = produceRecordsFromWire(records, bodyEncoding ?? 'json');
     const result = await produce.produce(c.req.param('topic'), {
       ...rest,
-      // Encoding failures travel as data: produce raises them in its order of refusals.
-      records: produceRecordsFromWire(records, bodyEncoding ?? 'json'),
+      records: input,
       commitOffsets: body.commitOffsets && {
         ...body.commitOffsets,
         offsets: body.commitOffsets.offsets.map((o) => ({ ...o, metadata: o.metadata ?? undefined })),
       },
     });
+    metrics.count('ProduceRecords', result.length);
+    metrics.bytes('ProduceBytes', payloadBytes(input));
     return c.json({ offsets: result });
   });
 
@@ -87,6 +96,8 @@ export function recordRoutes(
       maxBytes,
       waitMs: intParam('waitMs', q.waitMs, FETCH_DEFAULTS.waitMs), // capped at LIMITS.maxWaitMs by the fetch service
     });
+    metrics.count('FetchRecords', result.records.length);
+    metrics.bytes('FetchBytes', payloadBytes(result.records));
     return c.json(toWireBatch(result, readEncoding));
   });
 
@@ -109,18 +120,26 @@ export function recordRoutes(
     const body = parseWith(multiFetchBody, await readJsonBody(c, LIMITS.maxRequestBytes));
     // An unknown topic is that partition's error; a name no topic can have is a bad request.
     for (const p of body.partitions) validateTopicName(p.topic);
-    const results = await fetch.fetchMany(body.partitions, {
-      maxRecords: body.maxRecords ?? FETCH_DEFAULTS.maxRecords,
-      maxBytes: body.maxBytes ?? FETCH_DEFAULTS.maxBytes,
-      waitMs: body.waitMs ?? FETCH_DEFAULTS.waitMs,
-    });
+    // A partition of a topic the token may not fetch answers TOPIC_AUTHORIZATION_FAILED in its `error`.
+    const results = await fetchPermitted(c, body.partitions, (permitted) =>
+      fetch.fetchMany(permitted, {
+        maxRecords: body.maxRecords ?? FETCH_DEFAULTS.maxRecords,
+        maxBytes: body.maxBytes ?? FETCH_DEFAULTS.maxBytes,
+        waitMs: body.waitMs ?? FETCH_DEFAULTS.waitMs,
+      }),
+    );
     const readEncoding = body.encoding ?? 'json';
     // Kafka answers fetch errors per partition, each with the body of the one error table.
     const partitions = results.map(({ error, ...rest }) => {
       if (!error) return toWireBatch(rest, readEncoding);
       logServerError(logger, error, { method: c.req.method, path: c.req.path }, { topic: rest.topic, partition: rest.partition });
-      return { ...rest, error: toHttpError(error).body.error };
+      const answer = toHttpError(error).body.error;
+      countErrorAnswer(metrics, answer.code);
+      return { ...rest, error: answer };
     });
+    const fetched = results.flatMap((r) => r.records ?? []);
+    metrics.count('FetchRecords', fetched.length);
+    metrics.bytes('FetchBytes', payloadBytes(fetched));
     return c.json({ partitions });
   });
 

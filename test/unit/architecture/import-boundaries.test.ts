@@ -116,10 +116,10 @@ describe('import boundaries', () => {
     expect(bad.map(show)).toEqual([]);
   });
 
-  it('the rules (lib/log, lib/groups, lib/maintenance) and lib/api use storage through its interfaces only (type imports)', () => {
+  it('the rules (lib/log, lib/groups, lib/maintenance, lib/auth) and lib/api use storage through its interfaces only (type imports)', () => {
     const bad = all.filter(
       (i) =>
-        ['lib/log', 'lib/groups', 'lib/maintenance', 'lib/api'].some((f) => inFolder(i.from, f)) &&
+        ['lib/log', 'lib/groups', 'lib/maintenance', 'lib/auth', 'lib/api'].some((f) => inFolder(i.from, f)) &&
         inFolder(i.target, 'lib/storage') &&
         !i.typeOnly,
     );
@@ -127,7 +127,7 @@ describe('import boundaries', () => {
   });
 
   it('lib/storage imports none of the rules above it', () => {
-    const bad = all.filter((i) => inFolder(i.from, 'lib/storage') && ['lib/log', 'lib/groups', 'lib/api', 'lib/maintenance', 'lib/client', 'lib/cli'].some((f) => inFolder(i.target, f)));
+    const bad = all.filter((i) => inFolder(i.from, 'lib/storage') && ['lib/log', 'lib/groups', 'lib/auth', 'lib/api', 'lib/maintenance', 'lib/client', 'lib/cli'].some((f) => inFolder(i.target, f)));
     expect(bad.map(show)).toEqual([]);
   });
 
@@ -137,8 +137,32 @@ describe('import boundaries', () => {
     expect([...model, ...wire].map(show)).toEqual([]);
   });
 
+  it('only lib/observability/powertools.ts imports Powertools (everything else records through lib/metrics.ts and the Logger)', () => {
+    const adapter = 'lib/observability/powertools.ts';
+    const bad = all.filter((i) => i.spec.startsWith('@aws-lambda-powertools/') && i.from !== adapter);
+    expect(all.some((i) => i.from === adapter && i.spec === '@aws-lambda-powertools/metrics')).toBe(true);
+    expect(bad.map(show)).toEqual([]);
+  });
+
+  it('the rules and lib/api never import the Powertools adapter (it is wired in functions/ only)', () => {
+    const bad = all.filter(
+      (i) =>
+        ['lib/log', 'lib/groups', 'lib/maintenance', 'lib/api', 'lib/storage', 'lib/model', 'lib/wire', 'lib/codec', 'lib/client'].some((f) => inFolder(i.from, f)) &&
+        inFolder(i.target, 'lib/observability'),
+    );
+    expect(bad.map(show)).toEqual([]);
+  });
+
+  it('lib/auth (token ACLs) does no I/O: no AWS SDK, no storage, no HTTP framework', () => {
+    const bad = all.filter(
+      (i) => inFolder(i.from, 'lib/auth') && (i.spec.startsWith('@aws-sdk/') || i.spec === 'hono' || (inFolder(i.target, 'lib/storage') && !i.typeOnly)),
+    );
+    expect(all.some((i) => inFolder(i.from, 'lib/auth'))).toBe(true);
+    expect(bad.map(show)).toEqual([]);
+  });
+
   it('nothing below lib/api imports it', () => {
-    const bad = all.filter((i) => ['lib/log', 'lib/groups', 'lib/storage', 'lib/model', 'lib/wire'].some((f) => inFolder(i.from, f)) && inFolder(i.target, 'lib/api'));
+    const bad = all.filter((i) => ['lib/log', 'lib/groups', 'lib/auth', 'lib/storage', 'lib/model', 'lib/wire'].some((f) => inFolder(i.from, f)) && inFolder(i.target, 'lib/api'));
     expect(bad.map(show)).toEqual([]);
   });
 });

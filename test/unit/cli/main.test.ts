@@ -28,7 +28,7 @@ describe('sluice CLI root', () => {
   });
 
   it('lists its subcommands', async () => {
-    expect((await buildProgram()).commands.map((c) => c.name())).toEqual(['dev', 'maintenance', 'topics', 'produce', 'consume', 'groups', 'cluster']);
+    expect((await buildProgram()).commands.map((c) => c.name())).toEqual(['dev', 'maintenance', 'topics', 'produce', 'consume', 'groups', 'cluster', 'tokens']);
   });
 
   it('offers the backends of the one list, local by default', async () => {
