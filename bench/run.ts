@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   maintenance: () => import('./maintenance.ts'),
   compaction: () => import('./compaction.ts'),
   client: () => import('./client.ts'),
+  'cold-start': () => import('./cold-start.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

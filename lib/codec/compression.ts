@@ -76,9 +76,10 @@ interface ZlibZstd {
 
 /**
  * A codec whose implementation cannot load in this process (an optional native package not
- * installed, or built for another platform). A plain Error like the codec's other failures:
- * produce answers it as an internal error, a fetch of such a batch as corrupt data (the batch
- * decoder wraps it), as when the package was a hard dependency; only the message is clearer.
+ * installed, or built for another platform). Never a sign of bad data: the batch decoder lets
+ * it through unwrapped (it is not a CorruptBatchError), and the log layer answers it as
+ * UNKNOWN_SERVER_ERROR naming the codec and the package (CodecUnavailableServerError), on
+ * produce and on fetch alike.
  */
 export class CodecUnavailableError extends Error {
   override readonly name = 'CodecUnavailableError';
@@ -99,15 +100,33 @@ export class CodecUnavailableError extends Error {
 
 const require = createRequire(import.meta.url);
 
+/** How native packages are loaded: `require` beside this module (or the Lambda bundle). */
+let nativeRequire: (id: string) => unknown = require;
+const forgetLoaded: (() => void)[] = [];
+
+/**
+ * Tests only: load native codec packages with `load` instead of `require` (e.g. one that
+ * throws "Cannot find module" for `snappy`, as a bundle without it does), or restore `require`
+ * with no argument. Every loader forgets what it loaded or failed to load.
+ */
+export function setNativeRequireForTests(load?: (id: string) => unknown): void {
+  nativeRequire = load ?? require;
+  for (const forget of forgetLoaded) forget();
+}
+
 /** Loads `packageName` once; a failure is remembered and rethrown as CodecUnavailableError. */
 export function optionalNative<T>(codec: CompressionName, packageName: string, hint = ''): () => T {
   let lib: T | undefined;
   let failure: CodecUnavailableError | undefined;
+  forgetLoaded.push(() => {
+    lib = undefined;
+    failure = undefined;
+  });
   return () => {
     if (lib !== undefined) return lib;
     if (failure !== undefined) throw failure;
     try {
-      return (lib = require(packageName) as T);
+      return (lib = nativeRequire(packageName) as T);
     } catch (err) {
       const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
       failure = new CodecUnavailableError(codec, packageName, reason + hint, { cause: err });
@@ -305,6 +324,7 @@ export function compress(codec: CompressionCodecId, data: Uint8Array): Buffer {
 /**
  * Decompress `data`. Throws (a plain Error from the codec) on malformed input or when the
  * output would exceed `maxOutput` bytes; the batch decoder turns that into CorruptBatchError.
+ * Throws CodecUnavailableError when the codec's package does not load (not corruption).
  */
 export function decompress(codec: CompressionCodecId, data: Uint8Array, maxOutput = MAX_DECOMPRESSED_BYTES): Buffer {
   let out: Buffer;

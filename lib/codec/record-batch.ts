@@ -28,7 +28,8 @@
  *   headers: [keyLength varint | key (UTF-8) | valueLength varint (-1 = null) | value]
  *
  * Decoder contract: the CRC and batch length are verified; anything malformed throws
- * CorruptBatchError (never another error type, never a partial result). Decoded keys, values
+ * CorruptBatchError (never another error type, never a partial result), except that a codec
+ * whose package does not load throws CodecUnavailableError (the bytes may be fine). Decoded keys, values
  * and header values are subarray VIEWS: for uncompressed batches they alias the input bytes
  * (do not mutate or reuse the input while records are alive), for compressed ones they alias
  * the decompressed buffer.
@@ -37,7 +38,7 @@
  * (12..15). batchLength and magic are outside it too but are validated structurally.
  */
 
-import { CompressionCodec, type CompressionCodecId, compress, decompress, isCompressionCodecId } from './compression.ts';
+import { CodecUnavailableError, CompressionCodec, type CompressionCodecId, compress, decompress, isCompressionCodecId } from './compression.ts';
 import { crc32c } from './crc32c.ts';
 import { CorruptBatchError, CorruptBatchReason, VarintError } from './errors.ts';
 import { type Cursor, readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint.ts';
@@ -438,6 +439,8 @@ function guarded<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof CorruptBatchError) throw err;
+    // A codec that cannot load says nothing about the bytes: never report it as corruption.
+    if (err instanceof CodecUnavailableError) throw err;
     if (err instanceof VarintError) throw corrupt(CorruptBatchReason.badVarint, err.message, err);
     if (err instanceof RangeError) throw corrupt(CorruptBatchReason.truncated, err.message, err);
     throw corrupt(CorruptBatchReason.badRecord, err instanceof Error ? err.message : String(err), err);
@@ -464,6 +467,7 @@ function decodeAt(buf: Buffer, at: number, baseOffsetOverride: number | undefine
     try {
       src = decompress(h.compression, buf.subarray(pos, end));
     } catch (err) {
+      if (err instanceof CodecUnavailableError) throw err;
       throw corrupt(CorruptBatchReason.decompressionFailed, err instanceof Error ? err.message : String(err), err);
     }
     pos = 0;

@@ -18,6 +18,7 @@ import { CompressionCodec, codecAvailable, compressionFromName, type Compression
 import { encodeSegment } from '../codec/segment.ts';
 import { StickyPartitioner, choosePartition } from '../partition/partitioner.ts';
 import type { Clock, IdGenerator } from '../deps.ts';
+import { noopMetrics, type Metrics } from '../metrics.ts';
 import {
   InvalidRecordError,
   InvalidRequestError,
@@ -28,7 +29,7 @@ import {
 import { validateId } from '../id-rules.ts';
 import { LIMITS } from '../limits.ts';
 import { PUBLISH_DEADLINE_MS } from '../config.ts';
-import { ConcurrentChangeError, UnavailableError } from '../errors.ts';
+import { ConcurrentChangeError, SlotTakenError, UnavailableError } from '../errors.ts';
 import type { IndexStore, PublishItem, Reservation } from '../storage/index-store.ts';
 import type { GroupOffsetCommit, PublishIntent, PublishTransaction } from '../storage/publish-transaction.ts';
 import type { RecentRequest } from '../model/producer.ts';
@@ -41,6 +42,7 @@ import { offsetsInRequestOrder, planChunks, timestampRange, type PlannedRecord, 
 export type { ProducedOffset } from './produce-plan.ts';
 import type { ByteHeader, ProducerRecord } from '../model/record.ts';
 import { recordBudgetBytes } from './record-size.ts';
+import { codecErrorAnswer } from './stored-batches.ts';
 import type { TopicCache } from './topic-cache.ts';
 
 /**
@@ -115,6 +117,7 @@ export class ProduceService {
     private readonly producers?: ProducerService,
     private readonly offsetCommits?: OffsetCommitPreparer,
     stickySeed = 0,
+    private readonly metrics: Metrics = noopMetrics,
   ) {
     this.sticky = new StickyPartitioner({ seed: stickySeed });
   }
@@ -148,12 +151,17 @@ export class ProduceService {
     const partitions = planned.map((c) => c.partition);
     const chunks = planned.map((c) => {
       const { min, max } = timestampRange(c.records);
-      const batches = encodeRecordBatch({
-        compression,
-        timestampType: logAppendTime ? 'LogAppendTime' : 'CreateTime',
-        records: c.records,
-        ...(logAppendTime ? { maxTimestamp: now } : {}),
-      });
+      let batches: Buffer;
+      try {
+        batches = encodeRecordBatch({
+          compression,
+          timestampType: logAppendTime ? 'LogAppendTime' : 'CreateTime',
+          records: c.records,
+          ...(logAppendTime ? { maxTimestamp: now } : {}),
+        });
+      } catch (err) {
+        throw codecErrorAnswer(err); // a codec package that did not load: 500 naming it
+      }
       return { topicId: topic.topicId, partition: c.partition, batches, recordCount: c.records.length, minTimestamp: min, maxTimestamp: max };
     });
 
@@ -195,6 +203,8 @@ export class ProduceService {
       await this.publisher.publish(intent, this.clock.now());
     } catch (err) {
       await this.fillHoles(reservations);
+      // A lost race: the state moved under the check, or a reader declared our slot abandoned.
+      if (err instanceof ConcurrentChangeError || err instanceof SlotTakenError) this.metrics.count('CommitConflicts');
       if (err instanceof ConcurrentChangeError) {
         // The producer's sequence or the group moved between our check and the publish (a
         // concurrent retry, a rebalance). Nothing was written; the retry sees why (a duplicate
