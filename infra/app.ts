@@ -4,6 +4,7 @@
  *   npx cdk synth                              stack "Sluice"
  *   npx cdk deploy -c stackName=SluiceDev -c destroyOnRemoval=true   a throwaway dev stack
  *   npx cdk deploy -c maintenanceSchedule='rate(5 minutes)'          maintenance less often
+ *   npx cdk deploy -c auth=token                                      bearer tokens instead of SigV4 (or both)
  *
  * No `env`: the stack is environment-agnostic and deploys into whatever account/region the
  * CLI's credentials select, and synthesizes offline.

@@ -1,26 +1,24 @@
 /**
- * The Sluice stack: composition only. Each piece lives in `constructs/`; table
- * and bucket shapes come from lib/storage/tables.ts, shared with the local bootstrap.
+ * The Sluice stack: composition only. Everything lives in the `SluiceLog` construct
+ * (constructs/sluice-log.ts, also published as `sluice/cdk`); this stack reads the context
+ * flags of `cdk deploy -c ...`, passes them on, and declares the outputs.
  *
  * Environment-agnostic (no account/region lookups), so `cdk synth` runs without credentials.
  */
 import { CfnOutput, RemovalPolicy, Stack, type Duration, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { RESOURCE_ENV, resourceNames } from '../lib/storage/tables.ts';
-import { SluiceHttpApi } from './constructs/http-api.ts';
 import {
   DEFAULT_MAINTENANCE_SCHEDULE,
   MAINTENANCE_SCHEDULE_CONTEXT,
   maintenanceScheduleExpression,
-  SluiceMaintenance,
   type MaintenanceTuning,
 } from './constructs/maintenance.ts';
-import { SegmentBucket } from './constructs/segment-bucket.ts';
-import { SluiceFunction } from './constructs/sluice-function.ts';
-import { SluiceTables } from './constructs/tables.ts';
+import { SluiceLog, type SluiceLogProps } from './constructs/sluice-log.ts';
 
 /** Context key: `true` makes data resources deletable with the stack (dev stacks only). */
 export const DESTROY_ON_REMOVAL_CONTEXT = 'destroyOnRemoval';
+/** Context key of the auth mode (`-c auth=token`). */
+export const AUTH_CONTEXT = 'auth';
 
 export interface SluiceStackProps extends StackProps {
   /**
@@ -41,6 +39,14 @@ export interface SluiceStackProps extends StackProps {
    * maintenance function; each one only when set. @default the code's defaults
    */
   readonly maintenanceTuning?: MaintenanceTuning;
+  /**
+   * Everything else the construct takes (auth, encryption key, custom domain, alarm topic,
+   * memory, throttling, ...). @default SluiceLog's defaults; auth from the `auth` context
+   */
+  readonly sluice?: Omit<
+    SluiceLogProps,
+    'removalPolicy' | 'maintenanceSchedule' | 'maintenanceTimeout' | 'maintenanceTuning'
+  >;
 }
 
 /** Context values from `-c key=value` arrive as strings; from cdk.json as JSON values. */
@@ -53,57 +59,74 @@ export function contextFlag(value: unknown): boolean {
 }
 
 export class SluiceStack extends Stack {
-  readonly bucket: SegmentBucket;
-  readonly tables: SluiceTables;
-  readonly apiFunction: SluiceFunction;
-  readonly httpApi: SluiceHttpApi;
-  readonly maintenance: SluiceMaintenance;
+  readonly sluice: SluiceLog;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps = {}) {
     super(scope, id, props);
     const destroy =
       props.destroyOnRemoval ?? contextFlag(this.node.tryGetContext(DESTROY_ON_REMOVAL_CONTEXT));
-    const removalPolicy = destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const auth: unknown = props.sluice?.auth ?? this.node.tryGetContext(AUTH_CONTEXT) ?? 'iam';
+    if (auth !== 'iam' && auth !== 'token' && auth !== 'both') {
+      throw new Error(`context auth must be iam, token or both, got ${JSON.stringify(auth)}`);
+    }
 
-    // Table names carry the stack name as prefix, like `sluice-meta` locally; the bucket
-    // name is left to CloudFormation (bucket names are global).
-    const names = resourceNames(this.stackName);
-    this.bucket = new SegmentBucket(this, 'Segments', { removalPolicy });
-    this.tables = new SluiceTables(this, 'Tables', { names: names.tables, removalPolicy });
-
-    this.apiFunction = new SluiceFunction(this, 'ApiFunction', {
-      entry: 'functions/api/index.ts',
-      description: 'Sluice REST API (Hono app behind the HTTP API)',
-      logRemovalPolicy: removalPolicy,
-    })
-      // The API deletes meta items (topics, groups, offsets) but never log entries or
-      // segment objects: those go only through maintenance (its own role, below).
-      .bindTable(this.tables.meta, 'readWriteDelete', RESOURCE_ENV.metaTable)
-      .bindTable(this.tables.log, 'readWrite', RESOURCE_ENV.logTable)
-      .bindBucket(this.bucket, RESOURCE_ENV.bucket, 'readWrite');
-
-    this.httpApi = new SluiceHttpApi(this, 'Api', { handler: this.apiFunction });
-
-    this.maintenance = new SluiceMaintenance(this, 'Maintenance', {
-      tables: this.tables,
-      bucket: this.bucket,
+    // Table names carry the stack name as prefix, like `sluice-meta` locally; bucket names
+    // are left to CloudFormation (bucket names are global). The id `Default` is left out of
+    // logical ids, so the resources keep the ids they had as direct children of this stack:
+    // an update of an existing stack changes them in place instead of replacing its tables.
+    this.sluice = new SluiceLog(this, 'Default', {
+      dashboardName: this.stackName,
+      ...props.sluice,
+      auth,
+      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       // Context values are unchecked JSON (or strings from -c): validated here.
-      schedule: maintenanceScheduleExpression(
+      maintenanceSchedule: maintenanceScheduleExpression(
         props.maintenanceSchedule ??
           this.node.tryGetContext(MAINTENANCE_SCHEDULE_CONTEXT) ??
           DEFAULT_MAINTENANCE_SCHEDULE,
       ),
-      ...(props.maintenanceTimeout ? { timeout: props.maintenanceTimeout } : {}),
-      ...(props.maintenanceTuning ? { tuning: props.maintenanceTuning } : {}),
-      logRemovalPolicy: removalPolicy,
+      ...(props.maintenanceTimeout ? { maintenanceTimeout: props.maintenanceTimeout } : {}),
+      ...(props.maintenanceTuning ? { maintenanceTuning: props.maintenanceTuning } : {}),
     });
 
-    new CfnOutput(this, 'SegmentBucketName', { value: this.bucket.bucketName });
-    new CfnOutput(this, 'MetaTableName', { value: this.tables.meta.tableName });
-    new CfnOutput(this, 'LogTableName', { value: this.tables.log.tableName });
-    new CfnOutput(this, 'ApiFunctionName', { value: this.apiFunction.functionName });
-    new CfnOutput(this, 'MaintenanceFunctionName', {
-      value: this.maintenance.function.functionName,
+    const s = this.sluice;
+    new CfnOutput(this, 'ApiUrl', {
+      value: s.url,
+      description:
+        auth === 'token'
+          ? 'Base URL of the Sluice API (bearer tokens)'
+          : 'Base URL of the Sluice API (SigV4-signed requests, service execute-api)',
     });
+    new CfnOutput(this, 'SegmentBucketName', { value: s.bucket.bucketName });
+    new CfnOutput(this, 'MetaTableName', { value: s.tables.meta.tableName });
+    new CfnOutput(this, 'LogTableName', { value: s.tables.log.tableName });
+    new CfnOutput(this, 'ApiFunctionName', { value: s.apiFunction.functionName });
+    new CfnOutput(this, 'MaintenanceFunctionName', {
+      value: s.maintenance.function.functionName,
+    });
+    new CfnOutput(this, 'DashboardName', { value: s.monitoring.dashboard.dashboardName });
+    if (s.authSecret) {
+      new CfnOutput(this, 'AdminTokenSecretArn', {
+        value: s.authSecret.secretArn,
+        description: 'Secrets Manager secret whose SecretString is the bootstrap admin token',
+      });
+    }
+  }
+
+  // The parts, as before the construct existed (tests and scripts use these names).
+  get bucket() {
+    return this.sluice.bucket;
+  }
+  get tables() {
+    return this.sluice.tables;
+  }
+  get apiFunction() {
+    return this.sluice.apiFunction;
+  }
+  get httpApi() {
+    return this.sluice.httpApi;
+  }
+  get maintenance() {
+    return this.sluice.maintenance;
   }
 }

@@ -1,62 +1,185 @@
 /**
  * The public entry: an API Gateway HTTP API in front of the API function.
  *
- * - IAM (SigV4) is the default authorizer (API.md: "in AWS, IAM (SigV4) on the HTTP API by
- *   default"): callers need `execute-api:Invoke` on the API; unsigned requests get 403 from
- *   API Gateway and never reach Lambda.
+ * - Authorization by `auth` mode (SluiceAuthMode): `iam` (the default, API.md: "in AWS, IAM
+ *   (SigV4) on the HTTP API by default") puts the IAM authorizer on every route but
+ *   `/healthz`: callers need `execute-api:Invoke` on the route's ARN, unsigned requests get
+ *   403 from API Gateway and never reach Lambda. `token` leaves the gateway open and the app
+ *   checks bearer tokens; `both` does both.
  * - `ANY /{proxy+}` sends every path to the one Hono app, which does its own routing, so
- *   adding a route never needs an infra change.
- * - `GET /healthz` is the only unauthenticated route, for load balancers and smoke tests.
+ *   adding a route never needs an infra change. IAM still sees the real method and path:
+ *   the ARN it authorises is `<apiId>/$default/<METHOD>/<path>`, so policies can allow
+ *   single routes (SluiceLog.grantProduce / grantConsume).
+ * - `GET /healthz` is the only unauthenticated route, for load balancers and monitors.
  * - Payload format 2.0, which `hono/aws-lambda` reads (rawPath, rawQueryString, cookies).
+ * - The `$default` stage is declared here (not by HttpApi) to carry default throttling and
+ *   JSON access logs to a log group with a retention.
+ * - An optional custom domain (an ACM certificate in the API's region) mapped to that stage.
  */
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  DomainName,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
+  HttpStage,
+  LogGroupLogDestination,
   PayloadFormatVersion,
+  type IHttpRouteAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+
+/** How callers authenticate: IAM (SigV4) at the gateway, app tokens, or both. */
+export const SLUICE_AUTH_MODES = ['iam', 'token', 'both'] as const;
+export type SluiceAuthMode = (typeof SLUICE_AUTH_MODES)[number];
+
+/** The stage every route lives on; route ARNs are `<apiId>/$default/<METHOD>/<path>`. */
+export const API_STAGE = '$default';
+
+/** Default throttling of the stage (requests per second, steady and burst). */
+export const DEFAULT_THROTTLE = { rateLimit: 1000, burstLimit: 2000 } as const;
+
+/** One JSON object per request (HTTP API `$context` variables). */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTimeEpoch',
+  ip: '$context.identity.sourceIp',
+  caller: '$context.identity.userArn',
+  method: '$context.httpMethod',
+  path: '$context.path',
+  routeKey: '$context.routeKey',
+  protocol: '$context.protocol',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authError: '$context.authorizer.error',
+} as const;
+
+export interface SluiceCustomDomain {
+  /** e.g. `sluice.example.com`; point a DNS alias (CNAME or Route 53 alias) at `regionalDomainName`. */
+  readonly domainName: string;
+  /** An ACM certificate for that name, in the stack's region. */
+  readonly certificate: acm.ICertificate;
+}
 
 export interface SluiceHttpApiProps {
   /** The function serving the Hono app. */
   readonly handler: IFunction;
+  /** @default 'iam' */
+  readonly auth?: SluiceAuthMode;
+  /** Steady-state requests per second of the stage. @default 1000 */
+  readonly throttleRateLimit?: number;
+  /** Burst of the stage. @default 2000 */
+  readonly throttleBurstLimit?: number;
+  /** Retention of the access log group. @default one month */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /** Removal policy of the access log group. @default RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /** Customer managed key of the access log group. @default CloudWatch Logs' own encryption */
+  readonly logEncryptionKey?: kms.IKey;
+  /** @default none: the `execute-api` endpoint only */
+  readonly customDomain?: SluiceCustomDomain;
 }
 
 export class SluiceHttpApi extends Construct {
   readonly api: HttpApi;
-  /** Base URL, no trailing slash (the `$default` stage has no path prefix). */
+  readonly stage: HttpStage;
+  readonly accessLogs: logs.LogGroup;
+  readonly domainName?: DomainName;
+  /** Base URL, no trailing slash: the custom domain when given, else the `execute-api` endpoint. */
   readonly url: string;
 
   constructor(scope: Construct, id: string, props: SluiceHttpApiProps) {
     super(scope, id);
+    const auth = props.auth ?? 'iam';
+    if (!SLUICE_AUTH_MODES.includes(auth)) {
+      throw new Error(`auth must be one of ${SLUICE_AUTH_MODES.join(', ')}, got ${String(auth)}`);
+    }
     const stackName = Stack.of(this).stackName;
+    const authorizer: IHttpRouteAuthorizer =
+      auth === 'token' ? new HttpNoneAuthorizer() : new HttpIamAuthorizer();
     this.api = new HttpApi(this, 'HttpApi', {
       apiName: `${stackName}-api`,
       description: 'Sluice REST API (v1): a Kafka-semantics log on S3 and DynamoDB',
-      defaultAuthorizer: new HttpIamAuthorizer(),
-      createDefaultStage: true,
+      defaultAuthorizer: authorizer,
+      createDefaultStage: false,
     });
     const integration = new HttpLambdaIntegration('AppIntegration', props.handler, {
       payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
     });
-    this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration });
-    this.api.addRoutes({
+    const [proxy] = this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration });
+    const [health] = this.api.addRoutes({
       path: '/healthz',
       methods: [HttpMethod.GET],
       integration,
       authorizer: new HttpNoneAuthorizer(),
     });
-    this.url = this.api.apiEndpoint;
+    NagSuppressions.addResourceSuppressions(health!, [
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'GET /healthz must be callable by load balancers and monitors without credentials; ' +
+          'it answers {"status":"ok"} and reads no data',
+      },
+    ]);
+    if (auth === 'token') {
+      NagSuppressions.addResourceSuppressions(proxy!, [
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'auth "token": the app authenticates every /v1 request with a bearer token and ' +
+            'authorizes it by ACL before any data access (API.md "Tokens and ACLs")',
+        },
+      ]);
+    }
 
-    const output = new CfnOutput(this, 'Url', {
-      value: this.url,
-      description: 'Base URL of the Sluice API (SigV4-signed requests, service execute-api)',
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+      ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
     });
-    // A stable output key for scripts and docs (`ApiUrl`), not a path-derived hash.
-    output.overrideLogicalId('ApiUrl');
+    if (props.customDomain) {
+      this.domainName = new DomainName(this, 'Domain', {
+        domainName: props.customDomain.domainName,
+        certificate: props.customDomain.certificate,
+      });
+    }
+    // Under the API with the id HttpApi gives its own default stage: the same logical id as
+    // before this stage was declared here, so an update keeps the `$default` stage.
+    this.stage = new HttpStage(this.api, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: API_STAGE,
+      autoDeploy: true,
+      throttle: {
+        rateLimit: props.throttleRateLimit ?? DEFAULT_THROTTLE.rateLimit,
+        burstLimit: props.throttleBurstLimit ?? DEFAULT_THROTTLE.burstLimit,
+      },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+      ...(this.domainName ? { domainMapping: { domainName: this.domainName } } : {}),
+    });
+    this.url = props.customDomain
+      ? `https://${props.customDomain.domainName}`
+      : this.api.apiEndpoint;
+  }
+
+  /**
+   * The ARN IAM checks for one request: `arn:<partition>:execute-api:<region>:<account>:
+   * <apiId>/$default/<METHOD>/<path>`; `*` in method or path matches anything there.
+   */
+  arnForRoute(method: string, path: string): string {
+    return this.api.arnForExecuteApi(method, path, API_STAGE);
   }
 }

@@ -11,14 +11,23 @@
  *   would overlap the next tick), and Scheduler gives up delivering a tick after a minute
  *   instead of its default of 185 attempts over 24 hours, which after an outage would start
  *   a pile of runs at once.
+ * - A dead-letter queue gets what never ran: an invocation Scheduler could not deliver
+ *   (target DLQ) and a run that failed (the function's on-failure destination; Lambda does
+ *   not retry it). Kept 14 days for a look; nothing consumes it.
  * - No reserved concurrency: runs may overlap (the default schedule is shorter than the
  *   default timeout), so the job must tolerate a concurrent run of itself, as the API does,
  *   with conditional writes.
  */
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
 import { MAINTENANCE_ENV, maintenanceFromEnv } from '../../lib/env.ts';
@@ -89,11 +98,21 @@ export interface SluiceMaintenanceProps {
   readonly tuning?: MaintenanceTuning;
   /** Removal policy of the function's log group. @default RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Retention of the function's log group. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** Customer managed key of the function's log group. @default CloudWatch Logs' own */
+  readonly logEncryptionKey?: kms.IKey;
+  /** Memory of the function, in MB. @default 1024 */
+  readonly memorySize?: number;
 }
 
 export class SluiceMaintenance extends Construct {
   readonly function: SluiceFunction;
   readonly schedule: scheduler.Schedule;
+  /** Undelivered and failed runs (Scheduler's target DLQ, the function's on-failure destination). */
+  readonly deadLetterQueue: sqs.Queue;
+  /** The role Scheduler assumes: invoke this function, send to its DLQ. */
+  readonly scheduleRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: SluiceMaintenanceProps) {
     super(scope, id);
@@ -110,25 +129,81 @@ export class SluiceMaintenance extends Construct {
       );
     }
 
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
     this.function = new SluiceFunction(this, 'Function', {
       entry: 'functions/maintenance/index.ts',
       description: 'Sluice maintenance (merge, GC, topic deletion), run on a schedule',
       timeout,
       retryAttempts: 0,
+      onFailure: new lambdaDestinations.SqsDestination(this.deadLetterQueue),
       environment: tuningEnvironment(props.tuning ?? {}),
+      ...(props.memorySize ? { memorySize: props.memorySize } : {}),
       ...(props.logRemovalPolicy ? { logRemovalPolicy: props.logRemovalPolicy } : {}),
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logEncryptionKey ? { logEncryptionKey: props.logEncryptionKey } : {}),
     })
       .bindTable(props.tables.meta, 'readWriteDelete', RESOURCE_ENV.metaTable)
       .bindTable(props.tables.log, 'readWriteDelete', RESOURCE_ENV.logTable)
       .bindBucket(props.bucket, RESOURCE_ENV.bucket, 'readWriteDelete');
 
+    // Our own role (not the stack-wide one the target would create), so it serves this
+    // schedule only, and only this account's Scheduler may assume it (confused deputy).
+    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      }),
+      description: 'Lets EventBridge Scheduler invoke the Sluice maintenance function',
+    });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'Runs the Sluice maintenance function',
       schedule: scheduler.ScheduleExpression.expression(expression),
       target: new targets.LambdaInvoke(this.function, {
         maxEventAge: Duration.minutes(1),
         retryAttempts: 3,
+        deadLetterQueue: this.deadLetterQueue,
+        role: this.scheduleRole,
       }),
     });
+
+    NagSuppressions.addResourceSuppressions(
+      this.scheduleRole,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            "Scheduler's Lambda target grants lambda:InvokeFunction on the function and its " +
+            'versions (<function ARN>:*), of this one function only',
+          appliesTo: [{ regex: '/^Resource::<.+\\.Arn>:\\*$/g' }],
+        },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(this.deadLetterQueue, [
+      {
+        id: 'AwsSolutions-SQS3',
+        reason:
+          'This queue is the dead-letter queue (Scheduler target DLQ and the on-failure ' +
+          'destination of the function); a DLQ of a DLQ would add nothing',
+      },
+      {
+        id: 'Serverless-SQSRedrivePolicy',
+        reason:
+          'This queue is the dead-letter queue itself; nothing consumes it, so there is ' +
+          'nothing to redrive',
+      },
+    ]);
+    NagSuppressions.addResourceSuppressions(this.function, [
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Failed asynchronous runs go to the on-failure destination (the same queue), which ' +
+          'records the error with the event; a DeadLetterConfig as well would only duplicate it',
+      },
+    ]);
   }
 }

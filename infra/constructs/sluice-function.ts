@@ -6,37 +6,39 @@
  * explicit action list per access level, no wildcards), in one call, so a function can never
  * know a name it may not use, or hold a grant it is not told about.
  *
- * Defaults: Node.js 22 on arm64 (cheaper per GB-s, our code has no x86-only natives yet),
+ * Defaults: Node.js 24 (the newest runtime Lambda offers) on arm64 (cheaper per GB-s, our code has no x86-only natives yet),
  * 1024 MB (Lambda CPU scales with memory; codecs and compression are CPU-bound), 30 s (the
- * HTTP API integration limit; long polls end well before it), ESM bundle with source maps,
- * and a log group with a retention instead of Lambda's never-expiring default.
+ * HTTP API integration limit; long polls end well before it), a minified ESM bundle without source maps plus the native codecs (bundling.ts),
+ * a log group with a retention instead of Lambda's never-expiring default, X-Ray tracing, and
+ * a role of its own whose only log rights are CreateLogStream/PutLogEvents on that log group
+ * (instead of AWSLambdaBasicExecutionRole, which may write to every log group).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import {
-  NodejsFunction,
-  OutputFormat,
-  type NodejsFunctionProps,
-} from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { lambdaBundlingOptions } from './bundling.ts';
 
 /** Repository root: bundling reads the entry, tsconfig and lock file from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * An ESM bundle may still contain CommonJS dependencies that `require()` Node built-ins;
- * esbuild keeps those calls behind a `__require` shim that throws "Dynamic require of ... is
- * not supported" unless a `require` exists in module scope. ESM has none, so create one.
+ * The lock file NodejsFunction asks for (it picks npm by its name). An installed copy of the
+ * package (`sluice/cdk` in another app) has none, since npm never packs it: package.json then
+ * stands in, which also means npm.
  */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __sluiceCreateRequire } from 'node:module';" +
-  'const require = __sluiceCreateRequire(import.meta.url);';
+const DEPS_LOCK_FILE = existsSync(path.join(PROJECT_ROOT, 'package-lock.json'))
+  ? path.join(PROJECT_ROOT, 'package-lock.json')
+  : path.join(PROJECT_ROOT, 'package.json');
 
 /**
  * What a function may do with a table's items, as explicit IAM actions (never `dynamodb:*`,
@@ -85,6 +87,15 @@ export const BUCKET_OBJECT_ACTIONS = {
 
 export type BucketAccess = keyof typeof BUCKET_OBJECT_ACTIONS;
 
+/**
+ * What a function needs on a customer managed key that encrypts a table or the bucket
+ * (DynamoDB and S3 call KMS with the caller's rights). No `kms:*`, no key administration.
+ */
+export const KMS_ACTIONS = {
+  read: ['kms:Decrypt', 'kms:DescribeKey'],
+  readWrite: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+} as const satisfies Record<string, readonly `kms:${string}`[]>;
+
 export interface SluiceFunctionProps
   extends Omit<NodejsFunctionProps, 'entry' | 'projectRoot' | 'depsLockFilePath'> {
   /** Entry file, relative to the repository root, e.g. `functions/api/index.ts`. */
@@ -93,59 +104,114 @@ export interface SluiceFunctionProps
   readonly logRetention?: logs.RetentionDays;
   /** Removal policy of the log group. @default RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Customer managed key for the log group (its key policy must let CloudWatch Logs use it).
+   * @default CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
+
+/** The only log rights a function gets: write streams of its own log group. */
+export const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const;
 
 export class SluiceFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: SluiceFunctionProps) {
-    const { entry, logRetention, logRemovalPolicy, logGroup, bundling, environment, ...rest } =
-      props;
+    const {
+      entry,
+      logRetention,
+      logRemovalPolicy,
+      logEncryptionKey,
+      logGroup,
+      role,
+      bundling,
+      environment,
+      ...rest
+    } = props;
+    // Our own log group (a sibling construct: `this` does not exist before super()).
+    const functionLogGroup =
+      logGroup ??
+      new logs.LogGroup(scope, `${id}Logs`, {
+        retention: logRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: logRemovalPolicy ?? RemovalPolicy.RETAIN,
+        ...(logEncryptionKey ? { encryptionKey: logEncryptionKey } : {}),
+      });
+    // Our own role, so Lambda does not attach AWSLambdaBasicExecutionRole (logs:* on every
+    // log group): the function may write streams of its own log group, nothing else.
+    const functionRole =
+      role ??
+      new iam.Role(scope, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of ${id}`,
+      });
+    iam.Grant.addToPrincipal({
+      grantee: functionRole,
+      actions: [...LOG_ACTIONS],
+      // `arn:...:log-group:<name>:*`: the group's log streams, no other group.
+      resourceArns: [functionLogGroup.logGroupRef.logGroupArn],
+    });
     super(scope, id, {
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 1024,
       timeout: Duration.seconds(30),
-      // Our own log group (a sibling construct: `this` does not exist before super()).
-      logGroup:
-        logGroup ??
-        new logs.LogGroup(scope, `${id}Logs`, {
-          retention: logRetention ?? logs.RetentionDays.ONE_MONTH,
-          removalPolicy: logRemovalPolicy ?? RemovalPolicy.RETAIN,
-        }),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: functionLogGroup,
+      role: functionRole,
       ...rest,
       entry: path.join(PROJECT_ROOT, entry),
       projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      depsLockFilePath: DEPS_LOCK_FILE,
       environment: {
         // Stack traces point into lib/*.ts instead of the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
         ...environment,
       },
+      // One description of the bundle (infra/constructs/bundling.ts), shared with the tests
+      // that build and run it: minified ESM without source maps, plus snappy, lz4-napi and
+      // @node-rs/crc32 with their binaries for the function's architecture in node_modules.
       bundling: {
-        format: OutputFormat.ESM,
-        // Prefer the ESM build of dependencies that ship both.
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        // Ship the SDK version we pin and test against instead of whatever the runtime
-        // carries (our S3 client settings need a recent one); costs ~1 MB of bundle.
-        bundleAwsSDK: true,
+        ...lambdaBundlingOptions(rest.architecture === lambda.Architecture.X86_64 ? 'x64' : 'arm64'),
         ...bundling,
       },
     });
+    // The wildcards left in this role, each the narrowest IAM allows (cdk-nag AwsSolutions-IAM5).
+    NagSuppressions.addResourceSuppressions(
+      functionRole,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no ' +
+            'resource-level permissions, so their resource must be *',
+          appliesTo: ['Resource::*'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'bindTable: dynamodb:Query on the indexes of one table (<table ARN>/index/*); the ' +
+            'actions are an explicit list, the wildcard covers only that table\'s index names',
+          appliesTo: [{ regex: '/^Resource::<.+\\.Arn>\\/index\\/\\*$/g' }],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'bindBucket: object actions (an explicit list) on the objects of one bucket ' +
+            '(<bucket ARN>/*); object keys are chosen at run time',
+          appliesTo: [{ regex: '/^Resource::<.+\\.Arn>\\/\\*$/g' }],
+        },
+      ],
+      true,
+    );
   }
 
   /**
    * Sets `envVar` to the table's name and grants `access` (TABLE_ACTIONS) on its items, and
-   * Query on its indexes. The tables use DynamoDB's AWS-owned key, so no KMS grant; a table
-   * with a customer managed key is refused rather than half-granted.
+   * Query on its indexes. A table with a customer managed key also needs that key: KMS_ACTIONS
+   * (decrypt to read, encrypt and data keys to write) on that key only.
    */
   bindTable(table: dynamodb.ITable, access: TableAccess, envVar: string): this {
     if (table.encryptionKey) {
-      throw new Error(
-        `bindTable: ${table.node.path} uses a customer managed KMS key, which bindTable does not grant`,
-      );
+      table.encryptionKey.grant(this, ...KMS_ACTIONS[access === 'read' ? 'read' : 'readWrite']);
     }
     iam.Grant.addToPrincipal({
       grantee: this,
@@ -169,9 +235,13 @@ export class SluiceFunction extends NodejsFunction {
    * which only the maintenance function (merge and GC) gets. `s3:ListBucket` is included
    * because without it S3 answers a missing key with 403 AccessDenied instead of 404
    * NoSuchKey, which the storage layer would misread as an authorisation failure (and GC
-   * lists the bucket). The bucket uses SSE-S3, so no KMS grant is needed.
+   * lists the bucket). With SSE-S3 no KMS grant is needed; a bucket with SSE-KMS also gets
+   * KMS_ACTIONS on its key (GetObject decrypts, PutObject asks for a data key).
    */
   bindBucket(bucket: s3.IBucket, envVar: string, access: BucketAccess = 'readWrite'): this {
+    if (bucket.encryptionKey) {
+      bucket.encryptionKey.grant(this, ...KMS_ACTIONS[access === 'read' ? 'read' : 'readWrite']);
+    }
     iam.Grant.addToPrincipal({
       grantee: this,
       actions: [...BUCKET_OBJECT_ACTIONS[access]],

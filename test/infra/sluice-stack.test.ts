@@ -11,6 +11,7 @@ import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -72,6 +73,11 @@ function grantedOn(statements: readonly Statement[], resource: unknown): string[
 
 const sorted = (values: readonly string[]) => [...new Set(values)].sort();
 
+/** X-Ray's trace upload has no resource-level permissions: the one allowed `*` resource. */
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const isXray = (s: Statement) => actionsOf(s).every((a) => XRAY_ACTIONS.includes(a));
+const withoutXray = (statements: readonly Statement[]) => statements.filter((s) => !isXray(s));
+
 /** The literal action lists the roles must hold (not imported from infra, on purpose). */
 const LOG_TABLE_API_ACTIONS = [
   'dynamodb:BatchGetItem',
@@ -88,6 +94,12 @@ function onlyResource(template: Template, type: string, props: Json = {}): [stri
   const found = Object.entries(template.findResources(type, props));
   expect(found, `exactly one ${type} matching ${JSON.stringify(props)}`).toHaveLength(1);
   return found[0] as [string, Json];
+}
+
+/** The segment bucket (the stack also has a bucket for its server access logs). */
+function segmentBucket(template: Template, stack: SluiceStack): [string, Json] {
+  const id = stack.getLogicalId(stack.bucket.node.defaultChild as CfnBucket);
+  return [id, template.toJSON().Resources[id] as Json];
 }
 
 // CloudFormation shape of a shared table definition, built from lib/storage/tables.ts.
@@ -147,7 +159,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
     maintenanceId = stack.getLogicalId(
       stack.maintenance.function.node.defaultChild as CfnFunction,
     );
-    [bucketId] = onlyResource(template, 'AWS::S3::Bucket');
+    [bucketId] = segmentBucket(template, stack);
     const table = (id: 'meta' | 'log') => ({ 'Fn::GetAtt': [tableIds[id], 'Arn'] });
     const bucket = () => ({ 'Fn::GetAtt': [bucketId, 'Arn'] });
     arns = {
@@ -163,7 +175,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
 
   describe('segment bucket', () => {
     it('blocks public access, enforces SSL and encrypts with S3-managed keys', () => {
-      const [bucketId, bucket] = onlyResource(template, 'AWS::S3::Bucket');
+      const [bucketId, bucket] = segmentBucket(template, stack);
       expect(bucket.Properties).toMatchObject({
         PublicAccessBlockConfiguration: {
           BlockPublicAcls: true,
@@ -192,7 +204,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
     });
 
     it('keeps versioning off and aborts incomplete multipart uploads', () => {
-      const [, bucket] = onlyResource(template, 'AWS::S3::Bucket');
+      const [, bucket] = segmentBucket(template, stack);
       const props = bucket.Properties as Json;
       expect(props.VersioningConfiguration).toBeUndefined();
       expect(props.LifecycleConfiguration).toEqual({
@@ -210,7 +222,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
     });
 
     it('is retained when the stack is deleted', () => {
-      const [, bucket] = onlyResource(template, 'AWS::S3::Bucket');
+      const [, bucket] = segmentBucket(template, stack);
       expect(bucket).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
       template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
     });
@@ -302,9 +314,9 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
   });
 
   describe('API function', () => {
-    it('runs Node.js 22 on arm64 with 1024 MB, 30 s and source maps', () => {
+    it('runs Node.js 24 on arm64 with 1024 MB, 30 s and source maps', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 1024,
         Timeout: 30,
@@ -312,11 +324,11 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
         Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
       });
       const fn = template.toJSON().Resources[functionId];
-      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
     });
 
     it('is told the names of both tables and the bucket', () => {
-      const [bucketId] = onlyResource(template, 'AWS::S3::Bucket');
+      const [bucketId] = segmentBucket(template, stack);
       const fn = template.toJSON().Resources[functionId];
       expect(fn.Properties.Environment.Variables).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
@@ -372,16 +384,17 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
         const all = statements.flatMap(actionsOf);
         expect(all.filter((a) => a.includes('*'))).toEqual([]);
         expect(all).not.toContain('s3:DeleteObject');
-        expect(statements.flatMap(resourcesOf)).not.toContain('*');
+        expect(withoutXray(statements).flatMap(resourcesOf)).not.toContain('*');
+        expect(sorted(statements.filter(isXray).flatMap(actionsOf))).toEqual(XRAY_ACTIONS);
       });
     });
   });
 
   describe('maintenance function', () => {
-    it('runs Node.js 22 on arm64 with 1024 MB and a 5 minute timeout', () => {
+    it('runs Node.js 24 on arm64 with 1024 MB and a 5 minute timeout', () => {
       const fn = template.toJSON().Resources[maintenanceId];
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 1024,
         Timeout: 300,
@@ -502,9 +515,24 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
         expect(grantedOn(statements, arns.bucket())).toEqual(['s3:ListBucket']);
       });
 
-      it('grants no wildcard actions, on nothing but the tables and the bucket', () => {
+      it('grants no wildcard actions, on nothing but the tables, the bucket, its logs and its DLQ', () => {
         expect(statements.flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
+        const fn = template.toJSON().Resources[maintenanceId];
+        const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+        const [dlqId] = onlyResource(template, 'AWS::SQS::Queue');
+        expect(sorted(grantedOn(statements, { 'Fn::GetAtt': [logGroupId, 'Arn'] }))).toEqual([
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+        ]);
+        // Lambda's on-failure destination (CDK's grantSendMessages): send, and find the queue.
+        expect(sorted(grantedOn(statements, { 'Fn::GetAtt': [dlqId, 'Arn'] }))).toEqual([
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:SendMessage',
+        ]);
         const allowed = [
+          { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+          { 'Fn::GetAtt': [dlqId, 'Arn'] },
           arns.table('meta'),
           arns.table('log'),
           arns.indexes('meta'),
@@ -512,7 +540,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
           arns.bucket(),
           arns.objects(),
         ].map((r) => JSON.stringify(r));
-        for (const resource of statements.flatMap(resourcesOf)) {
+        for (const resource of withoutXray(statements).flatMap(resourcesOf)) {
           expect(allowed).toContain(JSON.stringify(resource));
         }
       });
@@ -540,7 +568,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       });
     });
 
-    it('uses a role that Scheduler assumes and that may only invoke the maintenance function', () => {
+    it('uses a role that Scheduler assumes and that may only invoke the maintenance function and fill its DLQ', () => {
       const target = scheduleOf(template).Target as { RoleArn: { 'Fn::GetAtt': [string, string] } };
       const roleId = target.RoleArn['Fn::GetAtt'][0];
       const role = template.toJSON().Resources[roleId];
@@ -551,7 +579,9 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
         }),
       ]);
       const statements = roleStatements(template, roleId);
-      expect(sorted(statements.flatMap(actionsOf))).toEqual(['lambda:InvokeFunction']);
+      expect(sorted(statements.flatMap(actionsOf))).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+      const [dlqId] = onlyResource(template, 'AWS::SQS::Queue');
+      expect(grantedOn(statements, { 'Fn::GetAtt': [dlqId, 'Arn'] })).toEqual(['sqs:SendMessage']);
       const fnArn = { 'Fn::GetAtt': [maintenanceId, 'Arn'] };
       expect(statements.flatMap(resourcesOf)).toEqual(
         expect.arrayContaining([fnArn]),
@@ -619,7 +649,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       const all = [...inline, ...attached];
       expect(all.length).toBeGreaterThan(0);
       expect(all.flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
-      expect(all.flatMap(resourcesOf)).not.toContain('*');
+      expect(withoutXray(all).flatMap(resourcesOf)).not.toContain('*');
     });
 
     it('lets only the maintenance role delete segment objects or log entries', () => {
@@ -696,7 +726,8 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
           expect(resource, type).toMatchObject({ DeletionPolicy: 'Delete' });
         }
       }
-      dev.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+      // The segment bucket and its access-log bucket.
+      dev.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
     });
   });
 
@@ -742,7 +773,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       const script = `
         const { handler } = await import(${JSON.stringify(file)});
         const res = await handler(JSON.parse(process.env.EVENT), {});
-        process.stdout.write(JSON.stringify(res));`;
+        process.stdout.write(String.fromCharCode(10) + JSON.stringify(res));`;
       const { apiGatewayV2Event } = await import('../support/apigw-event.ts');
       const { stdout } = await promisify(execFile)(
         process.execPath,
@@ -754,7 +785,8 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
           },
         },
       );
-      const res = JSON.parse(stdout) as { statusCode: number; body: string };
+      // The last line: the function's own log and metric lines (EMF) come before it.
+      const res = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { statusCode: number; body: string };
       expect(res.statusCode).toBe(200);
       expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
     });

@@ -1,0 +1,359 @@
+/**
+ * `SluiceLog`: one Sluice deployment as a reusable construct (`import { SluiceLog } from
+ * 'sluice/cdk'`). It composes the parts in this directory and adds what a deployment needs
+ * around them: authentication mode, encryption, a custom domain, monitoring, and grants for
+ * callers.
+ *
+ *   segment bucket (+ access-log bucket)   tables (meta, log)      API function + HTTP API
+ *   maintenance function + schedule + DLQ   admin-token secret (token/both)   alarms + dashboard
+ *
+ * Invariants:
+ * - Only the maintenance function may delete segment objects and log entries (its role);
+ *   the API function gets exactly the DynamoDB and S3 actions it calls (SluiceFunction).
+ * - `auth: 'iam' | 'both'`: every route but `GET /healthz` needs SigV4 and `execute-api:Invoke`
+ *   on its ARN (`grantProduce`, `grantConsume`, `grantAdmin`). `auth: 'token' | 'both'`: the
+ *   app checks bearer tokens; the bootstrap admin token is a generated secret that only the
+ *   API function may read (`SLUICE_AUTH_SECRET_ARN`, `secretsmanager:GetSecretValue`).
+ * - A customer managed key, when given, encrypts the bucket (SSE-KMS), both tables, the
+ *   secret and the log groups; each function is granted only the key actions it needs.
+ *
+ * Environment-agnostic: no lookups, so it synthesizes without credentials.
+ */
+import { Aws, RemovalPolicy, Stack, type Duration } from 'aws-cdk-lib';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { RESOURCE_ENV, resourceNames } from '../../lib/storage/tables.ts';
+import {
+  SluiceHttpApi,
+  type SluiceAuthMode,
+  type SluiceCustomDomain,
+} from './http-api.ts';
+import { SluiceMaintenance, type MaintenanceTuning } from './maintenance.ts';
+import { SluiceMonitoring } from './monitoring.ts';
+import { AccessLogBucket, SegmentBucket } from './segment-bucket.ts';
+import { SluiceFunction } from './sluice-function.ts';
+import { SluiceTables } from './tables.ts';
+
+export { SLUICE_AUTH_MODES, type SluiceAuthMode, type SluiceCustomDomain } from './http-api.ts';
+
+/** The variable the API function reads the bootstrap admin token's secret ARN from. */
+export const AUTH_SECRET_ENV = 'SLUICE_AUTH_SECRET_ARN';
+
+export interface SluiceLogProps {
+  /**
+   * `iam`: SigV4 at API Gateway (callers need execute-api:Invoke). `token`: no gateway
+   * authorizer; the app checks bearer tokens, bootstrapped from a generated secret.
+   * `both`: both checks.
+   * @default 'iam'
+   */
+  readonly auth?: SluiceAuthMode;
+  /** Prefix of the table names (`<prefix>-meta`, `<prefix>-log`). @default the stack name */
+  readonly tablePrefix?: string;
+  /** RETAIN keeps tables, buckets, secret and log groups when the stack goes. @default RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** DynamoDB deletion protection. @default true when removalPolicy is RETAIN */
+  readonly deletionProtection?: boolean;
+  /** Customer managed key for bucket, tables, secret and log groups. @default AWS-managed encryption */
+  readonly encryptionKey?: kms.IKey;
+  /** Memory of both functions, in MB. @default 1024 */
+  readonly memorySize?: number;
+  /** Reserved concurrency of the API function (caps its cost and its share of the account). @default none */
+  readonly reservedConcurrency?: number;
+  /** Retention of the function and access log groups. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** Recurring Scheduler expression of maintenance. @default 'rate(1 minute)' */
+  readonly maintenanceSchedule?: string;
+  /** Timeout of one maintenance run. @default 5 minutes */
+  readonly maintenanceTimeout?: Duration;
+  /** Maintenance tunables, as environment variables. @default the code's defaults */
+  readonly maintenanceTuning?: MaintenanceTuning;
+  /** Steady-state requests per second of the API stage. @default 1000 */
+  readonly throttleRateLimit?: number;
+  /** Burst of the API stage. @default 2000 */
+  readonly throttleBurstLimit?: number;
+  /** A custom domain (name + ACM certificate in this region) for the API. @default none */
+  readonly customDomain?: SluiceCustomDomain;
+  /** S3 server access logs of the segment bucket, into a bucket of their own. @default true */
+  readonly serverAccessLogs?: boolean;
+  /** Where alarms send ALARM and OK notifications. @default no actions */
+  readonly alarmTopic?: sns.ITopic;
+  /** The dashboard's name. @default `<stackName>-<id>` */
+  readonly dashboardName?: string;
+}
+
+/** Topic and group names and patterns: what API paths may contain, plus `*`. */
+const PATTERN = /^[A-Za-z0-9._*-]+$/;
+
+function checkPattern(kind: string, pattern: string): string {
+  if (!PATTERN.test(pattern)) {
+    throw new Error(
+      `${kind} pattern must be a name with optional * wildcards (letters, digits, . _ -), got ${JSON.stringify(pattern)}`,
+    );
+  }
+  return pattern;
+}
+
+/** One API route as IAM sees it: method and path (the path may contain `*`). */
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | '*';
+  readonly path: string;
+}
+
+/**
+ * Routes a producer of `topic` calls: cluster limits, the topic's metadata, produce, and
+ * producer ids (not per topic: an id is used across topics). No topic create/alter/delete.
+ */
+export function produceRoutes(topic: string): ApiRoute[] {
+  const t = checkPattern('topic', topic);
+  return [
+    { method: 'GET', path: '/v1/cluster' },
+    { method: 'GET', path: `/v1/topics/${t}` },
+    { method: 'POST', path: `/v1/topics/${t}/records` },
+    { method: 'POST', path: '/v1/producers' },
+  ];
+}
+
+/**
+ * Routes a consumer of `topic` calls; with `group`, also that group's heartbeat and offsets.
+ * `POST /v1/fetch` names its topics in the body, which IAM cannot see: it is granted as a
+ * whole (per-topic limits there need tokens and ACLs).
+ */
+export function consumeRoutes(topic: string, group?: string): ApiRoute[] {
+  const t = checkPattern('topic', topic);
+  const routes: ApiRoute[] = [
+    { method: 'GET', path: '/v1/cluster' },
+    { method: 'GET', path: `/v1/topics/${t}` },
+    { method: 'GET', path: `/v1/topics/${t}/partitions/*/records` },
+    { method: 'GET', path: `/v1/topics/${t}/partitions/*/offsets` },
+    { method: 'POST', path: '/v1/fetch' },
+  ];
+  if (group !== undefined) {
+    const g = checkPattern('group', group);
+    routes.push(
+      { method: 'GET', path: `/v1/groups/${g}` },
+      { method: 'POST', path: `/v1/groups/${g}/heartbeat` },
+      { method: 'GET', path: `/v1/groups/${g}/offsets` },
+      { method: 'POST', path: `/v1/groups/${g}/offsets` },
+    );
+  }
+  return routes;
+}
+
+export class SluiceLog extends Construct {
+  readonly auth: SluiceAuthMode;
+  readonly bucket: SegmentBucket;
+  readonly accessLogBucket?: AccessLogBucket;
+  readonly tables: SluiceTables;
+  readonly apiFunction: SluiceFunction;
+  readonly httpApi: SluiceHttpApi;
+  readonly maintenance: SluiceMaintenance;
+  readonly monitoring: SluiceMonitoring;
+  /** The bootstrap admin token (auth `token` or `both`). */
+  readonly authSecret?: secretsmanager.Secret;
+  /** Base URL of the API, no trailing slash (the custom domain when given). */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: SluiceLogProps = {}) {
+    super(scope, id);
+    // S3 server access logs are delivered under a bucket policy, not the legacy ACL, whatever
+    // the app's feature flags (an app without this flag would get an ACL-based log bucket).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    const stack = Stack.of(this);
+    this.auth = props.auth ?? 'iam';
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const key = props.encryptionKey;
+    if (key) allowCloudWatchLogs(key);
+    const logSettings = {
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      logRemovalPolicy: removalPolicy,
+      ...(key ? { logEncryptionKey: key } : {}),
+    };
+
+    if (props.serverAccessLogs ?? true) {
+      this.accessLogBucket = new AccessLogBucket(this, 'AccessLogs', { removalPolicy });
+    }
+    this.bucket = new SegmentBucket(this, 'Segments', {
+      removalPolicy,
+      ...(key ? { encryptionKey: key } : {}),
+      ...(this.accessLogBucket ? { serverAccessLogsBucket: this.accessLogBucket } : {}),
+    });
+    if (!this.accessLogBucket) {
+      NagSuppressions.addResourceSuppressions(this.bucket, [
+        {
+          id: 'AwsSolutions-S1',
+          reason:
+            'Server access logs were turned off by the serverAccessLogs prop (e.g. CloudTrail ' +
+            'data events cover the bucket instead)',
+        },
+      ]);
+    }
+    const names = resourceNames(props.tablePrefix ?? stack.stackName);
+    this.tables = new SluiceTables(this, 'Tables', {
+      names: names.tables,
+      removalPolicy,
+      ...(props.deletionProtection !== undefined
+        ? { deletionProtection: props.deletionProtection }
+        : {}),
+      ...(key ? { encryptionKey: key } : {}),
+    });
+
+    this.apiFunction = new SluiceFunction(this, 'ApiFunction', {
+      entry: 'functions/api/index.ts',
+      description: 'Sluice REST API (Hono app behind the HTTP API)',
+      ...(props.memorySize ? { memorySize: props.memorySize } : {}),
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
+      ...logSettings,
+    })
+      // The API deletes meta items (topics, groups, offsets) but never log entries or
+      // segment objects: those go only through maintenance (its own role, below).
+      .bindTable(this.tables.meta, 'readWriteDelete', RESOURCE_ENV.metaTable)
+      .bindTable(this.tables.log, 'readWrite', RESOURCE_ENV.logTable)
+      .bindBucket(this.bucket, RESOURCE_ENV.bucket, 'readWrite');
+
+    if (this.auth !== 'iam') {
+      this.authSecret = new secretsmanager.Secret(this, 'AdminToken', {
+        description: 'Sluice bootstrap admin token (SecretString); the API accepts it as a bearer token',
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+        removalPolicy,
+        ...(key ? { encryptionKey: key } : {}),
+      });
+      // GetSecretValue only (grantRead would add DescribeSecret), for the API function only.
+      iam.Grant.addToPrincipal({
+        grantee: this.apiFunction,
+        actions: ['secretsmanager:GetSecretValue'],
+        resourceArns: [this.authSecret.secretArn],
+      });
+      if (key) key.grant(this.apiFunction, 'kms:Decrypt');
+      this.apiFunction.addEnvironment(AUTH_SECRET_ENV, this.authSecret.secretArn);
+      NagSuppressions.addResourceSuppressions(this.authSecret, [
+        {
+          id: 'AwsSolutions-SMG4',
+          reason:
+            'The bootstrap admin token is used to create scoped tokens and is rotated by hand ' +
+            '(put-secret-value, then a new API function version); an automatic rotation ' +
+            'function could not hand the new token to its holders',
+        },
+      ]);
+    }
+
+    NagSuppressions.addResourceSuppressions(this.apiFunction, [
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Invoked only synchronously by API Gateway: the caller gets the error, and there is ' +
+          'no asynchronous event to keep',
+      },
+    ]);
+
+    this.httpApi = new SluiceHttpApi(this, 'Api', {
+      handler: this.apiFunction,
+      auth: this.auth,
+      ...(props.throttleRateLimit !== undefined ? { throttleRateLimit: props.throttleRateLimit } : {}),
+      ...(props.throttleBurstLimit !== undefined ? { throttleBurstLimit: props.throttleBurstLimit } : {}),
+      ...(props.logRetention ? { accessLogRetention: props.logRetention } : {}),
+      logRemovalPolicy: removalPolicy,
+      ...(key ? { logEncryptionKey: key } : {}),
+      ...(props.customDomain ? { customDomain: props.customDomain } : {}),
+    });
+    this.url = this.httpApi.url;
+
+    this.maintenance = new SluiceMaintenance(this, 'Maintenance', {
+      tables: this.tables,
+      bucket: this.bucket,
+      ...(props.maintenanceSchedule ? { schedule: props.maintenanceSchedule } : {}),
+      ...(props.maintenanceTimeout ? { timeout: props.maintenanceTimeout } : {}),
+      ...(props.maintenanceTuning ? { tuning: props.maintenanceTuning } : {}),
+      ...(props.memorySize ? { memorySize: props.memorySize } : {}),
+      ...logSettings,
+    });
+
+    this.monitoring = new SluiceMonitoring(this, 'Monitoring', {
+      api: this.httpApi.api,
+      apiFunction: this.apiFunction,
+      maintenanceFunction: this.maintenance.function,
+      dashboardName: props.dashboardName ?? `${stack.stackName}-${id}`,
+      ...(props.alarmTopic ? { alarmAction: new cwActions.SnsAction(props.alarmTopic) } : {}),
+    });
+  }
+
+  get metaTable(): dynamodb.Table {
+    return this.tables.meta;
+  }
+
+  get logTable(): dynamodb.Table {
+    return this.tables.log;
+  }
+
+  /**
+   * Lets `principal` produce to topics matching `topicPattern` (`*` wildcards): SigV4 calls
+   * of the routes in produceRoutes(), nothing that creates, alters or deletes topics.
+   */
+  grantProduce(topicPattern: string, principal: iam.IGrantable): iam.Grant {
+    return this.grantRoutes(principal, produceRoutes(topicPattern));
+  }
+
+  /**
+   * Lets `principal` consume topics matching `topicPattern`; with `groupPattern`, as a member
+   * of matching consumer groups (heartbeat, committed offsets).
+   */
+  grantConsume(topicPattern: string, principal: iam.IGrantable, groupPattern?: string): iam.Grant {
+    return this.grantRoutes(principal, consumeRoutes(topicPattern, groupPattern));
+  }
+
+  /** Every route, every method (topic and group administration included). */
+  grantAdmin(principal: iam.IGrantable): iam.Grant {
+    return this.grantRoutes(principal, [{ method: '*', path: '/*' }]);
+  }
+
+  /** execute-api:Invoke on exactly these routes of this API's `$default` stage. */
+  grantRoutes(principal: iam.IGrantable, routes: readonly ApiRoute[]): iam.Grant {
+    if (this.auth === 'token') {
+      throw new Error(
+        'SluiceLog: IAM grants need auth "iam" or "both"; with auth "token" use tokens and ACLs',
+      );
+    }
+    return iam.Grant.addToPrincipal({
+      grantee: principal,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [...new Set(routes.map((r) => this.httpApi.arnForRoute(r.method, r.path)))],
+    });
+  }
+}
+
+/**
+ * CloudWatch Logs encrypts a log group with a customer managed key only if the key policy
+ * lets the regional Logs service use it for this account's log groups. Added to a key of
+ * this app; an imported key needs the same statement in its own policy (this is a no-op).
+ */
+function allowCloudWatchLogs(key: kms.IKey): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchLogs',
+      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+      actions: [
+        'kms:Encrypt',
+        'kms:Decrypt',
+        'kms:ReEncryptFrom',
+        'kms:ReEncryptTo',
+        'kms:GenerateDataKey',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:DescribeKey',
+      ],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
+        },
+      },
+    }),
+  );
+}
