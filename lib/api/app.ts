@@ -11,7 +11,7 @@ import { createServices, type Services } from '../services.ts';
 import { authenticate, authorizeRoute } from './auth.ts';
 import { logServerError, toHttpError } from './error-mapping.ts';
 import { countErrorAnswer, requestLog } from './request-log.ts';
-import { assertPathDecodes } from './validation.ts';
+import { assertNoDotSegments, assertPathDecodes, rawPathOf } from './validation.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { recordRoutes } from './routes/records.ts';
@@ -40,6 +40,11 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
   });
   // First, so every answer is logged: a refused token's and an unknown route's too.
   app.use('*', requestLog(logger, metrics, deps.clock));
+  app.use('*', async (c, next) => {
+    const raw = rawPathOf(c);
+    if (raw !== undefined) assertNoDotSegments(raw);
+    await next();
+  });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 

@@ -25,6 +25,27 @@ export function assertPathDecodes(url: string): void {
   }
 }
 
+/**
+ * Refuses a path with a `.` or `..` segment, plain or percent-encoded (`%2e%2e`), as the client
+ * sent it. URL parsing resolves such segments before routing, so `/v1/topics/orders/%2e%2e/
+ * %2e%2e/tokens` would be served as `/v1/tokens`, while API Gateway authorises the path as
+ * sent: an IAM grant on `/v1/topics/orders*` must not reach other routes.
+ */
+export function assertNoDotSegments(rawPath: string): void {
+  const path = rawPath.split('?')[0]!;
+  for (const segment of path.split('/')) {
+    const plain = segment.replace(/%2e/gi, '.');
+    if (plain === '.' || plain === '..') throw new InvalidRequestError(`path segment '${segment}' is not allowed: paths may not contain . or .. segments`);
+  }
+}
+
+/** The path as the client sent it, before URL parsing: Lambda's event rawPath, the node server's request line. */
+export function rawPathOf(c: Context): string | undefined {
+  const env = c.env as { event?: { rawPath?: unknown }; incoming?: { url?: unknown } } | undefined;
+  const raw = env?.event?.rawPath ?? env?.incoming?.url;
+  return typeof raw === 'string' ? raw : undefined;
+}
+
 /** Reads the body as JSON, refusing more than `maxBytes` before parsing it. */
 export async function readJsonBody(c: Context, maxBytes: number): Promise<unknown> {
   return readJson(c, maxBytes, false);

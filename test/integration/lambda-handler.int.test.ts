@@ -77,6 +77,15 @@ describe('API Lambda handler (functions/api) on the emulator stack', () => {
     expect(res.json).toEqual({ status: 'ok' });
   });
 
+  it('refuses . and .. path segments as sent (plain or %2e), before URL parsing could resolve them into another route', async () => {
+    for (const path of ['/v1/topics/orders/%2e%2e/%2e%2e/tokens', '/v1/topics/orders/%2E%2E/other/records', '/v1/topics/./orders', '/v1/topics/orders/../x']) {
+      const res = await invoke({ method: 'GET', path });
+      expect(res.statusCode, path).toBe(400);
+      expect((res.json as { error: { code: string; message: string } }).error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/\. or \.\. segments/) });
+    }
+    expect((await invoke({ method: 'GET', path: '/v1/topics/a..b' })).statusCode).toBe(404); // dots inside a name are fine
+  });
+
   it('reports the backend it was configured with', async () => {
     const res = await invoke({ method: 'GET', path: '/v1/cluster' });
     expect(res.statusCode).toBe(200);
