@@ -590,9 +590,11 @@ describe.concurrent('sluice client commands (bin/sluice.js against a served app)
 
   it('Ctrl-C to the whole process group (the CLI and a shell pipeline all get SIGINT): produce prints its summary and exits 130', async ({ expect }) => {
     const [fromStdin, fromFile] = await Promise.all([createTopic(1), createTopic(1)]);
-    // A slow source on stdin; and `slow | sluice produce T --file /dev/stdin` in a shell.
+    // A slow source on stdin; and `slow | sluice produce T --file /dev/stdin` in a shell. The
+    // shell's writer stops when its pipe closes (`|| exit`), so the pipeline ends with sluice even
+    // if the SIGINT meets the loop between commands on a loaded machine.
     const producing = start(['produce', fromStdin], { stdin: null, detached: true });
-    const pipeline = startProcess('bash', ['-c', 'i=0; while :; do seq $i $((i + 199)); i=$((i + 200)); sleep 0.02; done | node "$0" produce "$1" --file /dev/stdin; echo "sluice exit ${PIPESTATUS[1]}" >&2', BIN, fromFile], { detached: true });
+    const pipeline = startProcess('bash', ['-c', 'i=0; while :; do seq $i $((i + 199)) || exit 0; i=$((i + 200)); sleep 0.02; done | node "$0" produce "$1" --file /dev/stdin; echo "sluice exit ${PIPESTATUS[1]}" >&2', BIN, fromFile], { detached: true });
     let n = 0;
     const feed = setInterval(() => producing.child.stdin!.write(Array.from({ length: 200 }, () => `line ${n++}\n`).join('')), 20);
     try {
