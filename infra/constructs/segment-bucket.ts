@@ -29,6 +29,14 @@ export interface SegmentBucketProps {
   readonly serverAccessLogsPrefix?: string;
 }
 
+/** What both buckets are: private (no ACLs, no public access) and reachable over TLS 1.2+ only. */
+const PRIVATE_TLS_ONLY = {
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+} as const satisfies Partial<s3.BucketProps>;
+
 /**
  * The bucket for S3 server access logs of the segment bucket: private, TLS-only, SSE-S3
  * (server access logging cannot write to an SSE-KMS bucket), logs expire after 90 days. It
@@ -38,10 +46,7 @@ export class AccessLogBucket extends s3.Bucket {
   constructor(scope: Construct, id: string, props: { readonly removalPolicy?: RemovalPolicy } = {}) {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     super(scope, id, {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...PRIVATE_TLS_ONLY,
       encryption: s3.BucketEncryption.S3_MANAGED,
       versioned: false,
       lifecycleRules: [
@@ -58,10 +63,7 @@ export class SegmentBucket extends s3.Bucket {
   constructor(scope: Construct, id: string, props: SegmentBucketProps = {}) {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     super(scope, id, {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...PRIVATE_TLS_ONLY,
       ...(props.encryptionKey
         ? {
             encryption: s3.BucketEncryption.KMS,

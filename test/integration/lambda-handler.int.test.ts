@@ -6,14 +6,14 @@
  * bodies) and the response shape API Gateway expects.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { RESOURCE_ENV, resourceNames } from '../../lib/storage/tables.ts';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   apiGatewayV2Event,
   lambdaContext,
   type ApiGatewayV2EventOptions,
 } from '../support/apigw-event.ts';
 import { captureStdout, type CapturedStdout } from '../support/stdout.ts';
+import { stubApiFunctionEnv } from '../support/lambda-env.ts';
 
 interface LambdaResult {
   statusCode: number;
@@ -42,19 +42,9 @@ const uniqueTopic = (label: string) => `lambda-${label}-${randomBytes(4).toStrin
 
 describe('API Lambda handler (functions/api) on the emulator stack', () => {
   beforeAll(async () => {
-    const stack = inject('sluiceStack');
-    const names = resourceNames(stack.prefix, stack.bucket);
     // Exactly what the CDK stack sets, plus the emulator endpoints; BEFORE the import,
     // because the handler reads its environment once, at cold start.
-    vi.stubEnv(RESOURCE_ENV.metaTable, names.tables.meta);
-    vi.stubEnv(RESOURCE_ENV.logTable, names.tables.log);
-    vi.stubEnv(RESOURCE_ENV.bucket, names.bucket);
-    vi.stubEnv('SLUICE_DYNAMODB_ENDPOINT', stack.dynamoEndpoint);
-    vi.stubEnv('SLUICE_S3_ENDPOINT', stack.s3Endpoint);
-    vi.stubEnv('SLUICE_BACKEND', 'local');
-    vi.stubEnv('SLUICE_AUTH_TOKEN', '');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', '');
-    vi.stubEnv('AWS_REGION', 'us-east-1');
+    stubApiFunctionEnv();
     const mod = (await import('../../functions/api/index.ts')) as unknown as { handler: Handler };
     handler = mod.handler;
   });

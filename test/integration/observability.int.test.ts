@@ -4,9 +4,8 @@
  * request leaves one log line (method, path, status, ms, topic) with no credential in it. The
  * Lambda entry (functions/api) writes those metrics as EMF in namespace Sluice.
  */
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { scheduledMaintenanceHandler } from '../../lib/maintenance/scheduled.ts';
-import { RESOURCE_ENV, resourceNames } from '../../lib/storage/tables.ts';
 import { crash, failCalls, isolatedStack, pauseUntilReleased } from '../support/faults.ts';
 import { createApp } from '../../lib/api/app.ts';
 import { topicWithRequests } from '../support/maintenance-scenario.ts';
@@ -17,6 +16,7 @@ import { memoryLogger } from '../support/logger.ts';
 import { recordingMetrics } from '../support/metrics.ts';
 import { stackApp } from '../support/stack.ts';
 import { captureStdout } from '../support/stdout.ts';
+import { stubApiFunctionEnv } from '../support/lambda-env.ts';
 
 async function topicWith(app: ReturnType<typeof stackApp>, partitions = 1): Promise<string> {
   const name = uniqueName('obs');
@@ -212,19 +212,7 @@ describe('the Lambda entry (functions/api) writes EMF', () => {
   let handler: Handler;
 
   beforeAll(async () => {
-    const stack = inject('sluiceStack');
-    const names = resourceNames(stack.prefix, stack.bucket);
-    vi.stubEnv(RESOURCE_ENV.metaTable, names.tables.meta);
-    vi.stubEnv(RESOURCE_ENV.logTable, names.tables.log);
-    vi.stubEnv(RESOURCE_ENV.bucket, names.bucket);
-    vi.stubEnv('SLUICE_DYNAMODB_ENDPOINT', stack.dynamoEndpoint);
-    vi.stubEnv('SLUICE_S3_ENDPOINT', stack.s3Endpoint);
-    vi.stubEnv('SLUICE_BACKEND', 'local');
-    vi.stubEnv('SLUICE_AUTH_TOKEN', '');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', '');
-    vi.stubEnv('AWS_REGION', 'us-east-1');
-    vi.stubEnv('POWERTOOLS_DEV', 'false');
-    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    stubApiFunctionEnv({ POWERTOOLS_DEV: 'false', POWERTOOLS_METRICS_DISABLED: 'false' });
     handler = ((await import('../../functions/api/index.ts')) as unknown as { handler: Handler }).handler;
   });
 
