@@ -20,7 +20,7 @@ import type { Hono } from 'hono';
 import { reapOnExit } from '../lib/local/child-reaper.ts';
 import { startDynamoDbLocal } from '../lib/local/dynamodb-local.ts';
 import { startLocalStack, type LocalStack } from '../lib/local/local-stack.ts';
-import type { Clock, SluiceDeps } from '../lib/deps.ts';
+import { consoleLogger, type Clock, type Logger, type SluiceDeps } from '../lib/deps.ts';
 import { depsFor } from '../lib/env.ts';
 import { ensureResources } from '../lib/storage/bootstrap.ts';
 import type { AwsClients } from '../lib/storage/clients.ts';
@@ -99,6 +99,12 @@ export function formatCounts(counts: Record<string, number>): string {
     .join(' · ');
 }
 
+/**
+ * Errors as the dev server prints them, but not its one line per request: thousands of
+ * synchronous console writes would bury the tables and be measured as the app's CPU.
+ */
+const benchLogger: Logger = { error: consoleLogger.error, info: () => {} };
+
 export interface BenchStack {
   readonly stack: LocalStack;
   readonly clients: AwsClients;
@@ -135,7 +141,7 @@ export async function startBenchStack(opts: { maxSockets?: number } = {}): Promi
   counter.attach(s3, 's3');
   const clients: AwsClients = { dynamo, s3 };
   // An empty environment: the bench measures the defaults, whatever SLUICE_* the shell has.
-  const deps = depsFor('local', {}, { clients, names: stack.names });
+  const deps = { ...depsFor('local', {}, { clients, names: stack.names }), logger: benchLogger };
   return {
     stack,
     clients,
@@ -228,7 +234,7 @@ export async function startBenchStackS3Apart(opts: { maxSockets?: number } = {})
   const counter = new RequestCounter();
   counter.attach(dynamo, 'dynamodb');
   counter.attach(s3, 's3');
-  const deps = depsFor('local', {}, { clients, names });
+  const deps = { ...depsFor('local', {}, { clients, names }), logger: benchLogger };
   const stack: LocalStack = { dynamoEndpoint: ddb.value.endpoint, s3Endpoint: s3srv.value.endpoint, names, clients, dynamoPid: ddb.value.pid, stop: stopAll };
   return { stack, clients, deps, counter, s3Pid: s3srv.value.pid, stop: stopAll };
 }
