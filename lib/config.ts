@@ -14,7 +14,12 @@ export const TUNING_DEFAULTS: LogTuning = {
   segmentCacheBytes: 64 * 1024 * 1024,
   /** How long topic metadata is cached in memory. */
   topicCacheTtlMs: 5_000,
+  /** Produce requests sharing one group commit at most (1 = off); measured in BENCHMARKS.md "aws-model". */
+  groupCommitMaxRequests: 64,
 };
+
+/** Batch bytes one group commit carries at most (a single bigger request still goes alone). */
+export const GROUP_COMMIT_MAX_BYTES = 8 * 1024 * 1024;
 
 /** The per-process stable-prefix cache (lib/log/partition-index.ts). */
 export const PREFIX_CACHE_DEFAULTS = {

@@ -77,6 +77,12 @@ export interface LogTuning {
   readonly segmentCacheBytes: number;
   /** How long topic metadata is cached in memory. */
   readonly topicCacheTtlMs: number;
+  /**
+   * Produce requests one group commit carries at most (lib/log/group-commit.ts): requests
+   * that arrive together in one process share one segment PUT and one reserve per partition.
+   * 1 turns it off.
+   */
+  readonly groupCommitMaxRequests: number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

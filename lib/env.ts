@@ -16,6 +16,7 @@
  *
  * Variables:
  *   SLUICE_META_TABLE, SLUICE_LOG_TABLE, SLUICE_BUCKET   required (names from RESOURCE_ENV)
+ *   SLUICE_EXPRESS_BUCKET      optional; the hot tier's directory bucket (produce writes there)
  *   SLUICE_BACKEND             aws (default) | local | localstack
  *   SLUICE_DYNAMODB_ENDPOINT   optional; set = emulator mode for DynamoDB
  *   SLUICE_S3_ENDPOINT         optional; set = emulator mode for S3 (path-style addressing)
@@ -37,7 +38,7 @@ import {
 } from './deps.ts';
 import { MIN_GC_GRACE_MS, type MaintenanceSettings } from './config.ts';
 import { createAwsClients, type AwsClients } from './storage/clients.ts';
-import { RESOURCE_ENV, type ResourceNames } from './storage/tables.ts';
+import { OPTIONAL_RESOURCE_ENV, RESOURCE_ENV, type ResourceNames } from './storage/tables.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -55,6 +56,7 @@ export const TUNING_ENV = {
   pollIntervalMs: 'SLUICE_POLL_INTERVAL_MS',
   segmentCacheBytes: 'SLUICE_SEGMENT_CACHE_BYTES',
   topicCacheTtlMs: 'SLUICE_TOPIC_CACHE_TTL_MS',
+  groupCommitMaxRequests: 'SLUICE_GROUP_COMMIT_MAX_REQUESTS',
 } as const satisfies Record<keyof LogTuning, string>;
 
 /** Maintenance settings the environment may override (defaults in lib/config.ts). */
@@ -81,9 +83,11 @@ export function resourceNamesFromEnv(env: Env = process.env): ResourceNames {
   }
   // Checked just above; `?? ''` only satisfies the type checker.
   const get = (name: string): string => read(env, name) ?? '';
+  const expressBucket = read(env, OPTIONAL_RESOURCE_ENV.expressBucket);
   return {
     tables: { meta: get(RESOURCE_ENV.metaTable), log: get(RESOURCE_ENV.logTable) },
     bucket: get(RESOURCE_ENV.bucket),
+    ...(expressBucket !== undefined ? { expressBucket } : {}),
   };
 }
 

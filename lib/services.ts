@@ -1,5 +1,5 @@
 /** Builds the log's services from injected deps: one place wires storage into the rules. */
-import { TUNING_DEFAULTS } from './config.ts';
+import { GROUP_COMMIT_MAX_BYTES, TUNING_DEFAULTS } from './config.ts';
 import { consoleLogger, type LogTuning, type SluiceDeps } from './deps.ts';
 import { noopMetrics } from './metrics.ts';
 import { CommitSignal } from './log/commit-signal.ts';
@@ -9,6 +9,7 @@ import { OffsetsService } from './log/offsets.ts';
 import { DEFAULT_PARTITION_INDEX_OPTIONS, PartitionIndex } from './log/partition-index.ts';
 import { partitionSize } from './log/partition-size.ts';
 import { ProduceService } from './log/produce.ts';
+import { GroupCommitter } from './log/group-commit.ts';
 import { DEFAULT_STAMPER_OPTIONS, TimeIndexStamper } from './log/time-index-stamper.ts';
 import { stickySeedFromId } from './partition/partitioner.ts';
 import { GroupService } from './groups/groups.ts';
@@ -79,7 +80,7 @@ export function createServices(deps: SluiceDeps): Services {
   const tuning: LogTuning = { ...TUNING_DEFAULTS, ...deps.tuning };
   const topicStore = new TopicStore(deps.clients, deps.names.tables.meta);
   const index = new IndexStore(deps.clients, deps.names.tables.log);
-  const segments = new SegmentStore(deps.clients, deps.names.bucket, tuning.segmentCacheBytes);
+  const segments = new SegmentStore(deps.clients, deps.names.bucket, tuning.segmentCacheBytes, deps.names.expressBucket);
   const topicCache = new TopicCache(topicStore, deps.clock, tuning.topicCacheTtlMs);
   const metrics = deps.metrics ?? noopMetrics;
   const partitions = new PartitionIndex(index, deps.clock, {
@@ -116,7 +117,17 @@ export function createServices(deps: SluiceDeps): Services {
     producers,
     // Seeded per instance (from an injected id): cold instances start their sticky
     // round-robin at different partitions.
-    produce: new ProduceService(topicCache, index, publisher, segments, deps.clock, deps.ids, signal, producers, groups, stickySeedFromId(deps.ids.newId()), metrics),
+    produce: new ProduceService(
+      topicCache,
+      new GroupCommitter(index, publisher, segments, deps.clock, deps.ids, signal, {
+        maxRequests: tuning.groupCommitMaxRequests,
+        maxBytes: GROUP_COMMIT_MAX_BYTES,
+      }, metrics),
+      deps.clock,
+      producers,
+      groups,
+      stickySeedFromId(deps.ids.newId()),
+    ),
     fetch: new FetchService(topicCache, index, partitions, segments, deps.clock, signal, { pollIntervalMs: tuning.pollIntervalMs }),
     offsets,
     deleteRecords: new DeleteRecordsService(topicCache, partitions, index, deps.clock),
@@ -142,7 +153,7 @@ export function createMaintenance(deps: SluiceDeps, settings: Partial<Maintenanc
     {
       topics: topicStore,
       index: services.index,
-      segments: new SegmentStore(deps.clients, deps.names.bucket, 0),
+      segments: new SegmentStore(deps.clients, deps.names.bucket, 0, deps.names.expressBucket),
       partitions: services.partitions,
       stamper: services.stamper,
       store: new MaintenanceStore(deps.clients, deps.names.tables.meta),

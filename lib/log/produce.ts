@@ -1,24 +1,23 @@
 /**
- * Produce (docs/ARCHITECTURE.md, "Write path"): validate → choose partitions → encode one RecordBatch per partition →
- * ONE segment object PUT → reserve a slot per partition (parallel, conflict-free) → publish
- * (one conditional put, or one transaction for several partitions) → answer offsets in request
- * order.
+ * Produce (docs/ARCHITECTURE.md, "Write path"): validate → choose partitions → encode one
+ * RecordBatch per partition → hand the chunks to the group committer (group-commit.ts), which
+ * PUTs one segment object while reserving the slots, then publishes (one conditional put, or
+ * one transaction for several partitions or with a producer sequence or offset commit) →
+ * answer offsets in request order.
  *
  * Failure rules
- *  - Everything that can be refused is checked before the PUT: a 4xx writes nothing.
- *  - PUT fails → nothing reserved, nothing visible; the error is retriable.
- *  - Reserve or publish fails → every slot we reserved is filled with a hole (best effort; if
- *    that fails too, readers fill it after the slot timeout). Nothing of the request is visible:
- *    the request is all or nothing (W2).
+ *  - Everything that can be refused is checked before anything is written: a 4xx writes nothing
+ *    and takes no offsets.
+ *  - PUT, reserve or publish fails → every slot reserved for the request is filled with a hole
+ *    (best effort; if that fails too, readers fill it after the slot timeout). Nothing of the
+ *    request is visible: the request is all or nothing (W2). Its offsets are skipped.
  *  - The object of a failed request stays in S3 unreferenced; GC finds it through the byObject
  *    index (no entry references it) after a grace period (W3).
  */
 import { encodeRecordBatch, type RecordInput } from '../codec/record-batch.ts';
 import { CompressionCodec, codecAvailable, compressionFromName, type CompressionCodecId } from '../codec/compression.ts';
-import { encodeSegment } from '../codec/segment.ts';
 import { StickyPartitioner, choosePartition } from '../partition/partitioner.ts';
-import type { Clock, IdGenerator } from '../deps.ts';
-import { noopMetrics, type Metrics } from '../metrics.ts';
+import type { Clock } from '../deps.ts';
 import {
   InvalidRecordError,
   InvalidRequestError,
@@ -28,15 +27,12 @@ import {
 } from '../errors.ts';
 import { validateId } from '../id-rules.ts';
 import { LIMITS } from '../limits.ts';
-import { PUBLISH_DEADLINE_MS } from '../config.ts';
-import { ConcurrentChangeError, SlotTakenError, UnavailableError } from '../errors.ts';
-import type { IndexStore, PublishItem, Reservation } from '../storage/index-store.ts';
-import type { GroupOffsetCommit, PublishIntent, PublishTransaction } from '../storage/publish-transaction.ts';
+import type { Reservation } from '../storage/index-store.ts';
+import type { GroupOffsetCommit } from '../storage/publish-transaction.ts';
+import type { GroupCommitter, PublishConditions } from './group-commit.ts';
 import type { RecentRequest } from '../model/producer.ts';
 import type { ProducerRef, ProducerService } from './producers.ts';
-import type { SegmentStore } from '../storage/segment-store.ts';
 import type { TopicRecord } from '../model/topic.ts';
-import type { CommitSignal } from './commit-signal.ts';
 import { offsetsInRequestOrder, planChunks, timestampRange, type PlannedRecord, type ProducedOffset } from './produce-plan.ts';
 
 export type { ProducedOffset } from './produce-plan.ts';
@@ -108,16 +104,11 @@ export class ProduceService {
 
   constructor(
     private readonly topics: TopicCache,
-    private readonly index: IndexStore,
-    private readonly publisher: PublishTransaction,
-    private readonly segments: SegmentStore,
+    private readonly writer: Pick<GroupCommitter, 'write'>,
     private readonly clock: Clock,
-    private readonly ids: IdGenerator,
-    private readonly signal: CommitSignal,
     private readonly producers?: ProducerService,
     private readonly offsetCommits?: OffsetCommitPreparer,
     stickySeed = 0,
-    private readonly metrics: Metrics = noopMetrics,
   ) {
     this.sticky = new StickyPartitioner({ seed: stickySeed });
   }
@@ -162,66 +153,22 @@ export class ProduceService {
       } catch (err) {
         throw codecErrorAnswer(err); // a codec package that did not load: 500 naming it
       }
-      return { topicId: topic.topicId, partition: c.partition, batches, recordCount: c.records.length, minTimestamp: min, maxTimestamp: max };
+      return { topicId: topic.topicId, partition: c.partition, batches, recordCount: c.records.length, budgetBytes: c.budgetBytes, minTimestamp: min, maxTimestamp: max };
     });
 
-    const segment = encodeSegment(chunks);
-    const segmentId = this.ids.newId();
-    const object = this.segments.objectKeyFor(segmentId, now);
-    const putAt = this.clock.now();
-    await this.segments.put(object, segment.bytes);
-
-    const reservations = await this.reserveAll(partitions, chunks.map((c) => c.recordCount), topic, now);
-    const items: PublishItem[] = partitions.map((_, i) => {
-      const loc = segment.chunks[i]!;
-      return {
-        reservation: reservations[i]!,
-        object,
-        position: loc.byteOffset,
-        length: loc.byteLength,
-        recordCount: loc.recordCount,
-        budgetBytes: planned[i]!.budgetBytes,
-        minTimestamp: loc.minTimestamp,
-        maxTimestamp: loc.maxTimestamp,
-      };
-    });
-    const intent: PublishIntent = { entries: items, commit, token: segmentId };
-    if (sequenceCheck?.kind === 'accept') {
-      const accepted: RecentRequest = {
-        sequence: input.producer!.sequence,
-        sticky,
-        bases: Object.fromEntries(partitions.map((p, i) => [String(p), reservations[i]!.base])),
-      };
-      Object.assign(intent, { producer: this.requireProducers().advance(sequenceCheck.prev, accepted) });
-    }
-    try {
-      // Garbage collection may delete an unreferenced object once it is older than its grace;
-      // a publish that late (a paused process) would point entries at a deleted object.
-      if (this.clock.now() - putAt > PUBLISH_DEADLINE_MS) {
-        throw new UnavailableError(`the request took over ${PUBLISH_DEADLINE_MS / 1000} s between writing its data and publishing it; retry it`);
-      }
-      await this.publisher.publish(intent, this.clock.now());
-    } catch (err) {
-      await this.fillHoles(reservations);
-      // A lost race: the state moved under the check, or a reader declared our slot abandoned.
-      if (err instanceof ConcurrentChangeError || err instanceof SlotTakenError) this.metrics.count('CommitConflicts');
-      if (err instanceof ConcurrentChangeError) {
-        // The producer's sequence or the group moved between our check and the publish (a
-        // concurrent retry, a rebalance). Nothing was written; the retry sees why (a duplicate
-        // answers its original offsets, a moved group its fencing error).
-        throw new UnavailableError('the producer or group state changed during the request; retry it', err);
-      }
-      throw err;
-    }
-
-    for (const item of items) {
-      this.segments.remember(
-        { object, position: item.position, length: item.length },
-        segment.bytes.subarray(item.position, item.position + item.length),
-      );
-      this.signal.notify(item.reservation.tp);
-    }
-
+    const conditions =
+      sequenceCheck?.kind === 'accept' || commit
+        ? (reservations: readonly Reservation[]): PublishConditions => {
+            if (sequenceCheck?.kind !== 'accept') return { commit };
+            const accepted: RecentRequest = {
+              sequence: input.producer!.sequence,
+              sticky,
+              bases: Object.fromEntries(partitions.map((p, i) => [String(p), reservations[i]!.base])),
+            };
+            return { producer: this.requireProducers().advance(sequenceCheck.prev, accepted), commit };
+          }
+        : undefined;
+    const reservations = await this.writer.write({ chunks, conditions });
     const bases = new Map(partitions.map((p, i) => [p, reservations[i]!.base]));
     return offsetsInRequestOrder(prepared, (p) => bases.get(p)!);
   }
@@ -295,28 +242,5 @@ export class ProduceService {
       return { partition, record: { timestamp, key, value, headers }, budgetBytes: recordBudgetBytes(size) };
     });
     return { records, sticky };
-  }
-
-  private async reserveAll(
-    partitions: readonly number[],
-    counts: readonly number[],
-    topic: TopicRecord,
-    now: number,
-  ): Promise<Reservation[]> {
-    const settled = await Promise.allSettled(
-      partitions.map((p, i) => this.index.reserve({ topicId: topic.topicId, partition: p }, counts[i]!, now)),
-    );
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) {
-      await this.fillHoles(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])));
-      throw (failed as PromiseRejectedResult).reason;
-    }
-    return settled.map((s) => (s as PromiseFulfilledResult<Reservation>).value);
-  }
-
-  /** Best effort: a slot we cannot fill here is filled by readers after the slot timeout. */
-  private async fillHoles(reservations: readonly Reservation[]): Promise<void> {
-    const now = this.clock.now();
-    await Promise.allSettled(reservations.map((r) => this.index.fillHole(r.tp, r.slot, r.base, r.end, now)));
   }
 }

@@ -94,14 +94,7 @@ export async function gcStep(deps: GcDeps, opts: GcOptions, dryRun = false): Pro
   const candidates: GcCandidate[] = page.objects.map((o) => ({ ...o, referenced: undefined }));
   // Not checked (G4 keeps them): objects this sweep need not look at, and young ones.
   const toCheck = candidates.map((c, i) => ({ c, i })).filter(({ c }) => c.lastModified >= since && needsReferenceCheck(c, rules));
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let k = next++; k < toCheck.length; k = next++) {
-      const { c, i } = toCheck[k]!;
-      candidates[i] = { ...c, referenced: await deps.index.isObjectReferenced(c.key) };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.checkConcurrency, toCheck.length) }, worker));
+  await checkReferences(deps.index, candidates, toCheck, opts.checkConcurrency);
   const plan = planGc(candidates, rules);
   const keys = plan.delete.map((o) => o.key);
   let deleted = keys;
@@ -123,4 +116,72 @@ export async function gcStep(deps: GcDeps, opts: GcOptions, dryRun = false): Pro
   const gone = new Set(deleted);
   const bytesFreed = plan.delete.filter((o) => gone.has(o.key)).reduce((n, o) => n + o.size, 0);
   return { sweep: since === 0 ? 'full' : 'new-objects', listed: page.objects.length, deleted, bytesFreed, waiting, more: page.next !== undefined };
+}
+
+/** Fills in `referenced` for the candidates listed in `toCheck`, `concurrency` index queries at a time. */
+async function checkReferences(
+  index: Pick<IndexStore, 'isObjectReferenced'>,
+  candidates: GcCandidate[],
+  toCheck: readonly { c: GcCandidate; i: number }[],
+  concurrency: number,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let k = next++; k < toCheck.length; k = next++) {
+      const { c, i } = toCheck[k]!;
+      candidates[i] = { ...c, referenced: await index.isObjectReferenced(c.key) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, toCheck.length) }, worker));
+}
+
+export interface HotGcDeps {
+  readonly segments: Pick<SegmentStore, 'listHotPage' | 'deleteObjects' | 'isSegmentKey'>;
+  readonly index: Pick<IndexStore, 'isObjectReferenced'>;
+  readonly clock: Clock;
+}
+
+export interface HotGcOptions extends Pick<GcOptions, 'graceMs' | 'pageSize' | 'checkConcurrency'> {
+  /** Pages listed per step at most. */
+  readonly maxPages: number;
+}
+
+/**
+ * Garbage collection of the hot tier (the S3 Express directory bucket), by the same rule
+ * (G1-G4). The hot tier holds only the minutes of objects that merges have not moved to the
+ * Standard bucket yet plus the grace, so each step lists it from the start (directory buckets
+ * take no StartAfter, and their continuation tokens are no cursor to keep between ticks) and
+ * asks the index about every object past the grace: once a merge moved its entries, an object
+ * is deleted at its first check. No dirty marks are needed: an old hot object becomes garbage
+ * only by being moved or dropped, and every step looks at all of them.
+ */
+export async function hotGcStep(deps: HotGcDeps, opts: HotGcOptions, dryRun = false): Promise<GcReport> {
+  const now = deps.clock.now();
+  const rules: GcRules = { now, graceMs: opts.graceMs, isSegmentKey: (key) => deps.segments.isSegmentKey(key) };
+  const candidates: GcCandidate[] = [];
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const page = await deps.segments.listHotPage(token, opts.pageSize);
+    candidates.push(...page.objects.map((o) => ({ ...o, referenced: undefined })));
+    token = page.next;
+  } while (token !== undefined && ++pages < opts.maxPages);
+  const toCheck = candidates.map((c, i) => ({ c, i })).filter(({ c }) => needsReferenceCheck(c, rules));
+  await checkReferences(deps.index, candidates, toCheck, opts.checkConcurrency);
+  const plan = planGc(candidates, rules);
+  const keys = plan.delete.map((o) => o.key);
+  let deleted = keys;
+  if (!dryRun && keys.length > 0) {
+    const failed = new Set((await deps.segments.deleteObjects(keys)).failed);
+    deleted = keys.filter((k) => !failed.has(k)); // the next step judges the rest again
+  }
+  const gone = new Set(deleted);
+  return {
+    sweep: 'full',
+    listed: candidates.length,
+    deleted,
+    bytesFreed: plan.delete.filter((o) => gone.has(o.key)).reduce((n, o) => n + o.size, 0),
+    waiting: plan.keep.filter((k) => k.reason === 'too-young').length,
+    more: token !== undefined,
+  };
 }

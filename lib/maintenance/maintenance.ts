@@ -23,7 +23,7 @@ import type { IndexStore } from '../storage/index-store.ts';
 import type { MaintenanceStore, SweepState, SweepUpdate } from '../storage/maintenance-store.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { TopicStore } from '../storage/topic-store.ts';
-import { gcStep, type GcReport } from './gc.ts';
+import { gcStep, hotGcStep, type GcReport } from './gc.ts';
 import { maintainPartition, needsPass, type PassReport } from './partition-pass.ts';
 import type { TopicDeletion, TopicDeletionReport } from './topic-deletion.ts';
 
@@ -69,6 +69,8 @@ interface PartitionOfTopic {
 
 /** A dry run sweeps everything, as if no sweep had ever run. */
 const EMPTY_SWEEP: SweepState = { cursor: undefined, startedAt: 0, since: 0, sweptAt: 0, dirtyAt: 0, lastDirtyAt: 0, version: 0 };
+/** Pages of the hot tier listed per tick: it holds minutes of objects, so one or two pages are usual. */
+const HOT_GC_MAX_PAGES = 10;
 
 export class Maintenance {
   readonly settings: MaintenanceSettings;
@@ -208,7 +210,25 @@ export class Maintenance {
       dryRun,
     );
     if (dryRun && !report.more) this.drySweep = EMPTY_SWEEP;
-    return report;
+    if (!this.deps.segments.hasHotTier) return report;
+    const hot = await hotGcStep(
+      { segments: this.deps.segments, index: this.deps.index, clock: this.deps.clock },
+      {
+        graceMs: this.settings.gcGraceMs,
+        pageSize: this.settings.gcPageSize,
+        checkConcurrency: this.settings.gcCheckConcurrency,
+        maxPages: HOT_GC_MAX_PAGES,
+      },
+      dryRun,
+    );
+    return {
+      ...report,
+      listed: report.listed + hot.listed,
+      deleted: [...report.deleted, ...hot.deleted],
+      bytesFreed: report.bytesFreed + hot.bytesFreed,
+      waiting: report.waiting + hot.waiting,
+      more: report.more || hot.more,
+    };
   }
 
   private passDeps() {

@@ -30,6 +30,12 @@
  *     so every byte a merge copies lands in an object at least 1.5x the one it left; a byte is
  *     copied at most log1.5(targetBytes / produce size) times (a counter, not a snowball: a
  *     big segment is not rewritten to absorb each minute's few new entries).
+ *  M8 Hot objects always move (the S3 Express hot tier holds only the recent tail): an object
+ *     `isHot` says is in the hot tier is never settled (M6), a run holding a hot unit is valid
+ *     with that one unit (M3), hot bytes are outside M7's share bound (they leave the hot tier
+ *     once, into a Standard object, and M7 then bounds their later copies), and a hot entry
+ *     larger than `targetBytes` is eligible still (M2). So every hot entry older than
+ *     `minAgeMs` is in some run, unless a younger or corrupt entry holds it back.
  * `settledPrefixEnd` says how far a partition is done for good (every later plan starts there).
  */
 
@@ -50,6 +56,8 @@ export interface MergeRules {
   readonly targetBytes: number;
   /** An object with this many entries is settled too (M6); unbounded when absent. */
   readonly settleEntries?: number;
+  /** Is this object in the hot tier (M8)? None is when absent. */
+  readonly isHot?: ((object: string) => boolean) | undefined;
 }
 
 export interface PlacedEntry {
@@ -90,9 +98,17 @@ function perObjectOf(entries: readonly MergeEntry[]): Map<string, ObjectShare> {
   return out;
 }
 
-function settledObjects(perObject: ReadonlyMap<string, ObjectShare>, rules: Pick<MergeRules, 'targetBytes' | 'settleEntries'>): Set<string> {
+type SettleRules = Pick<MergeRules, 'targetBytes' | 'settleEntries' | 'isHot'>;
+
+const hotIn = (rules: Pick<MergeRules, 'isHot'>) => (object: string | undefined): boolean =>
+  object !== undefined && rules.isHot !== undefined && rules.isHot(object);
+
+function settledObjects(perObject: ReadonlyMap<string, ObjectShare>, rules: SettleRules): Set<string> {
   const entryBound = rules.settleEntries ?? Infinity;
-  return new Set([...perObject].filter(([, o]) => o.bytes >= rules.targetBytes / 2 || o.entries >= entryBound).map(([k]) => k));
+  const hot = hotIn(rules);
+  return new Set(
+    [...perObject].filter(([k, o]) => !hot(k) && (o.bytes >= rules.targetBytes / 2 || o.entries >= entryBound)).map(([k]) => k),
+  );
 }
 
 function eligible(e: MergeEntry, rules: MergeRules, settled: ReadonlySet<string>): boolean {
@@ -102,7 +118,7 @@ function eligible(e: MergeEntry, rules: MergeRules, settled: ReadonlySet<string>
     !settled.has(e.object) &&
     e.position !== undefined &&
     e.length !== undefined &&
-    e.length <= rules.targetBytes &&
+    (e.length <= rules.targetBytes || hotIn(rules)(e.object)) &&
     rules.now - e.publishedAt >= rules.minAgeMs
   );
 }
@@ -114,12 +130,12 @@ function eligible(e: MergeEntry, rules: MergeRules, settled: ReadonlySet<string>
  */
 export const MAX_SHARE = 2 / 3;
 
-/** M3 + M7: at least two units, no source object holding more than MAX_SHARE of the run. */
-function valid(units: readonly Unit[]): boolean {
+/** M3 + M7 (+ M8): at least two units or a hot one, no Standard source object holding more than MAX_SHARE of the run. */
+function valid(units: readonly Unit[], hot: (object: string) => boolean): boolean {
   const total = units.reduce((n, u) => n + u.bytes, 0);
   const perObject = new Map<string, number>();
-  for (const u of units) perObject.set(u.object, (perObject.get(u.object) ?? 0) + u.bytes);
-  return units.length >= 2 && [...perObject.values()].every((n) => n <= MAX_SHARE * total);
+  for (const u of units) if (!hot(u.object)) perObject.set(u.object, (perObject.get(u.object) ?? 0) + u.bytes);
+  return (units.length >= 2 || units.some((u) => hot(u.object))) && [...perObject.values()].every((n) => n <= MAX_SHARE * total);
 }
 
 function toRun(units: readonly Unit[]): MergeRun {
@@ -136,7 +152,8 @@ function toRun(units: readonly Unit[]): MergeRun {
 
 export function planMerges(entries: readonly MergeEntry[], rules: MergeRules, maxRuns = Infinity): MergeRun[] {
   const perObject = perObjectOf(entries);
-  if (perObject.size < 2) return []; // fast path: nothing to bring together
+  const hot = hotIn(rules);
+  if (perObject.size < 2 && ![...perObject.keys()].some(hot)) return []; // fast path: nothing to bring together or move
   const settled = settledObjects(perObject, rules);
 
   // Group into units; `null` marks an entry that ends every run (too young, too large, settled).
@@ -163,15 +180,15 @@ export function planMerges(entries: readonly MergeEntry[], rules: MergeRules, ma
   // A candidate run that breaks M7 is split at its biggest unit: the units before it may merge
   // on their own, and the big one only with enough after it (else it waits for more).
   const close = (units: readonly Unit[]): void => {
-    if (units.length < 2) return;
-    if (valid(units)) return emit(units);
+    if (units.length === 0 || (units.length === 1 && !hot(units[0]!.object))) return;
+    if (valid(units, hot)) return emit(units);
     let big = 0;
     units.forEach((u, i) => {
       if (u.bytes > units[big]!.bytes) big = i;
     });
     close(units.slice(0, big));
     const rest = units.slice(big);
-    if (valid(rest)) emit(rest);
+    if (valid(rest, hot)) emit(rest);
     else close(units.slice(big + 1));
   };
   let current: Unit[] = [];
@@ -197,10 +214,11 @@ export function planMerges(entries: readonly MergeEntry[], rules: MergeRules, ma
  * those given to planMerges (after its runs were applied); returns the first slot given when
  * nothing is settled, and one past the last when everything is.
  */
-export function settledPrefixEnd(entries: readonly MergeEntry[], rules: Pick<MergeRules, 'targetBytes' | 'settleEntries'>): number {
+export function settledPrefixEnd(entries: readonly MergeEntry[], rules: SettleRules): number {
   const settled = settledObjects(perObjectOf(entries), rules);
+  const hot = hotIn(rules);
   for (const e of entries) {
-    const done = e.hole || (e.length ?? 0) > rules.targetBytes || (e.object !== undefined && settled.has(e.object));
+    const done = e.hole || (!hot(e.object) && ((e.length ?? 0) > rules.targetBytes || (e.object !== undefined && settled.has(e.object))));
     if (!done) return e.slot;
   }
   const last = entries[entries.length - 1];

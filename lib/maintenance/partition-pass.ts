@@ -7,7 +7,8 @@
  *     write the time index; this is where it is written.
  *  2. Merge: the entries after the settled prefix (merge-plan.ts settledPrefixEnd), read
  *     strongly consistent from the index (current pointers, not a cache), are planned and the
- *     runs carried out (merge.ts), at most `maxRunsPerPass` runs.
+ *     runs carried out (merge.ts), at most `maxRunsPerPass` runs. Entries in the hot tier
+ *     (S3 Express) are always moved, into the Standard bucket, once older than the minimum age.
  *  3. Summary: settled prefix, stored bytes and distinct objects, how far the pass looked, and
  *     when young entries it left become due. Written conditional on the summary version it
  *     started from; a pass that lost that race after moving entries asks for another look.
@@ -17,6 +18,7 @@
 import type { Clock } from '../deps.ts';
 import type { TopicPartition } from '../model/topic.ts';
 import type { IndexEntry, IndexStore, MaintenanceSummary, PartitionState } from '../storage/index-store.ts';
+import type { SegmentStore } from '../storage/segment-store.ts';
 import type { PartitionIndex } from '../log/partition-index.ts';
 import { bytesOf, objectsOf } from '../log/partition-size.ts';
 import type { TimeIndexStamper } from '../log/time-index-stamper.ts';
@@ -32,6 +34,7 @@ export type RetentionConfig = Pick<TopicConfig, 'cleanup.policy' | 'retention.ms
 };
 
 export interface PassDeps extends MergeDeps {
+  readonly segments: MergeDeps['segments'] & Pick<SegmentStore, 'isHot'>;
   readonly retention: RetentionDeps;
   readonly compaction: CompactionDeps;
   readonly index: Pick<IndexStore, 'repoint' | 'entries' | 'readState' | 'writeMaintenance' | 'requestMaintenance'>;
@@ -124,7 +127,7 @@ export async function maintainPartition(
   // A fifth of a window: an object that big is settled, so the window always reaches past the
   // few unsettled objects of a partition of tiny entries to its new ones (M6).
   const settleEntries = Math.max(2, Math.floor(opts.maxWindowEntries / 5));
-  const rules: MergeRules = { now: deps.clock.now(), minAgeMs: opts.minAgeMs, targetBytes: opts.targetBytes, settleEntries };
+  const rules: MergeRules = { now: deps.clock.now(), minAgeMs: opts.minAgeMs, targetBytes: opts.targetBytes, settleEntries, isHot: (object) => deps.segments.isHot(object) };
   const runs = planMerges(window, rules, opts.maxRunsPerPass + 1);
   const todo = runs.slice(0, opts.maxRunsPerPass);
   const merges: MergeOutcome[] = [];

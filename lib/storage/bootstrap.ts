@@ -53,6 +53,8 @@ export async function ensureResources(
   await Promise.all([
     ...TABLES.map((table) => ensureTable(clients.dynamo, table, names.tables[table.id], deadline)),
     ensureBucket(clients.s3, names.bucket),
+    // Locally the emulator's plain bucket stands in for the hot tier's directory bucket.
+    ...(names.expressBucket !== undefined ? [ensureBucket(clients.s3, names.expressBucket)] : []),
   ]);
 }
 

@@ -3,7 +3,7 @@
  * (docs/ARCHITECTURE.md, "Write path").
  *
  * Items of one partition (callers name it by TopicPartition; the layout is keys/partition.ts's):
- *   head  (sk -1)  slots N, next N, at N        reserve target: ADD slots 1, next n; SET at
+ *   head  (sk -1)  slots N, next N, at N        reserve target: ADD slots k, next n; SET at
  *   hint  (sk -2)  stable N, hwm N, v N, lso N, stamped N, runMax N
  *                  lazily advanced summary of the stable prefix; `v` marks hints written by
  *                  the verified reader (stable-prefix.ts judges a hint before trusting it)
@@ -285,22 +285,35 @@ export class IndexStore {
    * readers fill it with a hole after the timeout; no offset is ever handed out twice.
    */
   async reserve(tp: TopicPartition, count: number, now: number): Promise<Reservation> {
+    return (await this.reserveSlots(tp, [count], now))[0]!;
+  }
+
+  /**
+   * Reserves `counts.length` consecutive slots in ONE UpdateItem (a group commit's units of
+   * this partition), slot i holding `counts[i]` offsets, in order. Same rules as reserve().
+   */
+  async reserveSlots(tp: TopicPartition, counts: readonly number[], now: number): Promise<Reservation[]> {
     const pk = pkOf(tp);
+    const total = counts.reduce((a, b) => a + b, 0);
     const out = await withRetries('reserve slot', () =>
       this.clients.dynamo.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: S(pk), sk: N(HEAD_SLOT) },
-          UpdateExpression: 'ADD #slots :one, #next :n SET #at = :now',
+          UpdateExpression: 'ADD #slots :k, #next :n SET #at = :now',
           ExpressionAttributeNames: { '#slots': H.slots, '#next': H.next, '#at': H.reservedAt },
-          ExpressionAttributeValues: { ':one': N(1), ':n': N(count), ':now': N(now) },
+          ExpressionAttributeValues: { ':k': N(counts.length), ':n': N(total), ':now': N(now) },
           ReturnValues: 'UPDATED_NEW',
         }),
       ),
     );
-    const slots = num(out.Attributes, H.slots);
-    const next = num(out.Attributes, H.next);
-    return { tp, slot: slots - 1, base: next - count, end: next };
+    let slot = num(out.Attributes, H.slots) - counts.length;
+    let base = num(out.Attributes, H.next) - total;
+    return counts.map((count) => {
+      const r = { tp, slot: slot++, base, end: base + count };
+      base += count;
+      return r;
+    });
   }
 
   /**

@@ -12,7 +12,7 @@ export interface ListedObject {
 
 export interface ListedPage {
   readonly objects: ListedObject[];
-  /** Where the next page starts (StartAfter); undefined when the listing is complete. */
+  /** Where the next page starts (a key for StartAfter; a continuation token for the hot tier); undefined when the listing is complete. */
   readonly next: string | undefined;
 }
 
@@ -34,6 +34,23 @@ export async function listSegmentPage(clients: AwsClients, bucket: string, start
   }
   const last = objects[objects.length - 1];
   return { objects, next: page.IsTruncated && last ? last.key : undefined };
+}
+
+/**
+ * One page of a directory bucket's objects under `prefix`, paged by continuation token
+ * (directory buckets take no StartAfter and list in no fixed order). `next` is the token.
+ */
+export async function listHotPage(clients: AwsClients, bucket: string, prefix: string, token: string | undefined, maxKeys = 1000): Promise<ListedPage> {
+  const page: ListObjectsV2CommandOutput = await withRetries('list hot segments', () =>
+    clients.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: maxKeys, ...(token ? { ContinuationToken: token } : {}) }),
+    ),
+  );
+  const objects: ListedObject[] = [];
+  for (const o of page.Contents ?? []) {
+    if (o.Key) objects.push({ key: o.Key, lastModified: o.LastModified?.getTime() ?? Number.POSITIVE_INFINITY, size: o.Size ?? 0 });
+  }
+  return { objects, next: page.IsTruncated ? page.NextContinuationToken : undefined };
 }
 
 export async function* listSegmentObjects(clients: AwsClients, bucket: string): AsyncGenerator<ListedObject> {

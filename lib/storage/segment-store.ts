@@ -7,12 +7,16 @@
  * object are merged into one GET (docs/ARCHITECTURE.md, "Read path"). Both paths cache views
  * (`subarray`s of a whole segment or of a merged GET); the LRU charges each for the buffer it
  * keeps alive, copying the small ones (byte-cache.ts), so its budget bounds real memory.
+ *
+ * Two tiers: with a hot tier (an S3 Express One Zone directory bucket), produce writes new
+ * objects there under "hot/" keys (keys/segment.ts), and maintenance later copies their bytes
+ * into the Standard bucket; an object's key says which bucket holds it, so reads route by key.
  */
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ByteLru } from './byte-cache.ts';
 import type { AwsClients } from './clients.ts';
-import { parseSegmentObjectKey, segmentObjectKey } from './keys/segment.ts';
-import { listSegmentPage, type ListedPage } from './segment-listing.ts';
+import { HOT_PREFIX, hotObjectKey, isHotObjectKey, parseSegmentObjectKey, segmentObjectKey } from './keys/segment.ts';
+import { listHotPage, listSegmentPage, type ListedPage } from './segment-listing.ts';
 import { withRetries } from './retry.ts';
 import { MissingSegmentError, ShortReadError } from '../errors.ts';
 
@@ -33,15 +37,39 @@ export class SegmentStore {
     private readonly clients: AwsClients,
     private readonly bucket: string,
     cacheBytes: number,
+    /** The hot tier's directory bucket; produce writes there when set. */
+    private readonly expressBucket?: string | undefined,
   ) {
     this.cache = new ByteLru(cacheBytes);
   }
 
+  /** Is this object in the hot tier (by its key)? */
+  isHot(object: string): boolean {
+    return isHotObjectKey(object);
+  }
+
+  /** Does produce write to a hot tier? */
+  get hasHotTier(): boolean {
+    return this.expressBucket !== undefined;
+  }
+
+  /** The bucket an object's key places it in. */
+  private bucketOf(object: string): string {
+    if (!isHotObjectKey(object)) return this.bucket;
+    // An entry pointing into a hot tier this deployment does not have: a configuration error
+    // (the tier was turned off while its objects were still referenced), never silently a 404.
+    if (this.expressBucket === undefined) {
+      throw new Error(`segment object ${object} is in the hot tier, but no hot tier bucket is configured (SLUICE_EXPRESS_BUCKET)`);
+    }
+    return this.expressBucket;
+  }
+
   async put(object: string, bytes: Buffer): Promise<void> {
+    const bucket = this.bucketOf(object);
     await withRetries('write segment', () =>
       this.clients.s3.send(
         new PutObjectCommand({
-          Bucket: this.bucket,
+          Bucket: bucket,
           Key: object,
           Body: bytes,
           ContentType: 'application/vnd.sluice.segment',
@@ -50,9 +78,18 @@ export class SegmentStore {
     );
   }
 
-  /** The key of a new segment object (the layout is keys/segment.ts's): `id` is a fresh UUID. */
+  /**
+   * The key of a new segment object in the Standard bucket (merge and compaction write there;
+   * the layout is keys/segment.ts's): `id` is a fresh UUID.
+   */
   objectKeyFor(id: string, now: number): string {
     return segmentObjectKey(id, now);
+  }
+
+  /** The key of a new object a produce writes: in the hot tier when there is one. */
+  produceKeyFor(id: string, now: number): string {
+    const key = segmentObjectKey(id, now);
+    return this.expressBucket === undefined ? key : hotObjectKey(key);
   }
 
   /** Is this a key of a segment object (keys/segment.ts's layout)? */
@@ -65,9 +102,25 @@ export class SegmentStore {
     return listSegmentPage(this.clients, this.bucket, startAfter, maxKeys);
   }
 
-  /** Deletes objects garbage collection judged unreferenced; returns the keys S3 failed on. */
-  deleteObjects(keys: readonly string[]): Promise<{ deleted: number; failed: string[] }> {
-    return deleteSegmentObjects(this.clients, this.bucket, keys);
+  /**
+   * One page of the hot tier's objects (garbage collection). Directory buckets list in no
+   * particular order and take no StartAfter, so the cursor is a continuation token, good only
+   * within one sweep. Empty when there is no hot tier.
+   */
+  listHotPage(token: string | undefined, maxKeys: number): Promise<ListedPage> {
+    if (this.expressBucket === undefined) return Promise.resolve({ objects: [], next: undefined });
+    return listHotPage(this.clients, this.expressBucket, HOT_PREFIX, token, maxKeys);
+  }
+
+  /** Deletes objects garbage collection judged unreferenced (of either tier, by key); returns the keys S3 failed on. */
+  async deleteObjects(keys: readonly string[]): Promise<{ deleted: number; failed: string[] }> {
+    const hot = keys.filter(isHotObjectKey);
+    const standard = keys.filter((k) => !isHotObjectKey(k));
+    const results = await Promise.all([
+      standard.length > 0 ? deleteSegmentObjects(this.clients, this.bucket, standard) : { deleted: 0, failed: [] },
+      hot.length > 0 ? deleteSegmentObjects(this.clients, this.bucketOf(hot[0]!), hot) : { deleted: 0, failed: [] },
+    ]);
+    return { deleted: results[0].deleted + results[1].deleted, failed: [...results[0].failed, ...results[1].failed] };
   }
 
   /** Remember bytes we wrote so tail reads in this process need no GET. */
@@ -105,9 +158,10 @@ export class SegmentStore {
 
   /** Throws MissingSegmentError when the object is gone (garbage collection removed it). */
   async getRange(object: string, start: number, endExclusive: number): Promise<Uint8Array> {
+    const bucket = this.bucketOf(object);
     return withRetries('read segment', async () => {
       const out = await this.clients.s3
-        .send(new GetObjectCommand({ Bucket: this.bucket, Key: object, Range: `bytes=${start}-${endExclusive - 1}` }))
+        .send(new GetObjectCommand({ Bucket: bucket, Key: object, Range: `bytes=${start}-${endExclusive - 1}` }))
         .catch((err: unknown) => {
           throw isNoSuchKey(err) ? new MissingSegmentError(object, err) : err;
         });

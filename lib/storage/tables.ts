@@ -100,7 +100,14 @@ export type TableId = (typeof TABLES)[number]['id'];
 /** Physical names: one prefix per deployment (stack name, or `sluice` locally). */
 export interface ResourceNames {
   readonly tables: Record<TableId, string>;
+  /** The segment bucket (S3 Standard): every merged and compacted object, and all of it without a hot tier. */
   readonly bucket: string;
+  /**
+   * The hot tier: an S3 Express One Zone directory bucket that produce writes new segment
+   * objects to (keys under HOT_PREFIX); maintenance moves them into `bucket` minutes later.
+   * Absent: produce writes to `bucket`.
+   */
+  readonly expressBucket?: string | undefined;
 }
 
 export function resourceNames(prefix: string, bucket?: string): ResourceNames {
@@ -115,6 +122,11 @@ export const RESOURCE_ENV = {
   metaTable: 'SLUICE_META_TABLE',
   logTable: 'SLUICE_LOG_TABLE',
   bucket: 'SLUICE_BUCKET',
+} as const;
+
+/** Optional names: the hot tier's directory bucket (writeTier 'express'). */
+export const OPTIONAL_RESOURCE_ENV = {
+  expressBucket: 'SLUICE_EXPRESS_BUCKET',
 } as const;
 
 /** The segment bucket: private, versioning off (objects are immutable), lifecycle for orphans. */

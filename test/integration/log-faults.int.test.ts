@@ -63,24 +63,52 @@ const isPublishPut = (s: IsolatedStack) => (input: { TableName?: string; Item?: 
   input.TableName === logTable(s) && input.Item?.st?.S === 'd';
 
 describe('the log under faults', () => {
-  it('S3 PUT down: 503 retriable, high watermark unchanged, no slot reserved', async () => {
+  it('S3 PUT down: 503 retriable; the slot reserved while the PUT was in flight is a hole at once, nothing visible', async () => {
     const s = stack();
     const t = await topic(s.app);
     const dynamo = countCalls(s.deps.clients.dynamo);
     const s3 = countCalls(s.deps.clients.s3);
     const down = failCalls(s.deps.clients.s3, { command: 'PutObjectCommand' }, serviceUnavailable);
 
-    const res = await produce(s.app, t, [{ value: 'lost', partition: 0 }]);
+    const res = await produce(s.app, t, [{ value: 'lost', partition: 0 }, { value: 'lost too', partition: 0 }]);
     expect(res.status).toBe(503);
     expect(res.body.error).toMatchObject({ code: 'KAFKA_STORAGE_ERROR', retriable: true });
     expect(s3.count('PutObjectCommand')).toBe(DEFAULT_RETRY.attempts); // bounded retries
-    expect(dynamo.count('UpdateItemCommand')).toBe(0); // never reached the reserve
-    expect(await hwms(s.app, t)).toEqual([0]);
+    expect(dynamo.count('UpdateItemCommand')).toBe(1); // the reserve ran beside the PUT...
+    expect(dynamo.calls('PutItemCommand').map((c) => c.input.Item?.st?.S)).toEqual(['h']); // ...and its slot became a hole
+    // The hole's offsets are skipped, as any failed publish's: readers never wait on them.
+    expect(await hwms(s.app, t)).toEqual([2]);
 
     down.disable();
     const ok = await produce(s.app, t, [{ value: 'kept', partition: 0 }]);
-    expect(ok.body.offsets).toEqual([{ partition: 0, offset: 0 }]); // head untouched
-    expect(offsetsAndValues((await fetch(s.app, t, 0)).body)).toEqual([[0, 'kept']]);
+    expect(ok.body.offsets).toEqual([{ partition: 0, offset: 2 }]);
+    expect(offsetsAndValues((await fetch(s.app, t, 0)).body)).toEqual([[2, 'kept']]);
+  });
+
+  it('crash between the reserve and a failed PUT: readers stop at the slot, then fill it after the slot timeout', async () => {
+    const s = stack();
+    const t = await topic(s.app);
+    const down = failCalls(s.deps.clients.s3, { command: 'PutObjectCommand' }, serviceUnavailable);
+    // The process dies after the PUT failed: its own hole fill never lands.
+    const dead = failCalls(s.deps.clients.dynamo, { command: 'PutItemCommand', where: onLogTable(s) }, crash);
+    const crashed = await produce(s.app, t, [{ value: 'never', partition: 0 }]);
+    expect(crashed.status).toBeGreaterThanOrEqual(500);
+    expect(dead.fired).toBe(1); // the hole fill
+    down.disable();
+    dead.disable();
+
+    const later = await produce(s.app, t, [{ value: 'later', partition: 0 }]);
+    expect(later.body.offsets).toEqual([{ partition: 0, offset: 1 }]);
+    expect(await hwms(s.app, t)).toEqual([0]); // the unpublished slot holds the prefix
+    const startedAt = Date.now();
+    let visible: [number, unknown][] = [];
+    for (let i = 0; i < 30 && visible.length === 0; i++) {
+      visible = offsetsAndValues((await fetch(s.app, t, 0)).body);
+      if (visible.length === 0) await sleep(150);
+    }
+    expect(visible).toEqual([[1, 'later']]);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(SLOT_TIMEOUT_MS - 500);
+    expect(await hwms(s.app, t)).toEqual([2]);
   });
 
   it('crash after the PUT, before the commit: nothing visible, the object is left unreferenced for GC', async () => {

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Hono } from 'hono';
 import { afterEach, inject } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
@@ -42,6 +43,8 @@ export interface OwnStack {
   maintenance(settings?: Partial<MaintenanceSettings>): { maintenance: Maintenance; deps: SluiceDeps; dispose(): void };
   /** Every object in this stack's bucket. */
   objects(): Promise<ListedObject[]>;
+  /** Every object in this stack's hot-tier bucket (empty without one). */
+  hotObjects(): Promise<ListedObject[]>;
   dispose(): Promise<void>;
 }
 
@@ -50,8 +53,14 @@ function clients(): AwsClients {
   return createAwsClients({ dynamoEndpoint: stack.dynamoEndpoint, s3Endpoint: stack.s3Endpoint, region: 'us-east-1', dummyCredentials: true });
 }
 
-export async function ownStack(tuning: Partial<LogTuning> = { slotTimeoutMs: 1500 }): Promise<OwnStack> {
-  const names = resourceNames(`own-${randomBytes(4).toString('hex')}`);
+export interface OwnStackOptions {
+  /** A second bucket of the emulator stands in for the S3 Express hot tier. */
+  readonly hotTier?: boolean;
+}
+
+export async function ownStack(tuning: Partial<LogTuning> = { slotTimeoutMs: 1500 }, opts: OwnStackOptions = {}): Promise<OwnStack> {
+  const prefix = `own-${randomBytes(4).toString('hex')}`;
+  const names = { ...resourceNames(prefix), ...(opts.hotTier ? { expressBucket: `${prefix}-hot` } : {}) };
   const clock = movableClock();
   const apiClients = clients();
   await ensureResources(apiClients, names);
@@ -82,6 +91,11 @@ export async function ownStack(tuning: Partial<LogTuning> = { slotTimeoutMs: 150
       for await (const o of listSegmentObjects(apiClients, names.bucket)) out.push(o);
       return out;
     },
+    async hotObjects() {
+      if (names.expressBucket === undefined) return [];
+      const out = await apiClients.s3.send(new ListObjectsV2Command({ Bucket: names.expressBucket }));
+      return (out.Contents ?? []).map((o) => ({ key: o.Key!, lastModified: o.LastModified!.getTime(), size: o.Size ?? 0 }));
+    },
     async dispose() {
       await Promise.all(
         Object.values(names.tables).map((TableName) => apiClients.dynamo.send(new DeleteTableCommand({ TableName })).catch(() => undefined)),
@@ -98,13 +112,13 @@ export async function ownStack(tuning: Partial<LogTuning> = { slotTimeoutMs: 150
  * For a test file: `const stack = ownStacks();` then `await stack()` in a test gives a fresh
  * own stack that is disposed after that test.
  */
-export function ownStacks(): (tuning?: Partial<LogTuning>) => Promise<OwnStack> {
+export function ownStacks(): (tuning?: Partial<LogTuning>, opts?: OwnStackOptions) => Promise<OwnStack> {
   const made: OwnStack[] = [];
   afterEach(async () => {
     for (const s of made.splice(0)) await s.dispose();
   });
-  return async (tuning) => {
-    const s = await ownStack(tuning);
+  return async (tuning, opts) => {
+    const s = await ownStack(tuning, opts);
     made.push(s);
     return s;
   };

@@ -6,6 +6,21 @@
  */
 export const SEGMENT_PREFIX = 'seg/';
 
+/**
+ * Objects in the hot tier (the S3 Express One Zone directory bucket) are named
+ * "hot/" + the segment key: the key alone says which bucket holds an object, so an index entry
+ * needs no bucket attribute, and an entry repointed by a merge moves bucket with its key.
+ */
+export const HOT_PREFIX = 'hot/';
+
+export function hotObjectKey(segmentKey: string): string {
+  return HOT_PREFIX + segmentKey;
+}
+
+export function isHotObjectKey(key: string): boolean {
+  return key.startsWith(HOT_PREFIX);
+}
+
 /** `id` must start with two hex digits (a random UUID does). */
 export function segmentObjectKey(id: string, now: number): string {
   const shard = id.slice(0, 2).toLowerCase();
@@ -14,7 +29,8 @@ export function segmentObjectKey(id: string, now: number): string {
   return `${SEGMENT_PREFIX}${shard}/${hour}/${id}.seg`;
 }
 
+/** Parses a segment key of either tier. */
 export function parseSegmentObjectKey(key: string): { shard: string; hour: string; id: string } | undefined {
-  const m = /^seg\/([0-9a-f]{2})\/(\d{10})\/(.+)\.seg$/.exec(key);
+  const m = /^(?:hot\/)?seg\/([0-9a-f]{2})\/(\d{10})\/(.+)\.seg$/.exec(key);
   return m ? { shard: m[1]!, hour: m[2]!, id: m[3]! } : undefined;
 }

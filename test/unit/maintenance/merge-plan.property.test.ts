@@ -163,4 +163,53 @@ describe('merge plan', () => {
       { numRuns: 200 },
     );
   });
+
+  describe('the hot tier (M8)', () => {
+    const isHot = (o: string) => o.startsWith('hot/');
+    it('moves every hot entry older than the minimum age, however few, and only Standard sources are share-bounded', () => {
+      fc.assert(
+        fc.property(partition, rules, fc.integer({ min: 0, max: 5 }), (entries, r: MergeRules, hotObject) => {
+          // One source object is in the hot tier.
+          const withHot = entries.map((e) => (e.object === `o${hotObject}` ? { ...e, object: `hot/o${hotObject}` } : e));
+          const hr: MergeRules = { ...r, isHot };
+          const runs = planMerges(withHot, hr);
+          const planned = new Set(runs.flatMap((run) => run.entries.map((p) => p.slot)));
+          // Every old hot entry is planned: an ineligible entry only ends a run, and a hot
+          // entry is a run by itself when need be.
+          for (const e of withHot) {
+            if (e.hole || !isHot(e.object!) || r.now - e.publishedAt < r.minAgeMs) continue;
+            expect(planned.has(e.slot), `hot slot ${e.slot} left in the hot tier`).toBe(true);
+          }
+          for (const run of runs) {
+            const perObject = new Map<string, number>();
+            for (const p of run.entries) if (!isHot(p.from.object)) perObject.set(p.from.object, (perObject.get(p.from.object) ?? 0) + p.from.length);
+            for (const n of perObject.values()) expect(n).toBeLessThanOrEqual(MAX_SHARE * run.bytes);
+            expect(run.entries.length >= 2 || run.entries.some((p) => isHot(p.from.object)) || new Set(run.entries.map((p) => p.from.object)).size >= 2).toBe(true);
+          }
+          // The settled prefix never passes an entry still in the hot tier.
+          const applied = apply(withHot, runs);
+          const end = settledPrefixEnd(applied, hr);
+          for (const e of applied) if (!e.hole && isHot(e.object!) && e.slot < end) throw new Error(`hot slot ${e.slot} inside the settled prefix`);
+        }),
+      );
+    });
+
+    it('a single hot entry moves alone; without isHot it would stay', () => {
+      const one: MergeEntry[] = [{ slot: 0, hole: false, object: 'hot/a', position: 0, length: 100, publishedAt: 0 }];
+      const r = { now: NOW, minAgeMs: 10, targetBytes: 1000 };
+      expect(planMerges(one, r)).toEqual([]);
+      expect(planMerges(one, { ...r, isHot })).toEqual([{ firstSlot: 0, lastSlot: 0, bytes: 100, entries: [{ slot: 0, from: { object: 'hot/a', position: 0, length: 100 }, position: 0 }] }]);
+      // Once in a Standard object, it is a fixpoint again (M5).
+      expect(planMerges([{ ...one[0]!, object: 'seg/x' }], { ...r, isHot })).toEqual([]);
+    });
+
+    it('a hot entry beside a big Standard object moves without copying the big object again (M7)', () => {
+      const entries: MergeEntry[] = [
+        { slot: 0, hole: false, object: 'big', position: 0, length: 400, publishedAt: 0 },
+        { slot: 1, hole: false, object: 'hot/b', position: 0, length: 10, publishedAt: 0 },
+      ];
+      const runs = planMerges(entries, { now: NOW, minAgeMs: 0, targetBytes: 1000, isHot });
+      expect(runs.map((run) => run.entries.map((p) => p.slot))).toEqual([[1]]);
+    });
+  });
 });
