@@ -5,6 +5,7 @@
  *   npx cdk deploy -c stackName=SluiceDev -c destroyOnRemoval=true   a throwaway dev stack
  *   npx cdk deploy -c maintenanceSchedule='rate(5 minutes)'          maintenance less often
  *   npx cdk deploy -c auth=token                                      bearer tokens instead of SigV4 (or both)
+ *   npx cdk deploy -c writeTier=express -c expressAz=use1-az4         produce to S3 Express One Zone first
  *
  * No `env`: the stack is environment-agnostic and deploys into whatever account/region the
  * CLI's credentials select, and synthesizes offline.

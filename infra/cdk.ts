@@ -8,14 +8,18 @@
 export {
   AUTH_SECRET_ENV,
   consumeRoutes,
+  EXPRESS_BUCKET_ENV,
   produceRoutes,
   SLUICE_AUTH_MODES,
+  SLUICE_WRITE_TIERS,
   SluiceLog,
   type ApiRoute,
   type SluiceAuthMode,
   type SluiceCustomDomain,
   type SluiceLogProps,
+  type SluiceWriteTier,
 } from './constructs/sluice-log.ts';
+export { createExpressBucket, expressAvailabilityZoneId } from './constructs/express-bucket.ts';
 export { API_STAGE, DEFAULT_THROTTLE, SluiceHttpApi } from './constructs/http-api.ts';
 export {
   DEFAULT_MAINTENANCE_SCHEDULE,
@@ -27,6 +31,7 @@ export { ALARMS, SLUICE_METRICS, SLUICE_NAMESPACE, SluiceMonitoring } from './co
 export { AccessLogBucket, SegmentBucket } from './constructs/segment-bucket.ts';
 export {
   BUCKET_OBJECT_ACTIONS,
+  DIRECTORY_BUCKET_ACCESS,
   KMS_ACTIONS,
   SluiceFunction,
   TABLE_ACTIONS,

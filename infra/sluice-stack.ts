@@ -19,6 +19,10 @@ import { SluiceLog, type SluiceLogProps } from './constructs/sluice-log.ts';
 export const DESTROY_ON_REMOVAL_CONTEXT = 'destroyOnRemoval';
 /** Context key of the auth mode (`-c auth=token`). */
 export const AUTH_CONTEXT = 'auth';
+/** Context key of the write tier (`-c writeTier=express`). */
+export const WRITE_TIER_CONTEXT = 'writeTier';
+/** Context key of the express tier's Availability Zone ID (`-c expressAz=use1-az4`). */
+export const EXPRESS_AZ_CONTEXT = 'expressAz';
 
 export interface SluiceStackProps extends StackProps {
   /**
@@ -41,7 +45,8 @@ export interface SluiceStackProps extends StackProps {
   readonly maintenanceTuning?: MaintenanceTuning;
   /**
    * Everything else the construct takes (auth, encryption key, custom domain, alarm topic,
-   * memory, throttling, ...). @default SluiceLog's defaults; auth from the `auth` context
+   * memory, throttling, write tier, ...). @default SluiceLog's defaults; auth, writeTier and
+   * expressAvailabilityZoneId from the `auth`, `writeTier` and `expressAz` context values
    */
   readonly sluice?: Omit<
     SluiceLogProps,
@@ -70,6 +75,19 @@ export class SluiceStack extends Stack {
       throw new Error(`context auth must be iam, token or both, got ${JSON.stringify(auth)}`);
     }
 
+    const writeTier: unknown =
+      props.sluice?.writeTier ?? this.node.tryGetContext(WRITE_TIER_CONTEXT) ?? 'standard';
+    const expressAz: unknown =
+      props.sluice?.expressAvailabilityZoneId ?? this.node.tryGetContext(EXPRESS_AZ_CONTEXT);
+    if (writeTier !== 'standard' && writeTier !== 'express') {
+      throw new Error(
+        `context writeTier must be standard or express, got ${JSON.stringify(writeTier)}`,
+      );
+    }
+    if (expressAz !== undefined && typeof expressAz !== 'string') {
+      throw new Error(`context expressAz must be an Availability Zone ID such as use1-az4, got ${JSON.stringify(expressAz)}`);
+    }
+
     // Table names carry the stack name as prefix, like `sluice-meta` locally; bucket names
     // are left to CloudFormation (bucket names are global). The id `Default` is left out of
     // logical ids, so the resources keep the ids they had as direct children of this stack:
@@ -78,6 +96,9 @@ export class SluiceStack extends Stack {
       dashboardName: this.stackName,
       ...props.sluice,
       auth,
+      // Only what is set, so a standard-tier stack passes exactly the props it always did.
+      ...(writeTier === 'express' ? { writeTier } : {}),
+      ...(expressAz !== undefined ? { expressAvailabilityZoneId: expressAz } : {}),
       removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       // Context values are unchecked JSON (or strings from -c): validated here.
       maintenanceSchedule: maintenanceScheduleExpression(
@@ -104,6 +125,12 @@ export class SluiceStack extends Stack {
     new CfnOutput(this, 'MaintenanceFunctionName', {
       value: s.maintenance.function.functionName,
     });
+    if (s.expressBucket) {
+      new CfnOutput(this, 'ExpressBucketName', {
+        value: s.expressBucket.ref,
+        description: 'S3 Express One Zone directory bucket produce writes to first (SLUICE_EXPRESS_BUCKET)',
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: s.monitoring.dashboard.dashboardName });
     if (s.authSecret) {
       new CfnOutput(this, 'AdminTokenSecretArn', {

@@ -6,6 +6,8 @@
  * - Its own role, the only one that may delete log entries and segment objects:
  *   `readWriteDelete` on both tables and on the bucket's objects (SluiceFunction
  *   TABLE_ACTIONS / BUCKET_OBJECT_ACTIONS). The API function may delete meta items only.
+ * - With the express write tier, also a ReadWrite session on the directory bucket (it copies
+ *   segment objects from there into the Standard bucket, lists and deletes them there).
  * - Scheduler invokes Lambda asynchronously. A tick that failed or came late is made up by
  *   the next one, so neither side retries for long: Lambda does not retry a failed run (it
  *   would overlap the next tick), and Scheduler gives up delivering a tick after a minute
@@ -24,6 +26,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3express from 'aws-cdk-lib/aws-s3express';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -32,6 +35,7 @@ import { Construct } from 'constructs';
 import { MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
 import { MAINTENANCE_ENV, maintenanceFromEnv } from '../../lib/env.ts';
 import { RESOURCE_ENV } from '../../lib/storage/tables.ts';
+import { EXPRESS_BUCKET_ENV } from './express-bucket.ts';
 import { SluiceFunction } from './sluice-function.ts';
 import type { SluiceTables } from './tables.ts';
 
@@ -90,6 +94,14 @@ function tuningEnvironment(tuning: MaintenanceTuning): Record<string, string> {
 export interface SluiceMaintenanceProps {
   readonly tables: SluiceTables;
   readonly bucket: s3.IBucket;
+  /**
+   * The directory bucket of the express write tier, and the key of its SSE-KMS encryption.
+   * @default none (Standard tier)
+   */
+  readonly expressBucket?: {
+    readonly bucket: s3express.CfnDirectoryBucket;
+    readonly encryptionKey?: kms.IKey;
+  };
   /** Recurring Scheduler expression (maintenanceScheduleExpression). @default 'rate(1 minute)' */
   readonly schedule?: string;
   /** How long one run may loop ticks. @default 5 minutes */
@@ -150,6 +162,15 @@ export class SluiceMaintenance extends Construct {
       .bindTable(props.tables.meta, 'readWriteDelete', RESOURCE_ENV.metaTable)
       .bindTable(props.tables.log, 'readWriteDelete', RESOURCE_ENV.logTable)
       .bindBucket(props.bucket, RESOURCE_ENV.bucket, 'readWriteDelete');
+    if (props.expressBucket) {
+      // Read (copy out), list (GC) and delete: deletes need a ReadWrite session.
+      this.function.bindDirectoryBucket(
+        props.expressBucket.bucket,
+        EXPRESS_BUCKET_ENV,
+        'readWrite',
+        props.expressBucket.encryptionKey,
+      );
+    }
 
     // Our own role (not the stack-wide one the target would create), so it serves this
     // schedule only, and only this account's Scheduler may assume it (confused deputy).

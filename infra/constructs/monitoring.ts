@@ -32,6 +32,7 @@ export const SLUICE_METRICS = {
   errors: 'Errors',
   commitConflicts: 'CommitConflicts',
   holesFilled: 'HolesFilled',
+  hedgedRequests: 'HedgedRequests',
   maintenanceTicks: 'MaintenanceTicks',
 } as const;
 
@@ -227,11 +228,13 @@ export class SluiceMonitoring extends Construct {
           label: '',
         }),
       ]),
-      graph('Commit conflicts and holes filled', [
+      graph('Commit conflicts, holes filled, hedged requests', [
         apiSum(SLUICE_METRICS.commitConflicts, 'commit conflicts'),
         apiSum(SLUICE_METRICS.holesFilled, 'holes filled (api)'),
         // Maintenance reads partitions too, and fills the holes it finds.
         sluiceMetric(SLUICE_METRICS.holesFilled, 'maintenance', 'Sum', { label: 'holes filled (maintenance)' }),
+        // S3 requests sent twice because the first was slow: the price of a shorter tail.
+        apiSum(SLUICE_METRICS.hedgedRequests, 'hedged S3 requests'),
       ]),
     );
     this.dashboard.addWidgets(

@@ -24,6 +24,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3express from 'aws-cdk-lib/aws-s3express';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { lambdaBundlingOptions } from './bundling.ts';
@@ -86,6 +87,26 @@ export const BUCKET_OBJECT_ACTIONS = {
 } as const satisfies Record<string, readonly `s3:${string}`[]>;
 
 export type BucketAccess = keyof typeof BUCKET_OBJECT_ACTIONS;
+
+/**
+ * What a function may do in an S3 Express One Zone directory bucket. Directory buckets are
+ * authorised per bucket, not per object action: `s3express:CreateSession` on the bucket ARN
+ * returns session credentials that the SDK uses for every object call (CopyObject and
+ * HeadBucket are signed with the role's own credentials but authorised by the same action).
+ * The session mode is the only finer grain: a `ReadOnly` session may GetObject, HeadObject,
+ * ListObjectsV2, GetObjectAttributes, ListParts and ListMultipartUploads; a `ReadWrite` session
+ * may also put and delete. So `read` is CreateSession with `s3express:SessionMode = ReadOnly`,
+ * and `readWrite` (put, and necessarily delete) is CreateSession without that condition.
+ */
+export const DIRECTORY_BUCKET_ACCESS = {
+  read: { actions: ['s3express:CreateSession'], sessionMode: 'ReadOnly' },
+  readWrite: { actions: ['s3express:CreateSession'], sessionMode: undefined },
+} as const satisfies Record<
+  string,
+  { actions: readonly `s3express:${string}`[]; sessionMode: 'ReadOnly' | undefined }
+>;
+
+export type DirectoryBucketAccess = keyof typeof DIRECTORY_BUCKET_ACCESS;
 
 /**
  * What a function needs on a customer managed key that encrypts a table or the bucket
@@ -253,6 +274,36 @@ export class SluiceFunction extends NodejsFunction {
       resourceArns: [bucket.bucketArn],
     });
     this.addEnvironment(envVar, bucket.bucketName);
+    return this;
+  }
+
+  /**
+   * Sets `envVar` to a directory bucket's name and grants `s3express:CreateSession` on its ARN
+   * (DIRECTORY_BUCKET_ACCESS: `read` adds the ReadOnly session-mode condition). With SSE-KMS
+   * (`encryptionKey`, the key of the bucket's encryption configuration) also KMS_ACTIONS on
+   * that key: uploading or downloading an SSE-KMS object in a directory bucket needs
+   * kms:GenerateDataKey and kms:Decrypt on it, and a copy out of the bucket calls KMS each time.
+   */
+  bindDirectoryBucket(
+    bucket: s3express.CfnDirectoryBucket,
+    envVar: string,
+    access: DirectoryBucketAccess,
+    encryptionKey?: kms.IKey,
+  ): this {
+    if (encryptionKey) {
+      encryptionKey.grant(this, ...KMS_ACTIONS[access === 'read' ? 'read' : 'readWrite']);
+    }
+    const { actions, sessionMode } = DIRECTORY_BUCKET_ACCESS[access];
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: [...actions],
+      resourceArns: [bucket.attrArn],
+      ...(sessionMode
+        ? { conditions: { StringEquals: { 's3express:SessionMode': sessionMode } } }
+        : {}),
+    });
+    // Ref of AWS::S3Express::DirectoryBucket is the bucket name.
+    this.addEnvironment(envVar, bucket.ref);
     return this;
   }
 }

@@ -9,13 +9,19 @@
  *
  * Invariants:
  * - Only the maintenance function may delete segment objects and log entries (its role);
- *   the API function gets exactly the DynamoDB and S3 actions it calls (SluiceFunction).
+ *   the API function gets exactly the DynamoDB and S3 actions it calls (SluiceFunction). The
+ *   one exception is the express tier's directory bucket: IAM grants sessions there, not
+ *   actions, and the API function's ReadWrite session (it puts) cannot exclude deletes.
  * - `auth: 'iam' | 'both'`: every route but `GET /healthz` needs SigV4 and `execute-api:Invoke`
  *   on its ARN (`grantProduce`, `grantConsume`, `grantAdmin`). `auth: 'token' | 'both'`: the
  *   app checks bearer tokens; the bootstrap admin token is a generated secret that only the
  *   API function may read (`SLUICE_AUTH_SECRET_ARN`, `secretsmanager:GetSecretValue`).
  * - A customer managed key, when given, encrypts the bucket (SSE-KMS), both tables, the
  *   secret and the log groups; each function is granted only the key actions it needs.
+ * - `writeTier: 'express'` adds an S3 Express One Zone directory bucket in one Availability
+ *   Zone (express-bucket.ts) that produce writes to first; both functions get its name
+ *   (SLUICE_EXPRESS_BUCKET) and a ReadWrite session on it, and maintenance moves its objects
+ *   into the Standard bucket. `'standard'` (the default) synthesizes none of it.
  *
  * Environment-agnostic: no lookups, so it synthesizes without credentials.
  */
@@ -26,6 +32,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as s3express from 'aws-cdk-lib/aws-s3express';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -35,6 +42,12 @@ import {
   type SluiceAuthMode,
   type SluiceCustomDomain,
 } from './http-api.ts';
+import {
+  createExpressBucket,
+  EXPRESS_BUCKET_ENV,
+  writeTier as checkWriteTier,
+  type SluiceWriteTier,
+} from './express-bucket.ts';
 import { SluiceMaintenance, type MaintenanceTuning } from './maintenance.ts';
 import { SluiceMonitoring } from './monitoring.ts';
 import { AccessLogBucket, SegmentBucket } from './segment-bucket.ts';
@@ -42,6 +55,7 @@ import { SluiceFunction } from './sluice-function.ts';
 import { SluiceTables } from './tables.ts';
 
 export { SLUICE_AUTH_MODES, type SluiceAuthMode, type SluiceCustomDomain } from './http-api.ts';
+export { EXPRESS_BUCKET_ENV, SLUICE_WRITE_TIERS, type SluiceWriteTier } from './express-bucket.ts';
 
 /** The variable the API function reads the bootstrap admin token's secret ARN from. */
 export const AUTH_SECRET_ENV = 'SLUICE_AUTH_SECRET_ARN';
@@ -86,6 +100,20 @@ export interface SluiceLogProps {
   readonly alarmTopic?: sns.ITopic;
   /** The dashboard's name. @default `<stackName>-<id>` */
   readonly dashboardName?: string;
+  /**
+   * Where produce writes segment objects. `standard`: the S3 Standard segment bucket.
+   * `express`: first an S3 Express One Zone directory bucket in `expressAvailabilityZoneId`
+   * (lower produce latency); maintenance copies the objects into the Standard bucket after a
+   * few minutes and deletes them there.
+   * @default 'standard'
+   */
+  readonly writeTier?: SluiceWriteTier;
+  /**
+   * Availability Zone ID (not name) of the directory bucket, e.g. `use1-az4`; required with
+   * `writeTier: 'express'`, refused otherwise. It must be in the stack's region.
+   * @default none
+   */
+  readonly expressAvailabilityZoneId?: string;
 }
 
 /** Topic and group names and patterns: what API paths may contain, plus `*`. */
@@ -150,6 +178,9 @@ export class SluiceLog extends Construct {
   readonly auth: SluiceAuthMode;
   readonly bucket: SegmentBucket;
   readonly accessLogBucket?: AccessLogBucket;
+  readonly writeTier: SluiceWriteTier;
+  /** The S3 Express One Zone directory bucket produce writes to first (writeTier `express`). */
+  readonly expressBucket?: s3express.CfnDirectoryBucket;
   readonly tables: SluiceTables;
   readonly apiFunction: SluiceFunction;
   readonly httpApi: SluiceHttpApi;
@@ -194,6 +225,26 @@ export class SluiceLog extends Construct {
         },
       ]);
     }
+    this.writeTier = checkWriteTier(props.writeTier ?? 'standard');
+    if (this.writeTier === 'express') {
+      if (props.expressAvailabilityZoneId === undefined) {
+        throw new Error(
+          "SluiceLog: writeTier 'express' needs expressAvailabilityZoneId, the Availability Zone " +
+            "ID of the directory bucket (e.g. 'use1-az4'; aws ec2 describe-availability-zones " +
+            '--query "AvailabilityZones[].[ZoneName,ZoneId]" lists them)',
+        );
+      }
+      this.expressBucket = createExpressBucket(this, 'ExpressSegments', {
+        availabilityZoneId: props.expressAvailabilityZoneId,
+        removalPolicy,
+        ...(key ? { encryptionKey: key } : {}),
+      });
+    } else if (props.expressAvailabilityZoneId !== undefined) {
+      throw new Error(
+        "SluiceLog: expressAvailabilityZoneId is only used with writeTier 'express' " +
+          `(writeTier is '${this.writeTier}')`,
+      );
+    }
     const names = resourceNames(props.tablePrefix ?? stack.stackName);
     this.tables = new SluiceTables(this, 'Tables', {
       names: names.tables,
@@ -218,6 +269,11 @@ export class SluiceLog extends Construct {
       .bindTable(this.tables.meta, 'readWriteDelete', RESOURCE_ENV.metaTable)
       .bindTable(this.tables.log, 'readWrite', RESOURCE_ENV.logTable)
       .bindBucket(this.bucket, RESOURCE_ENV.bucket, 'readWrite');
+    if (this.expressBucket) {
+      // Produce puts, fetch gets: a ReadWrite session (IAM has nothing between ReadOnly and
+      // ReadWrite on a directory bucket, so unlike in Standard this cannot exclude deletes).
+      this.apiFunction.bindDirectoryBucket(this.expressBucket, EXPRESS_BUCKET_ENV, 'readWrite', key);
+    }
 
     if (this.auth !== 'iam') {
       this.authSecret = new secretsmanager.Secret(this, 'AdminToken', {
@@ -269,6 +325,9 @@ export class SluiceLog extends Construct {
     this.maintenance = new SluiceMaintenance(this, 'Maintenance', {
       tables: this.tables,
       bucket: this.bucket,
+      ...(this.expressBucket
+        ? { expressBucket: { bucket: this.expressBucket, ...(key ? { encryptionKey: key } : {}) } }
+        : {}),
       ...(props.maintenanceSchedule ? { schedule: props.maintenanceSchedule } : {}),
       ...(props.maintenanceTimeout ? { timeout: props.maintenanceTimeout } : {}),
       ...(props.maintenanceTuning ? { tuning: props.maintenanceTuning } : {}),

@@ -1,7 +1,7 @@
 /**
  * cdk-nag's AwsSolutions and Serverless packs on the synthesized stack, per auth mode, and on
- * a SluiceLog with every option (key, custom domain, alarm topic, DESTROY): no unsuppressed
- * error or warning. Suppressions live in infra/constructs, each with its reason.
+ * a SluiceLog with every option (key, custom domain, alarm topic, DESTROY), and with the express
+ * write tier (an S3 Express One Zone directory bucket): no unsuppressed error or warning. Suppressions live in infra/constructs, each with its reason.
  */
 import { Aspects, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -82,6 +82,35 @@ describe('cdk-nag', { timeout: TIMEOUT }, () => {
       reservedConcurrency: 10,
     });
     expect(findings(stack)).toEqual([]);
+  });
+
+  it('finds nothing unsuppressed with the express write tier (-c writeTier=express -c expressAz=...)', () => {
+    const stack = new SluiceStack(testApp({ writeTier: 'express', expressAz: 'use1-az4' }), 'Sluice');
+    expect(findings(stack)).toEqual([]);
+  });
+
+  it('finds nothing unsuppressed with the express write tier, a key and DESTROY', () => {
+    const stack = new Stack(testApp(), 'Express');
+    new SluiceLog(stack, 'Log', {
+      auth: 'both',
+      writeTier: 'express',
+      expressAvailabilityZoneId: 'euw1-az1',
+      encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    expect(findings(stack)).toEqual([]);
+  });
+
+  it('needs no suppression for the express write tier that the standard tier does not have', () => {
+    const rules = (stack: Stack) =>
+      suppressions(stack)
+        .map((s) => `${s.path.replace(/^[^/]+\//, '')} ${s.id}`)
+        .sort();
+    const standard = new SluiceStack(testApp(), 'Sluice', { sluice: { auth: 'both' } });
+    const express = new SluiceStack(testApp({ writeTier: 'express', expressAz: 'use1-az4' }), 'Sluice', {
+      sluice: { auth: 'both' },
+    });
+    expect(rules(express)).toEqual(rules(standard));
   });
 
   it('gives every suppression a reason of its own', () => {

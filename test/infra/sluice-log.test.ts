@@ -245,6 +245,7 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
         'FetchBytes',
         'CommitConflicts',
         'HolesFilled',
+        'HedgedRequests',
         'MaintenanceTicks',
         '5xx',
         'Throttles',
