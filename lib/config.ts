@@ -16,7 +16,17 @@ export const TUNING_DEFAULTS: LogTuning = {
   topicCacheTtlMs: 5_000,
   /** Produce requests sharing one group commit at most (1 = off); measured in BENCHMARKS.md "aws-model". */
   groupCommitMaxRequests: 64,
+  /** Off unless on AWS (AWS_TUNING_DEFAULTS). */
+  s3HedgeAfterMs: 0,
+  expressHedgeAfterMs: 0,
 };
+
+/**
+ * What the aws backend changes: hedged segment requests, at about the p90 of the latency the
+ * aws-model bench injects (S3 Standard PUT p50 30 ms / p99 200 ms; Express p50 8 / p99 25), so
+ * about one request in ten to twenty is sent twice (BENCHMARKS.md "aws-model").
+ */
+export const AWS_TUNING_DEFAULTS: Partial<LogTuning> = { s3HedgeAfterMs: 100, expressHedgeAfterMs: 20 };
 
 /** Batch bytes one group commit carries at most (a single bigger request still goes alone). */
 export const GROUP_COMMIT_MAX_BYTES = 8 * 1024 * 1024;

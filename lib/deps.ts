@@ -83,6 +83,14 @@ export interface LogTuning {
    * 1 turns it off.
    */
   readonly groupCommitMaxRequests: number;
+  /**
+   * A segment PUT or GET to S3 Standard still unanswered after this many ms (plus 20 ms per
+   * MiB) is sent once more, the first answer winning (lib/storage/hedge.ts); 0 = never.
+   * On by default on AWS only: the emulators have no latency tail to cut.
+   */
+  readonly s3HedgeAfterMs: number;
+  /** The same for the S3 Express hot tier. */
+  readonly expressHedgeAfterMs: number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

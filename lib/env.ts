@@ -36,7 +36,7 @@ import {
   type LogTuning,
   type SluiceDeps,
 } from './deps.ts';
-import { MIN_GC_GRACE_MS, type MaintenanceSettings } from './config.ts';
+import { AWS_TUNING_DEFAULTS, MIN_GC_GRACE_MS, type MaintenanceSettings } from './config.ts';
 import { createAwsClients, type AwsClients } from './storage/clients.ts';
 import { OPTIONAL_RESOURCE_ENV, RESOURCE_ENV, type ResourceNames } from './storage/tables.ts';
 
@@ -57,6 +57,8 @@ export const TUNING_ENV = {
   segmentCacheBytes: 'SLUICE_SEGMENT_CACHE_BYTES',
   topicCacheTtlMs: 'SLUICE_TOPIC_CACHE_TTL_MS',
   groupCommitMaxRequests: 'SLUICE_GROUP_COMMIT_MAX_REQUESTS',
+  s3HedgeAfterMs: 'SLUICE_S3_HEDGE_AFTER_MS',
+  expressHedgeAfterMs: 'SLUICE_EXPRESS_HEDGE_AFTER_MS',
 } as const satisfies Record<keyof LogTuning, string>;
 
 /** Maintenance settings the environment may override (defaults in lib/config.ts). */
@@ -157,7 +159,7 @@ export interface DepsOverrides {
  */
 export function depsFor(backend: Backend, env: Env = process.env, overrides: DepsOverrides = {}): SluiceDeps {
   const names = overrides.names ?? resourceNamesFromEnv(env);
-  const tuning = tuningFromEnv(env);
+  const tuning = { ...(backend === 'aws' ? AWS_TUNING_DEFAULTS : {}), ...tuningFromEnv(env) };
   const authToken = read(env, SLUICE_ENV.authToken);
   const authSecretArn = read(env, SLUICE_ENV.authSecretArn);
   return {

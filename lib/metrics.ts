@@ -22,6 +22,8 @@ export const METRIC = {
     'CommitConflicts',
     /** A reader filled an abandoned slot (a writer that reserved and never published). */
     'HolesFilled',
+    /** A segment PUT or GET was sent a second time because the first was slow (lib/storage/hedge.ts). */
+    'HedgedRequests',
     'MaintenanceTicks',
     'MaintenanceFailures',
     'ObjectsDeleted',

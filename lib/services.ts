@@ -80,7 +80,10 @@ export function createServices(deps: SluiceDeps): Services {
   const tuning: LogTuning = { ...TUNING_DEFAULTS, ...deps.tuning };
   const topicStore = new TopicStore(deps.clients, deps.names.tables.meta);
   const index = new IndexStore(deps.clients, deps.names.tables.log);
-  const segments = new SegmentStore(deps.clients, deps.names.bucket, tuning.segmentCacheBytes, deps.names.expressBucket);
+  const segments = new SegmentStore(deps.clients, deps.names.bucket, tuning.segmentCacheBytes, deps.names.expressBucket, {
+    standard: tuning.s3HedgeAfterMs,
+    express: tuning.expressHedgeAfterMs,
+  }, () => metrics.count('HedgedRequests'));
   const topicCache = new TopicCache(topicStore, deps.clock, tuning.topicCacheTtlMs);
   const metrics = deps.metrics ?? noopMetrics;
   const partitions = new PartitionIndex(index, deps.clock, {

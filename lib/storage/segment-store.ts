@@ -18,6 +18,7 @@ import type { AwsClients } from './clients.ts';
 import { HOT_PREFIX, hotObjectKey, isHotObjectKey, parseSegmentObjectKey, segmentObjectKey } from './keys/segment.ts';
 import { listHotPage, listSegmentPage, type ListedPage } from './segment-listing.ts';
 import { withRetries } from './retry.ts';
+import { hedgeDelay, hedged, NO_HEDGE, type HedgeAfter } from './hedge.ts';
 import { MissingSegmentError, ShortReadError } from '../errors.ts';
 
 export interface ByteRange {
@@ -39,6 +40,9 @@ export class SegmentStore {
     cacheBytes: number,
     /** The hot tier's directory bucket; produce writes there when set. */
     private readonly expressBucket?: string | undefined,
+    /** When a PUT or GET still unanswered is sent again (hedge.ts). */
+    private readonly hedge: HedgeAfter = NO_HEDGE,
+    private readonly onHedge?: () => void,
   ) {
     this.cache = new ByteLru(cacheBytes);
   }
@@ -66,16 +70,27 @@ export class SegmentStore {
 
   async put(object: string, bytes: Buffer): Promise<void> {
     const bucket = this.bucketOf(object);
+    const after = this.hedgeAfter(object, bytes.byteLength);
     await withRetries('write segment', () =>
-      this.clients.s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: object,
-          Body: bytes,
-          ContentType: 'application/vnd.sluice.segment',
-        }),
+      hedged(
+        (abortSignal) =>
+          this.clients.s3.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: object,
+              Body: bytes,
+              ContentType: 'application/vnd.sluice.segment',
+            }),
+            { abortSignal },
+          ),
+        after,
+        this.onHedge,
       ),
     );
+  }
+
+  private hedgeAfter(object: string, bytes: number): number {
+    return hedgeDelay(isHotObjectKey(object) ? this.hedge.express : this.hedge.standard, bytes);
   }
 
   /**
@@ -159,16 +174,23 @@ export class SegmentStore {
   /** Throws MissingSegmentError when the object is gone (garbage collection removed it). */
   async getRange(object: string, start: number, endExclusive: number): Promise<Uint8Array> {
     const bucket = this.bucketOf(object);
-    return withRetries('read segment', async () => {
-      const out = await this.clients.s3
-        .send(new GetObjectCommand({ Bucket: bucket, Key: object, Range: `bytes=${start}-${endExclusive - 1}` }))
-        .catch((err: unknown) => {
-          throw isNoSuchKey(err) ? new MissingSegmentError(object, err) : err;
-        });
-      const bytes = await out.Body!.transformToByteArray();
-      if (bytes.byteLength !== endExclusive - start) throw new ShortReadError(object, endExclusive - start, bytes.byteLength);
-      return bytes;
-    });
+    const after = this.hedgeAfter(object, endExclusive - start);
+    return withRetries('read segment', () =>
+      hedged(
+        async (abortSignal) => {
+          const out = await this.clients.s3
+            .send(new GetObjectCommand({ Bucket: bucket, Key: object, Range: `bytes=${start}-${endExclusive - 1}` }), { abortSignal })
+            .catch((err: unknown) => {
+              throw isNoSuchKey(err) ? new MissingSegmentError(object, err) : err;
+            });
+          const bytes = await out.Body!.transformToByteArray();
+          if (bytes.byteLength !== endExclusive - start) throw new ShortReadError(object, endExclusive - start, bytes.byteLength);
+          return bytes;
+        },
+        after,
+        this.onHedge,
+      ),
+    );
   }
 }
 

@@ -85,6 +85,21 @@ describe('the log under faults', () => {
     expect(offsetsAndValues((await fetch(s.app, t, 0)).body)).toEqual([[2, 'kept']]);
   });
 
+  it('a slow S3 PUT is hedged: the copy is acknowledged without waiting for the slow one, and the record is read once', async () => {
+    const s = isolatedStack({ slotTimeoutMs: SLOT_TIMEOUT_MS, topicCacheTtlMs: 60_000, s3HedgeAfterMs: 50 });
+    stacks.push(s);
+    const t = await topic(s.app);
+    const s3 = countCalls(s.deps.clients.s3);
+    const stuck = pauseUntilReleased(s.deps.clients.s3, { command: 'PutObjectCommand' }); // the first PUT only
+    const res = await produce(s.app, t, [{ value: 'fast', partition: 0 }]);
+    expect(res.status).toBe(200); // answered while the first PUT is still held
+    expect(s3.count('PutObjectCommand')).toBe(2);
+    const keys = s3.calls('PutObjectCommand').map((c) => c.input.Key);
+    expect(keys[0]).toBe(keys[1]); // the same object, the same bytes
+    stuck.release();
+    expect(offsetsAndValues((await fetch(s.app, t, 0)).body)).toEqual([[0, 'fast']]);
+  });
+
   it('crash between the reserve and a failed PUT: readers stop at the slot, then fill it after the slot timeout', async () => {
     const s = stack();
     const t = await topic(s.app);

@@ -148,6 +148,16 @@ describe('depsFor', () => {
     expect(deps.tuning).toEqual({});
   });
 
+  it('hedges S3 requests on AWS only, unless the environment says otherwise; reads the hot tier bucket', async () => {
+    const { depsFor } = await import('../../lib/env.ts');
+    const aws = depsFor('aws', { ...NAMES, SLUICE_EXPRESS_BUCKET: 'hot--use1-az4--x-s3' });
+    expect(aws.tuning).toEqual({ s3HedgeAfterMs: 100, expressHedgeAfterMs: 20 });
+    expect(aws.names.expressBucket).toBe('hot--use1-az4--x-s3');
+    expect(depsFor('aws', { ...NAMES, SLUICE_S3_HEDGE_AFTER_MS: '0' }).tuning).toMatchObject({ s3HedgeAfterMs: 0 });
+    expect(depsFor('aws', NAMES).names.expressBucket).toBeUndefined();
+    expect(depsFor('local', NAMES).tuning).toEqual({});
+  });
+
   it('still needs the names from the environment when none are given', async () => {
     const { depsFor } = await import('../../lib/env.ts');
     expect(() => depsFor('aws', {})).toThrow(/SLUICE_META_TABLE/);

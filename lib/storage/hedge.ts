@@ -1,0 +1,66 @@
+/**
+ * Hedged requests, for S3's latency tail. AWS's own advice for latency-sensitive applications
+ * ("Performance design patterns for Amazon S3", timeouts and retries) is to track and
+ * aggressively retry slow operations: a second request is likely to take a different path and
+ * answer quickly. So a request not answered after `afterMs` is sent once more; the first answer
+ * wins, and the other is aborted.
+ *
+ * Only for idempotent requests: a PUT of immutable bytes to a key nobody else writes (both
+ * copies write the same object), a ranged GET of immutable bytes. The extra request costs what
+ * any request costs, for the few that are slow (the benches count them).
+ *
+ * Failures: a failure before the hedge goes out is the answer (the caller's retries decide); a
+ * failure of one of two in flight waits for the other; both failing answer the last error.
+ */
+export function hedged<T>(send: (signal: AbortSignal | undefined) => Promise<T>, afterMs: number, onHedge?: () => void): Promise<T> {
+  if (!(afterMs > 0)) return send(undefined);
+  return new Promise<T>((resolve, reject) => {
+    const controllers: AbortController[] = [];
+    let done = false;
+    let running = 0;
+    const launch = (): void => {
+      const controller = new AbortController();
+      controllers.push(controller);
+      running++;
+      send(controller.signal).then(
+        (value) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          for (const other of controllers) if (other !== controller) other.abort();
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (done) return;
+          if (--running > 0) return; // the other copy may still answer
+          done = true;
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    };
+    const timer = setTimeout(() => {
+      if (done) return;
+      onHedge?.();
+      launch();
+    }, afterMs);
+    launch();
+  });
+}
+
+/** When a segment request is hedged, per bucket tier (0 = never). */
+export interface HedgeAfter {
+  /** S3 Standard, ms. */
+  readonly standard: number;
+  /** S3 Express One Zone, ms. */
+  readonly express: number;
+}
+
+export const NO_HEDGE: HedgeAfter = { standard: 0, express: 0 };
+
+/** A larger body legitimately takes longer: the hedge waits this much more per MiB moved. */
+export const HEDGE_MS_PER_MIB = 20;
+
+export function hedgeDelay(base: number, bytes: number): number {
+  return base > 0 ? base + (bytes / (1024 * 1024)) * HEDGE_MS_PER_MIB : 0;
+}
