@@ -171,22 +171,22 @@ export class GroupCommitter {
     });
     const segment = encodeSegment(segmentChunks);
     const now = this.clock.now();
-    const object = this.segments.produceKeyFor(this.ids.newId(), now);
     const putAt = this.clock.now();
 
     // The PUT and the reserves run at once: one storage round trip before the publish.
     const [put, reserved] = await Promise.all([
-      this.segments.put(object, segment.bytes).then(
-        () => undefined,
+      this.segments.put(this.segments.produceKeyFor(this.ids.newId(), now), segment.bytes).then(
+        (key) => ({ key }),
         (err: unknown) => ({ err }),
       ),
       this.reserveUnits(plan, segmentChunks, now),
     ]);
-    if (put) {
+    if ('err' in put) {
       await this.fillHoles(reserved.flatMap((r) => (r && 'slot' in r ? [r] : [])));
       for (const m of members) m.reject(put.err);
       return;
     }
+    const object = put.key; // a hedged copy's key when it answered first
 
     await Promise.all(
       plan.publishSets.map(async (set) => {

@@ -241,9 +241,8 @@ export async function compactPartition(
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
     const segment = encodeSegment(pending.map((p) => p.chunk));
-    const object = deps.segments.objectKeyFor(deps.ids.newId(), deps.clock.now());
     putAt = deps.clock.now();
-    await deps.segments.put(object, segment.bytes);
+    const object = await deps.segments.put(deps.segments.objectKeyFor(deps.ids.newId(), putAt), segment.bytes);
     pending.forEach((p, i) => {
       const loc = segment.chunks[i]!;
       rewrites.push({

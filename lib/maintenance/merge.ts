@@ -100,8 +100,7 @@ export async function executeMerge(
     if (c.byteOffset !== placed[i]!.position) throw new Error(`merge layout mismatch at slot ${placed[i]!.slot}`);
   });
   const putAt = deps.clock.now();
-  const object = deps.segments.objectKeyFor(deps.ids.newId(), putAt);
-  await deps.segments.put(object, segment.bytes);
+  const object = await deps.segments.put(deps.segments.objectKeyFor(deps.ids.newId(), putAt), segment.bytes);
   const result = await deps.index.repoint(
     tp,
     placed.map((p) => ({ slot: p.slot, from: { object: p.from.object, position: p.from.position }, to: { object, position: p.position } })),

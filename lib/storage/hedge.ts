@@ -5,24 +5,26 @@
  * answer quickly. So a request not answered after `afterMs` is sent once more; the first answer
  * wins, and the other is aborted.
  *
- * Only for idempotent requests: a PUT of immutable bytes to a key nobody else writes (both
- * copies write the same object), a ranged GET of immutable bytes. The extra request costs what
- * any request costs, for the few that are slow (the benches count them).
+ * Only for requests that may run twice: a ranged GET of immutable bytes, and a PUT whose copy
+ * writes a key of its own (`copy` is 1 for the hedge), so no two writes ever target one key
+ * (S3 would take either atomically; other S3-compatible stores may not) and the caller points
+ * at whichever answered first. The extra request costs what any request costs, for the few
+ * that are slow (the benches count them); a loser's object is an orphan for garbage collection.
  *
  * Failures: a failure before the hedge goes out is the answer (the caller's retries decide); a
  * failure of one of two in flight waits for the other; both failing answer the last error.
  */
-export function hedged<T>(send: (signal: AbortSignal | undefined) => Promise<T>, afterMs: number, onHedge?: () => void): Promise<T> {
-  if (!(afterMs > 0)) return send(undefined);
+export function hedged<T>(send: (signal: AbortSignal | undefined, copy: 0 | 1) => Promise<T>, afterMs: number, onHedge?: () => void): Promise<T> {
+  if (!(afterMs > 0)) return send(undefined, 0);
   return new Promise<T>((resolve, reject) => {
     const controllers: AbortController[] = [];
     let done = false;
     let running = 0;
-    const launch = (): void => {
+    const launch = (copy: 0 | 1): void => {
       const controller = new AbortController();
       controllers.push(controller);
       running++;
-      send(controller.signal).then(
+      send(controller.signal, copy).then(
         (value) => {
           if (done) return;
           done = true;
@@ -42,9 +44,9 @@ export function hedged<T>(send: (signal: AbortSignal | undefined) => Promise<T>,
     const timer = setTimeout(() => {
       if (done) return;
       onHedge?.();
-      launch();
+      launch(1);
     }, afterMs);
-    launch();
+    launch(0);
   });
 }
 

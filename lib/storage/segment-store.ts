@@ -15,7 +15,7 @@
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ByteLru } from './byte-cache.ts';
 import type { AwsClients } from './clients.ts';
-import { HOT_PREFIX, hotObjectKey, isHotObjectKey, parseSegmentObjectKey, segmentObjectKey } from './keys/segment.ts';
+import { HOT_PREFIX, hedgeCopyKey, hotObjectKey, isHotObjectKey, parseSegmentObjectKey, segmentObjectKey } from './keys/segment.ts';
 import { listHotPage, listSegmentPage, type ListedPage } from './segment-listing.ts';
 import { withRetries } from './retry.ts';
 import { hedgeDelay, hedged, NO_HEDGE, type HedgeAfter } from './hedge.ts';
@@ -68,21 +68,28 @@ export class SegmentStore {
     return this.expressBucket;
   }
 
-  async put(object: string, bytes: Buffer): Promise<void> {
+  /**
+   * Writes a new segment object; answers the key written: `object`, or its hedged copy's key
+   * when the copy answered first (the caller points entries at the key answered).
+   */
+  async put(object: string, bytes: Buffer): Promise<string> {
     const bucket = this.bucketOf(object);
     const after = this.hedgeAfter(object, bytes.byteLength);
-    await withRetries('write segment', () =>
+    return withRetries('write segment', () =>
       hedged(
-        (abortSignal) =>
-          this.clients.s3.send(
+        async (abortSignal, copy) => {
+          const key = copy === 0 ? object : hedgeCopyKey(object);
+          await this.clients.s3.send(
             new PutObjectCommand({
               Bucket: bucket,
-              Key: object,
+              Key: key,
               Body: bytes,
               ContentType: 'application/vnd.sluice.segment',
             }),
             { abortSignal },
-          ),
+          );
+          return key;
+        },
         after,
         this.onHedge,
       ),

@@ -29,6 +29,14 @@ export function segmentObjectKey(id: string, now: number): string {
   return `${SEGMENT_PREFIX}${shard}/${hour}/${id}.seg`;
 }
 
+/**
+ * The key a hedged copy of a PUT writes (lib/storage/hedge.ts): the same key with "-h" before
+ * ".seg", still a segment key of the same shard and hour.
+ */
+export function hedgeCopyKey(key: string): string {
+  return key.replace(/\.seg$/, '-h.seg');
+}
+
 /** Parses a segment key of either tier. */
 export function parseSegmentObjectKey(key: string): { shard: string; hour: string; id: string } | undefined {
   const m = /^(?:hot\/)?seg\/([0-9a-f]{2})\/(\d{10})\/(.+)\.seg$/.exec(key);

@@ -12,16 +12,18 @@ afterEach(() => {
 /** A send whose n-th call answers (or fails) after `plan[n]` ms; records aborts. */
 function sender(plan: readonly { ms: number; fail?: boolean }[]) {
   const aborted: number[] = [];
+  const copies: number[] = [];
   let calls = 0;
-  const send = (signal: AbortSignal | undefined) => {
+  const send = (signal: AbortSignal | undefined, copy: 0 | 1) => {
     const n = calls++;
+    copies.push(copy);
     const step = plan[n]!;
     signal?.addEventListener('abort', () => aborted.push(n));
     return new Promise<string>((resolve, reject) =>
       setTimeout(() => (step.fail ? reject(new Error(`copy ${n} failed`)) : resolve(`copy ${n}`)), step.ms),
     );
   };
-  return { send, aborted, calls: () => calls };
+  return { send, aborted, copies, calls: () => calls };
 }
 
 describe('hedged', () => {
@@ -45,6 +47,7 @@ describe('hedged', () => {
     await vi.advanceTimersByTimeAsync(20);
     await expect(p).resolves.toBe('copy 1');
     expect(s.aborted).toEqual([0]);
+    expect(s.copies).toEqual([0, 1]); // the caller can tell the copy (a PUT writes its own key)
   });
 
   it('the original may still win after the copy went out', async () => {
