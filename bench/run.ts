@@ -17,6 +17,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   compaction: () => import('./compaction.ts'),
   client: () => import('./client.ts'),
   'cold-start': () => import('./cold-start.ts'),
+  'aws-model': () => import('./aws-model.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
