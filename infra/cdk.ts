@@ -20,7 +20,8 @@ export {
   type SluiceWriteTier,
 } from './constructs/sluice-log.ts';
 export { createExpressBucket, expressAvailabilityZoneId } from './constructs/express-bucket.ts';
-export { API_STAGE, DEFAULT_THROTTLE, SluiceHttpApi } from './constructs/http-api.ts';
+export { API_STAGE, DEFAULT_THROTTLE, FETCH_ROUTES, SluiceHttpApi } from './constructs/http-api.ts';
+export { API_MEMORY_MB, FETCH_MEMORY_MB } from './constructs/function-memory.ts';
 export {
   DEFAULT_MAINTENANCE_SCHEDULE,
   maintenanceScheduleExpression,

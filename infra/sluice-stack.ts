@@ -122,6 +122,7 @@ export class SluiceStack extends Stack {
     new CfnOutput(this, 'MetaTableName', { value: s.tables.meta.tableName });
     new CfnOutput(this, 'LogTableName', { value: s.tables.log.tableName });
     new CfnOutput(this, 'ApiFunctionName', { value: s.apiFunction.functionName });
+    new CfnOutput(this, 'FetchFunctionName', { value: s.fetchFunction.functionName });
     new CfnOutput(this, 'MaintenanceFunctionName', {
       value: s.maintenance.function.functionName,
     });
@@ -149,6 +150,10 @@ export class SluiceStack extends Stack {
   }
   get apiFunction() {
     return this.sluice.apiFunction;
+  }
+
+  get fetchFunction() {
+    return this.sluice.fetchFunction;
   }
   get httpApi() {
     return this.sluice.httpApi;

@@ -10,6 +10,11 @@
  *   adding a route never needs an infra change. IAM still sees the real method and path:
  *   the ARN it authorises is `<apiId>/$default/<METHOD>/<path>`, so policies can allow
  *   single routes (SluiceLog.grantProduce / grantConsume).
+ * - With `fetchHandler`, the read routes (FETCH_ROUTES) go to that function instead: the same
+ *   Hono app (same bundle and handler) deployed a second time with less memory and a
+ *   read-only role. API Gateway picks the most specific route, so only these paths move;
+ *   they keep the stage's authorizer (IAM unless `token`), and their ARNs are the same
+ *   request paths as before, so execute-api grants do not change.
  * - `GET /healthz` is the only unauthenticated route, for load balancers and monitors.
  * - Payload format 2.0, which `hono/aws-lambda` reads (rawPath, rawQueryString, cookies).
  * - The `$default` stage is declared here (not by HttpApi) to carry default throttling and
@@ -24,6 +29,7 @@ import {
   HttpMethod,
   HttpNoneAuthorizer,
   HttpStage,
+  type HttpRoute,
   LogGroupLogDestination,
   PayloadFormatVersion,
   type IHttpRouteAuthorizer,
@@ -65,6 +71,19 @@ export const ACCESS_LOG_FIELDS = {
   authError: '$context.authorizer.error',
 } as const;
 
+/**
+ * The routes the fetch function serves (lib/api/routes/records.ts): the reads of records and
+ * offsets, which only read the log (and repair its index, see SluiceLog). Fetch and multi-fetch
+ * long-poll (up to LIMITS.maxWaitMs); offset lookups do not wait but make the same storage
+ * calls as a fetch (stable view, entries, segment reads) and are what a consumer calls next to
+ * fetch. Topic metadata, groups and everything else stay on the API function.
+ */
+export const FETCH_ROUTES = [
+  { method: HttpMethod.GET, path: '/v1/topics/{topic}/partitions/{partition}/records' },
+  { method: HttpMethod.GET, path: '/v1/topics/{topic}/partitions/{partition}/offsets' },
+  { method: HttpMethod.POST, path: '/v1/fetch' },
+] as const;
+
 export interface SluiceCustomDomain {
   /** e.g. `sluice.example.com`; point a DNS alias (CNAME or Route 53 alias) at `regionalDomainName`. */
   readonly domainName: string;
@@ -75,6 +94,11 @@ export interface SluiceCustomDomain {
 export interface SluiceHttpApiProps {
   /** The function serving the Hono app. */
   readonly handler: IFunction;
+  /**
+   * A second function with the same app that serves FETCH_ROUTES.
+   * @default none: `handler` serves every route
+   */
+  readonly fetchHandler?: IFunction;
   /** @default 'iam' */
   readonly auth?: SluiceAuthMode;
   /** Steady-state requests per second of the stage. @default 1000 */
@@ -94,6 +118,8 @@ export interface SluiceHttpApiProps {
 export class SluiceHttpApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
+  /** The FETCH_ROUTES routes, to `fetchHandler` (empty without one). */
+  readonly fetchRoutes: readonly HttpRoute[];
   readonly accessLogs: logs.LogGroup;
   readonly domainName?: DomainName;
   /** Base URL, no trailing slash: the custom domain when given, else the `execute-api` endpoint. */
@@ -132,6 +158,20 @@ export class SluiceHttpApi extends Construct {
           'it answers {"status":"ok"} and reads no data',
       },
     ]);
+    const fetchRoutes: HttpRoute[] = [];
+    if (props.fetchHandler) {
+      // Its own integration (and invoke permission) for the fetch function; added after the
+      // existing routes, whose logical ids stay as they were.
+      const fetchIntegration = new HttpLambdaIntegration('FetchIntegration', props.fetchHandler, {
+        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+      });
+      for (const route of FETCH_ROUTES) {
+        fetchRoutes.push(
+          ...this.api.addRoutes({ path: route.path, methods: [route.method], integration: fetchIntegration }),
+        );
+      }
+    }
+    this.fetchRoutes = fetchRoutes;
     if (auth === 'token') {
       NagSuppressions.addResourceSuppressions(proxy!, [
         {
@@ -141,6 +181,16 @@ export class SluiceHttpApi extends Construct {
             'authorizes it by ACL before any data access (API.md "Tokens and ACLs")',
         },
       ]);
+      for (const route of fetchRoutes) {
+        NagSuppressions.addResourceSuppressions(route, [
+          {
+            id: 'AwsSolutions-APIG4',
+            reason:
+              'auth "token": the fetch function runs the same app, which authenticates the bearer ' +
+              'token and checks its ACL (fetch on each topic read) before reading anything',
+          },
+        ]);
+      }
     }
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {

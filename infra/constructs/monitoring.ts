@@ -8,12 +8,18 @@
  * Alarms (names in ALARMS), each with the optional action on ALARM and OK:
  *   api-5xx-rate          5xx / requests above 5 % in 3 of 3 five-minute periods
  *   api-throttles         any throttled invocation of the API function in 5 minutes
+ *   fetch-throttles       any throttled invocation of the fetch function (the read routes)
  *   maintenance-throttles any throttled invocation of the maintenance function
  *   produce-latency-p99   p99 ProduceLatency above 1 s in 3 of 3 five-minute periods
  *   maintenance-errors    a failed maintenance run in each of 3 consecutive 5-minute periods
  *                         (one failure is made up by the next run; a streak is not)
  *   maintenance-stale     no MaintenanceTicks for 15 minutes; missing data counts as breaching,
  *                         so a schedule that stopped (or a function that never starts) alarms
+ *
+ * The API and fetch functions run the same app, so their EMF metrics share `service` = `api`
+ * (latencies and byte counts are per route, not per function); the dashboard shows each
+ * function's own Lambda errors, duration and throttles beside them. api-5xx-rate covers
+ * both, since it counts the answers of every route at API Gateway.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -40,6 +46,7 @@ export const SLUICE_METRICS = {
 export const ALARMS = {
   api5xxRate: 'api-5xx-rate',
   apiThrottles: 'api-throttles',
+  fetchThrottles: 'fetch-throttles',
   maintenanceThrottles: 'maintenance-throttles',
   produceLatencyP99: 'produce-latency-p99',
   maintenanceErrors: 'maintenance-errors',
@@ -51,6 +58,8 @@ const PERIOD = Duration.minutes(5);
 export interface SluiceMonitoringProps {
   readonly api: HttpApi;
   readonly apiFunction: lambda.IFunction;
+  /** The function serving the read routes. */
+  readonly fetchFunction: lambda.IFunction;
   readonly maintenanceFunction: lambda.IFunction;
   readonly dashboardName: string;
   /** Added to every alarm on ALARM and OK. @default none */
@@ -85,7 +94,7 @@ export class SluiceMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: SluiceMonitoringProps) {
     super(scope, id);
-    const { api, apiFunction, maintenanceFunction } = props;
+    const { api, apiFunction, fetchFunction, maintenanceFunction } = props;
     const name = (suffix: string) => `${props.dashboardName}-${suffix}`;
 
     const requests = api.metricCount({ period: PERIOD, statistic: 'Sum', label: 'requests' });
@@ -156,6 +165,7 @@ export class SluiceMonitoring extends Construct {
         errorRate,
       ),
       apiThrottles: throttles(apiFunction, ALARMS.apiThrottles, 'API'),
+      fetchThrottles: throttles(fetchFunction, ALARMS.fetchThrottles, 'fetch'),
       maintenanceThrottles: throttles(maintenanceFunction, ALARMS.maintenanceThrottles, 'maintenance'),
       produceLatencyP99: alarm(
         ALARMS.produceLatencyP99,
@@ -245,7 +255,23 @@ export class SluiceMonitoring extends Construct {
       ),
       graph('Throttles', [
         apiFunction.metricThrottles({ period: PERIOD, statistic: 'Sum', label: 'API' }),
+        fetchFunction.metricThrottles({ period: PERIOD, statistic: 'Sum', label: 'fetch' }),
         maintenanceFunction.metricThrottles({ period: PERIOD, statistic: 'Sum', label: 'maintenance' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Function errors (invocations that failed)',
+        [
+          apiFunction.metricErrors({ period: PERIOD, statistic: 'Sum', label: 'API' }),
+          fetchFunction.metricErrors({ period: PERIOD, statistic: 'Sum', label: 'fetch' }),
+        ],
+      ),
+      // Fetch duration is mostly long-poll wait (up to 20 s): billed, not a fault.
+      graph('Function duration (ms)', [
+        apiFunction.metricDuration({ period: PERIOD, statistic: 'p99', label: 'API p99' }),
+        fetchFunction.metricDuration({ period: PERIOD, statistic: 'p50', label: 'fetch p50' }),
+        fetchFunction.metricDuration({ period: PERIOD, statistic: 'p99', label: 'fetch p99' }),
       ]),
     );
     this.dashboard.addWidgets(

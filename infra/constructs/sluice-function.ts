@@ -7,7 +7,7 @@
  * know a name it may not use, or hold a grant it is not told about.
  *
  * Defaults: Node.js 24 (the newest runtime Lambda offers) on arm64 (cheaper per GB-s, our code has no x86-only natives yet),
- * 1024 MB (Lambda CPU scales with memory; codecs and compression are CPU-bound), 30 s (the
+ * 1024 MB (API_MEMORY_MB: Lambda CPU scales with memory; codecs and compression are CPU-bound), 30 s (the
  * HTTP API integration limit; long polls end well before it), a minified ESM bundle without source maps plus the native codecs (bundling.ts),
  * a log group with a retention instead of Lambda's never-expiring default, X-Ray tracing, and
  * a role of its own whose only log rights are CreateLogStream/PutLogEvents on that log group
@@ -28,6 +28,7 @@ import type * as s3express from 'aws-cdk-lib/aws-s3express';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { lambdaBundlingOptions } from './bundling.ts';
+import { API_MEMORY_MB } from './function-memory.ts';
 
 /** Repository root: bundling reads the entry, tsconfig and lock file from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,6 +54,14 @@ const DEPS_LOCK_FILE = existsSync(path.join(PROJECT_ROOT, 'package-lock.json'))
  */
 export const TABLE_ACTIONS = {
   read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  /**
+   * Reads plus the two writes a reader makes to repair the index it reads (the fetch
+   * function on the log table, lib/log/partition-index.ts): PutItem fills an abandoned slot
+   * with a hole (`attribute_not_exists(sk)`), UpdateItem advances or repairs the partition's
+   * stable-prefix hint (forward-only conditions). No ConditionCheckItem: a reader writes no
+   * transaction.
+   */
+  readRepair: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** Writes that never remove an item: puts, updates, condition checks (in transactions). */
   readWrite: [
     'dynamodb:GetItem',
@@ -173,7 +182,7 @@ export class SluiceFunction extends NodejsFunction {
     super(scope, id, {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 1024,
+      memorySize: API_MEMORY_MB,
       timeout: Duration.seconds(30),
       tracing: lambda.Tracing.ACTIVE,
       logGroup: functionLogGroup,

@@ -5,23 +5,32 @@
  * callers.
  *
  *   segment bucket (+ access-log bucket)   tables (meta, log)      API function + HTTP API
- *   maintenance function + schedule + DLQ   admin-token secret (token/both)   alarms + dashboard
+ *   fetch function (the read routes)        maintenance function + schedule + DLQ
+ *   admin-token secret (token/both)         alarms + dashboard
  *
  * Invariants:
  * - Only the maintenance function may delete segment objects and log entries (its role);
  *   the API function gets exactly the DynamoDB and S3 actions it calls (SluiceFunction). The
  *   one exception is the express tier's directory bucket: IAM grants sessions there, not
  *   actions, and the API function's ReadWrite session (it puts) cannot exclude deletes.
+ * - The read routes (FETCH_ROUTES: records, offsets, multi-fetch) run in the fetch function:
+ *   the same bundle and handler as the API function, with its own memory (`fetchMemorySize`,
+ *   FETCH_MEMORY_MB: a long poll waits, and Lambda bills the wait at the memory) and a role
+ *   that reads everything and writes only what a reader writes: on the log table, PutItem
+ *   (hole fills of abandoned slots) and UpdateItem (the stable-prefix hint); nothing on the
+ *   meta table, no PutObject or DeleteObject, a ReadOnly session on the directory bucket.
  * - `auth: 'iam' | 'both'`: every route but `GET /healthz` needs SigV4 and `execute-api:Invoke`
  *   on its ARN (`grantProduce`, `grantConsume`, `grantAdmin`). `auth: 'token' | 'both'`: the
  *   app checks bearer tokens; the bootstrap admin token is a generated secret that only the
- *   API function may read (`SLUICE_AUTH_SECRET_ARN`, `secretsmanager:GetSecretValue`).
+ *   API and fetch functions may read (`SLUICE_AUTH_SECRET_ARN`, `secretsmanager:GetSecretValue`:
+ *   both run the app, and the app compares the bootstrap token itself).
  * - A customer managed key, when given, encrypts the bucket (SSE-KMS), both tables, the
  *   secret and the log groups; each function is granted only the key actions it needs.
  * - `writeTier: 'express'` adds an S3 Express One Zone directory bucket in one Availability
- *   Zone (express-bucket.ts) that produce writes to first; both functions get its name
- *   (SLUICE_EXPRESS_BUCKET) and a ReadWrite session on it, and maintenance moves its objects
- *   into the Standard bucket. `'standard'` (the default) synthesizes none of it.
+ *   Zone (express-bucket.ts) that produce writes to first; the API and maintenance functions get its name
+ *   (SLUICE_EXPRESS_BUCKET) and a ReadWrite session on it (the fetch function a ReadOnly one),
+ *   and maintenance moves its objects into the Standard bucket. `'standard'` (the default)
+ *   synthesizes none of it.
  *
  * Environment-agnostic: no lookups, so it synthesizes without credentials.
  */
@@ -51,6 +60,7 @@ import {
 import { SluiceMaintenance, type MaintenanceTuning } from './maintenance.ts';
 import { SluiceMonitoring } from './monitoring.ts';
 import { AccessLogBucket, SegmentBucket } from './segment-bucket.ts';
+import { FETCH_MEMORY_MB } from './function-memory.ts';
 import { SluiceFunction } from './sluice-function.ts';
 import { SluiceTables } from './tables.ts';
 
@@ -76,10 +86,25 @@ export interface SluiceLogProps {
   readonly deletionProtection?: boolean;
   /** Customer managed key for bucket, tables, secret and log groups. @default AWS-managed encryption */
   readonly encryptionKey?: kms.IKey;
-  /** Memory of both functions, in MB. @default 1024 */
+  /** Memory of the API and maintenance functions, in MB. @default 1024 (API_MEMORY_MB) */
   readonly memorySize?: number;
-  /** Reserved concurrency of the API function (caps its cost and its share of the account). @default none */
+  /**
+   * Memory of the fetch function (the read routes, FETCH_ROUTES), in MB. Its invocations are
+   * mostly long polls, billed by memory x wait (function-memory.ts has the reasoning).
+   * @default 512 (FETCH_MEMORY_MB)
+   */
+  readonly fetchMemorySize?: number;
+  /**
+   * Reserved concurrency of the API function (caps its cost and its share of the account);
+   * the fetch function gets the same unless `fetchReservedConcurrency` says otherwise, so the
+   * account reserves twice this. @default none
+   */
   readonly reservedConcurrency?: number;
+  /**
+   * Reserved concurrency of the fetch function. Each tail consumer holds about one execution
+   * (its long poll) all the time. @default `reservedConcurrency`
+   */
+  readonly fetchReservedConcurrency?: number;
   /** Retention of the function and access log groups. @default one month */
   readonly logRetention?: logs.RetentionDays;
   /** Recurring Scheduler expression of maintenance. @default 'rate(1 minute)' */
@@ -183,6 +208,8 @@ export class SluiceLog extends Construct {
   readonly expressBucket?: s3express.CfnDirectoryBucket;
   readonly tables: SluiceTables;
   readonly apiFunction: SluiceFunction;
+  /** Serves the read routes (FETCH_ROUTES) with the API's code, less memory and a read-only role. */
+  readonly fetchFunction: SluiceFunction;
   readonly httpApi: SluiceHttpApi;
   readonly maintenance: SluiceMaintenance;
   readonly monitoring: SluiceMonitoring;
@@ -275,6 +302,31 @@ export class SluiceLog extends Construct {
       this.apiFunction.bindDirectoryBucket(this.expressBucket, EXPRESS_BUCKET_ENV, 'readWrite', key);
     }
 
+    // The read routes: the same entry, so the same bundle and handler (CDK stages one asset
+    // for both), with less memory and a role that cannot produce, delete or administer.
+    const fetchReserved = props.fetchReservedConcurrency ?? props.reservedConcurrency;
+    this.fetchFunction = new SluiceFunction(this, 'FetchFunction', {
+      entry: 'functions/api/index.ts',
+      description: 'Sluice read routes (fetch, multi-fetch, offsets): the API app, read-only role',
+      memorySize: props.fetchMemorySize ?? FETCH_MEMORY_MB,
+      ...(fetchReserved !== undefined ? { reservedConcurrentExecutions: fetchReserved } : {}),
+      ...logSettings,
+    })
+      // Topics (and, with tokens, token hashes) are only read.
+      .bindTable(this.tables.meta, 'read', RESOURCE_ENV.metaTable)
+      // A reader repairs the index it reads (lib/log/partition-index.ts): it fills a slot that
+      // a crashed producer reserved but never published with a hole (PutItem, only if the slot
+      // is still empty) and moves the stable-prefix hint forward or repairs a wrong one
+      // (UpdateItem of the hint item). Without them a tail reader would stall behind an
+      // abandoned slot until maintenance fills it. Nothing else: no ConditionCheckItem, no
+      // deletes.
+      .bindTable(this.tables.log, 'readRepair', RESOURCE_ENV.logTable)
+      .bindBucket(this.bucket, RESOURCE_ENV.bucket, 'read');
+    if (this.expressBucket) {
+      // Fetch reads the recent tail from the directory bucket: a ReadOnly session.
+      this.fetchFunction.bindDirectoryBucket(this.expressBucket, EXPRESS_BUCKET_ENV, 'read', key);
+    }
+
     if (this.auth !== 'iam') {
       this.authSecret = new secretsmanager.Secret(this, 'AdminToken', {
         description: 'Sluice bootstrap admin token (SecretString); the API accepts it as a bearer token',
@@ -282,14 +334,17 @@ export class SluiceLog extends Construct {
         removalPolicy,
         ...(key ? { encryptionKey: key } : {}),
       });
-      // GetSecretValue only (grantRead would add DescribeSecret), for the API function only.
-      iam.Grant.addToPrincipal({
-        grantee: this.apiFunction,
-        actions: ['secretsmanager:GetSecretValue'],
-        resourceArns: [this.authSecret.secretArn],
-      });
-      if (key) key.grant(this.apiFunction, 'kms:Decrypt');
-      this.apiFunction.addEnvironment(AUTH_SECRET_ENV, this.authSecret.secretArn);
+      // GetSecretValue only (grantRead would add DescribeSecret), for the two functions that
+      // run the app (both authenticate bearer tokens), not maintenance.
+      for (const fn of [this.apiFunction, this.fetchFunction]) {
+        iam.Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['secretsmanager:GetSecretValue'],
+          resourceArns: [this.authSecret.secretArn],
+        });
+        if (key) key.grant(fn, 'kms:Decrypt');
+        fn.addEnvironment(AUTH_SECRET_ENV, this.authSecret.secretArn);
+      }
       NagSuppressions.addResourceSuppressions(this.authSecret, [
         {
           id: 'AwsSolutions-SMG4',
@@ -301,17 +356,20 @@ export class SluiceLog extends Construct {
       ]);
     }
 
-    NagSuppressions.addResourceSuppressions(this.apiFunction, [
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'Invoked only synchronously by API Gateway: the caller gets the error, and there is ' +
-          'no asynchronous event to keep',
-      },
-    ]);
+    for (const fn of [this.apiFunction, this.fetchFunction]) {
+      NagSuppressions.addResourceSuppressions(fn, [
+        {
+          id: 'Serverless-LambdaDLQ',
+          reason:
+            'Invoked only synchronously by API Gateway: the caller gets the error, and there is ' +
+            'no asynchronous event to keep',
+        },
+      ]);
+    }
 
     this.httpApi = new SluiceHttpApi(this, 'Api', {
       handler: this.apiFunction,
+      fetchHandler: this.fetchFunction,
       auth: this.auth,
       ...(props.throttleRateLimit !== undefined ? { throttleRateLimit: props.throttleRateLimit } : {}),
       ...(props.throttleBurstLimit !== undefined ? { throttleBurstLimit: props.throttleBurstLimit } : {}),
@@ -338,6 +396,7 @@ export class SluiceLog extends Construct {
     this.monitoring = new SluiceMonitoring(this, 'Monitoring', {
       api: this.httpApi.api,
       apiFunction: this.apiFunction,
+      fetchFunction: this.fetchFunction,
       maintenanceFunction: this.maintenance.function,
       dashboardName: props.dashboardName ?? `${stack.stackName}-${id}`,
       ...(props.alarmTopic ? { alarmAction: new cwActions.SnsAction(props.alarmTopic) } : {}),

@@ -86,8 +86,8 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
       expect(ids(template)).toEqual([...ids(standard), bucketId].sort());
     });
 
-    it('tells both functions the bucket name in SLUICE_EXPRESS_BUCKET, next to SLUICE_BUCKET', () => {
-      for (const fn of [log.apiFunction, log.maintenance.function]) {
+    it('tells every function the bucket name in SLUICE_EXPRESS_BUCKET, next to SLUICE_BUCKET', () => {
+      for (const fn of [log.apiFunction, log.fetchFunction, log.maintenance.function]) {
         const vars = template.toJSON().Resources[logicalId(stack, fn)].Properties.Environment.Variables;
         expect(vars[EXPRESS_BUCKET_ENV]).toEqual({ Ref: bucketId });
         expect(vars.SLUICE_BUCKET).toEqual({ Ref: logicalId(stack, log.bucket) });
@@ -107,14 +107,30 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
       }
     });
 
+    it('grants the fetch function a ReadOnly session on that bucket only (it never puts or deletes)', () => {
+      const express = s3expressStatements(roleStatements(template, roleIdOf(stack, log.fetchFunction)));
+      expect(express).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 's3express:CreateSession',
+          Resource: bucketArn,
+          Condition: { StringEquals: { 's3express:SessionMode': 'ReadOnly' } },
+        },
+      ]);
+    });
+
     it('gives no other role any s3express action, and nobody a wildcard s3express grant', () => {
-      const fnRoles = new Set([roleIdOf(stack, log.apiFunction), roleIdOf(stack, log.maintenance.function)]);
+      const fnRoles = new Set([
+        roleIdOf(stack, log.apiFunction),
+        roleIdOf(stack, log.fetchFunction),
+        roleIdOf(stack, log.maintenance.function),
+      ]);
       for (const roleId of Object.keys(template.findResources('AWS::IAM::Role'))) {
         if (fnRoles.has(roleId)) continue;
         expect(s3expressStatements(roleStatements(template, roleId)), roleId).toEqual([]);
       }
       const express = s3expressStatements(allStatements(template));
-      expect(express).toHaveLength(2);
+      expect(express).toHaveLength(3);
       for (const s of express) {
         expect(actionsOf(s)).toEqual(['s3express:CreateSession']);
         expect(resourcesOf(s)).toEqual([bucketArn]);
@@ -125,6 +141,7 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
       const standard = synthLog();
       for (const [fn, standardFn] of [
         [log.apiFunction, standard.log.apiFunction],
+        [log.fetchFunction, standard.log.fetchFunction],
         [log.maintenance.function, standard.log.maintenance.function],
       ] as const) {
         const actions = roleStatements(template, roleIdOf(stack, fn)).flatMap(actionsOf);
@@ -293,19 +310,36 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
       TablesLog72BABB86: 'AWS::DynamoDB::Table',
       TablesMetaC40B69A7: 'AWS::DynamoDB::Table',
     };
+    // Added with the fetch function (the read routes on a function of their own): new
+    // resources only, so an update creates these and changes no existing one's identity.
+    const FETCH_FUNCTION_RESOURCES = {
+      ApiHttpApiGETv1topicstopicpartitionspartitionoffsetsFetchIntegrationPermission1F8512BE: 'AWS::Lambda::Permission',
+      ApiHttpApiGETv1topicstopicpartitionspartitionoffsets7A81361B: 'AWS::ApiGatewayV2::Route',
+      ApiHttpApiGETv1topicstopicpartitionspartitionrecordsFetchIntegrationB7E2EBE8: 'AWS::ApiGatewayV2::Integration',
+      ApiHttpApiGETv1topicstopicpartitionspartitionrecordsFetchIntegrationPermissionA5BE09BC: 'AWS::Lambda::Permission',
+      ApiHttpApiGETv1topicstopicpartitionspartitionrecordsED1CBF0A: 'AWS::ApiGatewayV2::Route',
+      ApiHttpApiPOSTv1fetchC6420256: 'AWS::ApiGatewayV2::Route',
+      ApiHttpApiPOSTv1fetchFetchIntegrationPermission33FB0F1C: 'AWS::Lambda::Permission',
+      FetchFunction02CD8A1F: 'AWS::Lambda::Function',
+      FetchFunctionLogs3140F377: 'AWS::Logs::LogGroup',
+      FetchFunctionRoleAE8EB9DE: 'AWS::IAM::Role',
+      FetchFunctionRoleDefaultPolicyCF271796: 'AWS::IAM::Policy',
+      MonitoringfetchthrottlesB34F2B55: 'AWS::CloudWatch::Alarm',
+    };
 
     const types = (t: TemplateType) =>
       Object.fromEntries(
         Object.entries(t.toJSON().Resources as Record<string, { Type: string }>).map(([id, r]) => [id, r.Type]),
       );
 
-    it('has the same resources under the same logical ids, and the same outputs', () => {
+    it('has the same resources under the same logical ids (plus the fetch function\'s), and the same outputs', () => {
       const template = Template.fromStack(new SluiceStack(testApp(), 'Sluice'));
-      expect(types(template)).toEqual(STANDARD_RESOURCES);
+      expect(types(template)).toEqual({ ...STANDARD_RESOURCES, ...FETCH_FUNCTION_RESOURCES });
       expect(Object.keys(template.toJSON().Outputs as Json).sort()).toEqual([
         'ApiFunctionName',
         'ApiUrl',
         'DashboardName',
+        'FetchFunctionName',
         'LogTableName',
         'MaintenanceFunctionName',
         'MetaTableName',

@@ -51,6 +51,10 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
       expect(routes.sort()).toEqual([
         ['ANY /{proxy+}', 'AWS_IAM'],
         ['GET /healthz', 'NONE'],
+        // The read routes, served by the fetch function (fetch-function.test.ts).
+        ['GET /v1/topics/{topic}/partitions/{partition}/offsets', 'AWS_IAM'],
+        ['GET /v1/topics/{topic}/partitions/{partition}/records', 'AWS_IAM'],
+        ['POST /v1/fetch', 'AWS_IAM'],
       ]);
       template.resourceCountIs('AWS::SecretsManager::Secret', 0);
       const fn = template.toJSON().Resources[logicalId(stack, log.apiFunction)];
@@ -72,8 +76,8 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
       expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(30);
     });
 
-    it('runs both functions on Node.js 24 with X-Ray tracing', () => {
-      for (const fn of [log.apiFunction, log.maintenance.function]) {
+    it('runs every function on Node.js 24 with X-Ray tracing', () => {
+      for (const fn of [log.apiFunction, log.fetchFunction, log.maintenance.function]) {
         expect(template.toJSON().Resources[logicalId(stack, fn)].Properties).toMatchObject({
           Runtime: 'nodejs24.x',
           TracingConfig: { Mode: 'Active' },
@@ -82,7 +86,7 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
     });
 
     it('gives each function its own log rights instead of AWSLambdaBasicExecutionRole', () => {
-      for (const fn of [log.apiFunction, log.maintenance.function]) {
+      for (const fn of [log.apiFunction, log.fetchFunction, log.maintenance.function]) {
         const roleId = roleIdOf(stack, fn);
         const role = template.toJSON().Resources[roleId];
         expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -167,9 +171,9 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
       ]);
     });
 
-    it('has six alarms without actions', () => {
+    it('has seven alarms without actions', () => {
       const alarms = resources(template, 'AWS::CloudWatch::Alarm');
-      expect(alarms).toHaveLength(6);
+      expect(alarms).toHaveLength(7);
       expect(sorted(alarms.map(([, a]) => a.Properties.AlarmName as string))).toEqual(
         sorted(Object.values(ALARMS).map((s) => `App-Log-${s}`)),
       );
@@ -196,6 +200,7 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
     it('alarms on throttles of each function', () => {
       for (const [suffix, fn] of [
         [ALARMS.apiThrottles, log.apiFunction],
+        [ALARMS.fetchThrottles, log.fetchFunction],
         [ALARMS.maintenanceThrottles, log.maintenance.function],
       ] as const) {
         expect(alarm(suffix)).toMatchObject({
@@ -284,12 +289,14 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
       expect(maintenance.Properties.Environment.Variables).not.toHaveProperty('SLUICE_AUTH_SECRET_ARN');
     });
 
-    it('lets only the API function read it, with GetSecretValue only', () => {
+    it('lets only the API and fetch functions (both run the app) read it, with GetSecretValue only', () => {
       const secretId = resources(template, 'AWS::SecretsManager::Secret')[0]![0];
-      const api = roleStatements(template, roleIdOf(stack, log.apiFunction));
-      expect(grantedOn(api, { Ref: secretId })).toEqual(['secretsmanager:GetSecretValue']);
+      const readers = [roleIdOf(stack, log.apiFunction), roleIdOf(stack, log.fetchFunction)];
+      for (const roleId of readers) {
+        expect(grantedOn(roleStatements(template, roleId), { Ref: secretId })).toEqual(['secretsmanager:GetSecretValue']);
+      }
       for (const roleId of Object.keys(template.findResources('AWS::IAM::Role'))) {
-        if (roleId === roleIdOf(stack, log.apiFunction)) continue;
+        if (readers.includes(roleId)) continue;
         expect(JSON.stringify(roleStatements(template, roleId))).not.toContain('secretsmanager');
       }
     });
@@ -331,7 +338,7 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
       }
       template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: keyArn });
       const groups = resources(template, 'AWS::Logs::LogGroup');
-      expect(groups).toHaveLength(3);
+      expect(groups).toHaveLength(4);
       for (const [, group] of groups) expect(group.Properties.KmsKeyId).toEqual(keyArn);
     });
 
@@ -448,6 +455,7 @@ describe('SluiceStack outputs', { timeout: TIMEOUT }, () => {
       'ApiFunctionName',
       'ApiUrl',
       'DashboardName',
+      'FetchFunctionName',
       'LogTableName',
       'MaintenanceFunctionName',
       'MetaTableName',
@@ -471,6 +479,7 @@ describe('SluiceStack outputs', { timeout: TIMEOUT }, () => {
     expect(ids('AWS::ApiGatewayV2::Stage')).toEqual([expect.stringMatching(/^ApiHttpApiDefaultStage[0-9A-F]{8}$/)]);
     expect(ids('AWS::Lambda::Function')).toEqual([
       expect.stringMatching(/^ApiFunction[0-9A-F]{8}$/),
+      expect.stringMatching(/^FetchFunction[0-9A-F]{8}$/),
       expect.stringMatching(/^MaintenanceFunction[0-9A-F]{8}$/),
     ]);
   });

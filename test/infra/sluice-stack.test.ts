@@ -631,9 +631,10 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       );
     });
 
-    it('has three roles: API, maintenance, and the scheduler', () => {
-      expect(byRole.size).toBe(3);
+    it('has four roles: API, fetch, maintenance, and the scheduler', () => {
+      expect(byRole.size).toBe(4);
       expect(byRole.has(roleIdOf(stack.apiFunction))).toBe(true);
+      expect(byRole.has(roleIdOf(stack.fetchFunction))).toBe(true);
       expect(byRole.has(roleIdOf(stack.maintenance.function))).toBe(true);
     });
 
@@ -742,6 +743,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
     };
     let bundles: Record<'api' | 'maintenance', string>;
     let bundleDirs: string[];
+    let fetchBundle: string;
 
     beforeAll(() => {
       const { app, stack: bundled, template: t } = synth({}, true);
@@ -752,6 +754,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
         const key = t.toJSON().Resources[id].Properties.Code.S3Key as string;
         return path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
       };
+      fetchBundle = bundleOf(bundled.fetchFunction);
       bundles = {
         api: bundleOf(bundled.apiFunction),
         maintenance: bundleOf(bundled.maintenance.function),
@@ -761,8 +764,9 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       );
     }, TIMEOUT);
 
-    it('bundles exactly the two functions, separately', () => {
+    it('bundles exactly the two functions, separately (the fetch function runs the API bundle)', () => {
       expect(bundleDirs).toHaveLength(2);
+      expect(fetchBundle).toBe(bundles.api);
       expect(bundles.api).not.toBe(bundles.maintenance);
       for (const file of Object.values(bundles)) expect(existsSync(file), file).toBe(true);
     });
