@@ -13,9 +13,16 @@
  *
  * Failures: a failure before the hedge goes out is the answer (the caller's retries decide); a
  * failure of one of two in flight waits for the other; both failing answer the last error.
+ * A HedgeBudget bounds the share of requests hedged.
  */
-export function hedged<T>(send: (signal: AbortSignal | undefined, copy: 0 | 1) => Promise<T>, afterMs: number, onHedge?: () => void): Promise<T> {
+export function hedged<T>(
+  send: (signal: AbortSignal | undefined, copy: 0 | 1) => Promise<T>,
+  afterMs: number,
+  onHedge?: () => void,
+  budget?: HedgeBudget,
+): Promise<T> {
   if (!(afterMs > 0)) return send(undefined, 0);
+  budget?.earn();
   return new Promise<T>((resolve, reject) => {
     const controllers: AbortController[] = [];
     let done = false;
@@ -42,7 +49,7 @@ export function hedged<T>(send: (signal: AbortSignal | undefined, copy: 0 | 1) =
       );
     };
     const timer = setTimeout(() => {
-      if (done) return;
+      if (done || (budget !== undefined && !budget.spend())) return;
       onHedge?.();
       launch(1);
     }, afterMs);
@@ -65,4 +72,33 @@ export const HEDGE_MS_PER_MIB = 20;
 
 export function hedgeDelay(base: number, bytes: number): number {
   return base > 0 ? base + (bytes / (1024 * 1024)) * HEDGE_MS_PER_MIB : 0;
+}
+
+/**
+ * At most about `share` of requests are hedged, over time: each request earns `share` of a
+ * token (up to `burst`), each hedge spends one. Without a bound, a process that is slow for its
+ * own reasons (an overloaded event loop, a saturated network) would hedge nearly every request
+ * and double its load exactly when it can least take it.
+ */
+export class HedgeBudget {
+  private tokens: number;
+
+  constructor(
+    private readonly share = 0.1,
+    private readonly burst = 10,
+  ) {
+    this.tokens = burst;
+  }
+
+  /** A request starts: it earns its share. */
+  earn(): void {
+    this.tokens = Math.min(this.burst, this.tokens + this.share);
+  }
+
+  /** May a hedge go out now? Spends a token when it may. */
+  spend(): boolean {
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }

@@ -18,7 +18,7 @@ import type { AwsClients } from './clients.ts';
 import { HOT_PREFIX, hedgeCopyKey, hotObjectKey, isHotObjectKey, parseSegmentObjectKey, segmentObjectKey } from './keys/segment.ts';
 import { listHotPage, listSegmentPage, type ListedPage } from './segment-listing.ts';
 import { withRetries } from './retry.ts';
-import { hedgeDelay, hedged, NO_HEDGE, type HedgeAfter } from './hedge.ts';
+import { HedgeBudget, hedgeDelay, hedged, NO_HEDGE, type HedgeAfter } from './hedge.ts';
 import { MissingSegmentError, ShortReadError } from '../errors.ts';
 
 export interface ByteRange {
@@ -33,6 +33,8 @@ function cacheKey(r: ByteRange): string {
 
 export class SegmentStore {
   private readonly cache: ByteLru;
+  /** At most about 10% of this process's segment requests are hedged. */
+  private readonly hedgeBudget = new HedgeBudget();
 
   constructor(
     private readonly clients: AwsClients,
@@ -92,6 +94,7 @@ export class SegmentStore {
         },
         after,
         this.onHedge,
+        this.hedgeBudget,
       ),
     );
   }
@@ -196,6 +199,7 @@ export class SegmentStore {
         },
         after,
         this.onHedge,
+        this.hedgeBudget,
       ),
     );
   }

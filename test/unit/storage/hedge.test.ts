@@ -90,3 +90,27 @@ describe('hedged', () => {
     expect(hedgeDelay(100, 2 << 20)).toBe(140);
   });
 });
+
+describe('HedgeBudget', () => {
+  it('bounds hedges to about its share of requests once the burst is spent', async () => {
+    const { HedgeBudget } = await import('../../../lib/storage/hedge.ts');
+    const budget = new HedgeBudget(0.1, 2);
+    let hedges = 0;
+    for (let i = 0; i < 1000; i++) {
+      budget.earn();
+      if (budget.spend()) hedges++; // every request is slow: it would hedge each time
+    }
+    expect(hedges).toBeGreaterThanOrEqual(100);
+    expect(hedges).toBeLessThanOrEqual(102);
+  });
+
+  it('a request whose hedge the budget refuses just waits for its first copy', async () => {
+    const { HedgeBudget } = await import('../../../lib/storage/hedge.ts');
+    const budget = new HedgeBudget(0, 0);
+    const s = sender([{ ms: 300 }]);
+    const p = hedged(s.send, 50, undefined, budget);
+    await vi.advanceTimersByTimeAsync(400);
+    await expect(p).resolves.toBe('copy 0');
+    expect(s.calls()).toBe(1);
+  });
+});
