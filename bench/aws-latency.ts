@@ -39,6 +39,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { prng } from '../test/support/prng.ts';
 
 export type Tier = 'standard' | 'express';
 
@@ -201,17 +202,8 @@ export function parseLatencyOverrides(args: string[], model: LatencyModel): Late
   return out;
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small seeded PRNG, uniform in [0, 1) (the tests' own, so a run replays from its seed). */
+export const seededRandom: (seed: number) => () => number = prng;
 
 /** A standard normal draw (Box-Muller, two uniforms). */
 function standardNormal(random: () => number): number {

@@ -16,22 +16,27 @@ export interface ListedPage {
   readonly next: string | undefined;
 }
 
+/** An object listed without LastModified counts as never old enough: garbage collection keeps it (G4). */
+function listedObjects(page: ListObjectsV2CommandOutput): ListedObject[] {
+  const objects: ListedObject[] = [];
+  for (const o of page.Contents ?? []) {
+    if (o.Key) objects.push({ key: o.Key, lastModified: o.LastModified?.getTime() ?? Number.POSITIVE_INFINITY, size: o.Size ?? 0 });
+  }
+  return objects;
+}
+
 /**
  * One page of segment objects after `startAfter`, in key order. Paged by StartAfter (the last
  * key seen), not by continuation token: a cursor that is a key can be stored between ticks and
  * stays valid however long a sweep takes.
  */
-/** An object listed without LastModified counts as never old enough: garbage collection keeps it (G4). */
 export async function listSegmentPage(clients: AwsClients, bucket: string, startAfter: string | undefined, maxKeys = 1000): Promise<ListedPage> {
   const page: ListObjectsV2CommandOutput = await withRetries('list segments', () =>
     clients.s3.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: SEGMENT_PREFIX, MaxKeys: maxKeys, ...(startAfter ? { StartAfter: startAfter } : {}) }),
     ),
   );
-  const objects: ListedObject[] = [];
-  for (const o of page.Contents ?? []) {
-    if (o.Key) objects.push({ key: o.Key, lastModified: o.LastModified?.getTime() ?? Number.POSITIVE_INFINITY, size: o.Size ?? 0 });
-  }
+  const objects = listedObjects(page);
   const last = objects[objects.length - 1];
   return { objects, next: page.IsTruncated && last ? last.key : undefined };
 }
@@ -46,11 +51,7 @@ export async function listHotPage(clients: AwsClients, bucket: string, prefix: s
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: maxKeys, ...(token ? { ContinuationToken: token } : {}) }),
     ),
   );
-  const objects: ListedObject[] = [];
-  for (const o of page.Contents ?? []) {
-    if (o.Key) objects.push({ key: o.Key, lastModified: o.LastModified?.getTime() ?? Number.POSITIVE_INFINITY, size: o.Size ?? 0 });
-  }
-  return { objects, next: page.IsTruncated ? page.NextContinuationToken : undefined };
+  return { objects: listedObjects(page), next: page.IsTruncated ? page.NextContinuationToken : undefined };
 }
 
 export async function* listSegmentObjects(clients: AwsClients, bucket: string): AsyncGenerator<ListedObject> {
