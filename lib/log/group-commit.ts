@@ -154,12 +154,8 @@ export class GroupCommitter {
     const plan = planGroup(
       requests.map((r) => ({ chunks: r.chunks.map((c) => ({ tp: tpKey(c), recordCount: c.recordCount })), alone: r.conditions !== undefined })),
     );
-    const chunkOf = (unit: number, member: number) => {
-      const m = plan.units[unit]!.members[member]!;
-      return requests[m.request]!.chunks[m.chunk]!;
-    };
-    const segmentChunks: SegmentChunkInput[] = plan.units.map((u, i) => {
-      const chunks = u.members.map((_, j) => chunkOf(i, j));
+    const segmentChunks: SegmentChunkInput[] = plan.units.map((u) => {
+      const chunks = u.members.map((m) => requests[m.request]!.chunks[m.chunk]!);
       return {
         topicId: chunks[0]!.topicId,
         partition: chunks[0]!.partition,
@@ -188,64 +184,83 @@ export class GroupCommitter {
     }
     const object = put.key; // a hedged copy's key when it answered first
 
-    await Promise.all(
-      plan.publishSets.map(async (set) => {
-        const failedReserve = set.units.map((u) => reserved[u]!).find((r): r is { err: unknown } => 'err' in r);
-        const reservations = set.units.map((u) => reserved[u]!).filter((r): r is Reservation => 'slot' in r);
-        if (failedReserve) {
-          await this.fillHoles(reservations);
-          for (const r of set.requests) members[r]!.reject(failedReserve.err);
-          return;
+    // Each set settles its own requests; allSettled, so one set's trouble never cuts another's short.
+    await Promise.allSettled(plan.publishSets.map((set) => this.publishSet(set, plan, requests, members, reserved, segment, object, putAt)));
+  }
+
+  /**
+   * Publishes one set and settles its requests. Whatever throws before the publish fills the
+   * set's slots with holes and fails its requests; once published, its requests are answered
+   * with their offsets whatever follows (the records are visible: failing them would make a
+   * client retry write them twice).
+   */
+  private async publishSet(
+    set: GroupPlan['publishSets'][number],
+    plan: GroupPlan,
+    requests: readonly WriteRequest[],
+    members: readonly Pending[],
+    reserved: readonly (Reservation | { err: unknown })[],
+    segment: ReturnType<typeof encodeSegment>,
+    object: string,
+    putAt: number,
+  ): Promise<void> {
+    const reservations = set.units.map((u) => reserved[u]!).filter((r): r is Reservation => 'slot' in r);
+    const fail = async (err: unknown): Promise<void> => {
+      await this.fillHoles(reservations);
+      for (const r of set.requests) members[r]!.reject(err);
+    };
+    const failedReserve = set.units.map((u) => reserved[u]!).find((r): r is { err: unknown } => 'err' in r);
+    if (failedReserve) return fail(failedReserve.err);
+    let answers: Map<number, Reservation[]>;
+    let entries: PublishItem[];
+    try {
+      answers = new Map<number, Reservation[]>(set.requests.map((r) => [r, []]));
+      for (const u of set.units) {
+        const unit = plan.units[u]!;
+        const res = reserved[u] as Reservation;
+        for (const m of unit.members) {
+          const chunk = requests[m.request]!.chunks[m.chunk]!;
+          const base = res.base + m.offsetInUnit;
+          answers.get(m.request)![m.chunk] = { tp: res.tp, slot: res.slot, base, end: base + chunk.recordCount };
         }
-        const answers = new Map<number, Reservation[]>(set.requests.map((r) => [r, []]));
-        for (const u of set.units) {
-          const unit = plan.units[u]!;
-          const res = reserved[u] as Reservation;
-          for (const m of unit.members) {
-            const chunk = requests[m.request]!.chunks[m.chunk]!;
-            const base = res.base + m.offsetInUnit;
-            answers.get(m.request)![m.chunk] = { tp: res.tp, slot: res.slot, base, end: base + chunk.recordCount };
-          }
-        }
-        const entries: PublishItem[] = set.units.map((u) => {
-          const loc = segment.chunks[u]!;
-          const unit = plan.units[u]!;
-          return {
-            reservation: reserved[u] as Reservation,
-            object,
-            position: loc.byteOffset,
-            length: loc.byteLength,
-            recordCount: loc.recordCount,
-            budgetBytes: unit.members.reduce((n, _, j) => n + chunkOf(u, j).budgetBytes, 0),
-            minTimestamp: loc.minTimestamp,
-            maxTimestamp: loc.maxTimestamp,
-          };
-        });
-        const alone = set.alone ? requests[set.requests[0]!]! : undefined;
-        try {
-          const conditions = alone?.conditions?.(answers.get(set.requests[0]!)!) ?? {};
-          // Garbage collection may delete an unreferenced object once it is older than its
-          // grace; a publish that late (a paused process) would point entries at a deleted object.
-          if (this.clock.now() - putAt > PUBLISH_DEADLINE_MS) {
-            throw new UnavailableError(`the request took over ${PUBLISH_DEADLINE_MS / 1000} s between writing its data and publishing it; retry it`);
-          }
-          // The token makes a retried transaction idempotent; each set is its own transaction.
-          await this.publisher.publish({ entries, ...conditions, token: this.ids.newId() }, this.clock.now());
-        } catch (err) {
-          await this.fillHoles(reservations);
-          for (const r of set.requests) members[r]!.reject(this.answerFor(err));
-          return;
-        }
-        for (const entry of entries) {
-          this.segments.remember(
-            { object, position: entry.position, length: entry.length },
-            segment.bytes.subarray(entry.position, entry.position + entry.length),
-          );
-          this.signal.notify(entry.reservation.tp);
-        }
-        for (const r of set.requests) members[r]!.resolve(answers.get(r)!);
-      }),
-    );
+      }
+      entries = set.units.map((u) => {
+        const loc = segment.chunks[u]!;
+        const unit = plan.units[u]!;
+        return {
+          reservation: reserved[u] as Reservation,
+          object,
+          position: loc.byteOffset,
+          length: loc.byteLength,
+          recordCount: loc.recordCount,
+          budgetBytes: unit.members.reduce((n, m) => n + requests[m.request]!.chunks[m.chunk]!.budgetBytes, 0),
+          minTimestamp: loc.minTimestamp,
+          maxTimestamp: loc.maxTimestamp,
+        };
+      });
+      const alone = set.alone ? requests[set.requests[0]!]! : undefined;
+      const conditions = alone?.conditions?.(answers.get(set.requests[0]!)!) ?? {};
+      // Garbage collection may delete an unreferenced object once it is older than its
+      // grace; a publish that late (a paused process) would point entries at a deleted object.
+      if (this.clock.now() - putAt > PUBLISH_DEADLINE_MS) {
+        throw new UnavailableError(`the request took over ${PUBLISH_DEADLINE_MS / 1000} s between writing its data and publishing it; retry it`);
+      }
+      // The token makes a retried transaction idempotent; each set is its own transaction.
+      await this.publisher.publish({ entries, ...conditions, token: this.ids.newId() }, this.clock.now());
+    } catch (err) {
+      return fail(this.answerFor(err));
+    }
+    try {
+      for (const entry of entries) {
+        this.segments.remember(
+          { object, position: entry.position, length: entry.length },
+          segment.bytes.subarray(entry.position, entry.position + entry.length),
+        );
+        this.signal.notify(entry.reservation.tp);
+      }
+    } finally {
+      for (const r of set.requests) members[r]!.resolve(answers.get(r)!);
+    }
   }
 
   /** Per unit, its reservation or the error of its partition's reserve. */

@@ -146,20 +146,43 @@ export interface HotGcOptions extends Pick<GcOptions, 'graceMs' | 'pageSize' | '
   readonly maxPages: number;
 }
 
+/** Where a hot-tier sweep is (a continuation token, good within one listing), and when the last one finished. */
+export interface HotSweepState {
+  readonly token: string | undefined;
+  readonly sweptAt: number;
+}
+
+export const HOT_SWEEP_START: HotSweepState = { token: undefined, sweptAt: 0 };
+
+export interface HotGcReport extends GcReport {
+  readonly state: HotSweepState;
+}
+
 /**
  * Garbage collection of the hot tier (the S3 Express directory bucket), by the same rule
  * (G1-G4). The hot tier holds only the minutes of objects that merges have not moved to the
- * Standard bucket yet plus the grace, so each step lists it from the start (directory buckets
- * take no StartAfter, and their continuation tokens are no cursor to keep between ticks) and
- * asks the index about every object past the grace: once a merge moved its entries, an object
- * is deleted at its first check. No dirty marks are needed: an old hot object becomes garbage
- * only by being moved or dropped, and every step looks at all of them.
+ * Standard bucket yet plus the grace. Directory buckets take no StartAfter and list in no fixed
+ * order, so a sweep lists the tier from its start, `maxPages` pages a step, carrying the
+ * continuation token from step to step (the caller keeps it: a token is no cursor to store);
+ * a new sweep starts at most every `intervalMs`. Every object past the grace is asked about:
+ * once a merge moved its entries, it is deleted at its first check. No dirty marks are needed:
+ * an old hot object becomes garbage only by being moved or dropped, and each sweep looks at
+ * all of them. `more` says the sweep goes on; it does not ask for another tick at once (the
+ * next tick continues it).
  */
-export async function hotGcStep(deps: HotGcDeps, opts: HotGcOptions, dryRun = false): Promise<GcReport> {
+export async function hotGcStep(
+  deps: HotGcDeps,
+  opts: HotGcOptions & { readonly intervalMs: number },
+  state: HotSweepState,
+  dryRun = false,
+): Promise<HotGcReport> {
   const now = deps.clock.now();
+  if (state.token === undefined && now - state.sweptAt < opts.intervalMs) {
+    return { sweep: 'idle', listed: 0, deleted: [], bytesFreed: 0, waiting: 0, more: false, state };
+  }
   const rules: GcRules = { now, graceMs: opts.graceMs, isSegmentKey: (key) => deps.segments.isSegmentKey(key) };
   const candidates: GcCandidate[] = [];
-  let token: string | undefined;
+  let token = state.token;
   let pages = 0;
   do {
     const page = await deps.segments.listHotPage(token, opts.pageSize);
@@ -173,7 +196,7 @@ export async function hotGcStep(deps: HotGcDeps, opts: HotGcOptions, dryRun = fa
   let deleted = keys;
   if (!dryRun && keys.length > 0) {
     const failed = new Set((await deps.segments.deleteObjects(keys)).failed);
-    deleted = keys.filter((k) => !failed.has(k)); // the next step judges the rest again
+    deleted = keys.filter((k) => !failed.has(k)); // the next sweep judges the rest again
   }
   const gone = new Set(deleted);
   return {
@@ -183,5 +206,6 @@ export async function hotGcStep(deps: HotGcDeps, opts: HotGcOptions, dryRun = fa
     bytesFreed: plan.delete.filter((o) => gone.has(o.key)).reduce((n, o) => n + o.size, 0),
     waiting: plan.keep.filter((k) => k.reason === 'too-young').length,
     more: token !== undefined,
+    state: { token, sweptAt: token === undefined ? now : state.sweptAt },
   };
 }

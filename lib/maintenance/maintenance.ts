@@ -23,7 +23,7 @@ import type { IndexStore } from '../storage/index-store.ts';
 import type { MaintenanceStore, SweepState, SweepUpdate } from '../storage/maintenance-store.ts';
 import type { SegmentStore } from '../storage/segment-store.ts';
 import type { TopicStore } from '../storage/topic-store.ts';
-import { gcStep, hotGcStep, type GcReport } from './gc.ts';
+import { gcStep, HOT_SWEEP_START, hotGcStep, type GcReport, type HotSweepState } from './gc.ts';
 import { maintainPartition, needsPass, type PassReport } from './partition-pass.ts';
 import type { TopicDeletion, TopicDeletionReport } from './topic-deletion.ts';
 
@@ -71,6 +71,8 @@ interface PartitionOfTopic {
 const EMPTY_SWEEP: SweepState = { cursor: undefined, startedAt: 0, since: 0, sweptAt: 0, dirtyAt: 0, lastDirtyAt: 0, version: 0 };
 /** Pages of the hot tier listed per tick: it holds minutes of objects, so one or two pages are usual. */
 const HOT_GC_MAX_PAGES = 10;
+/** A new sweep of the hot tier starts at most this often (per process). */
+const HOT_GC_INTERVAL_MS = 60_000;
 
 export class Maintenance {
   readonly settings: MaintenanceSettings;
@@ -78,6 +80,9 @@ export class Maintenance {
   private cursor: { readonly scope: string; readonly tps: readonly PartitionOfTopic[]; at: number } | undefined;
   /** A dry run's own sweep state: it never moves the shared cursor. */
   private drySweep: SweepState = EMPTY_SWEEP;
+  /** The hot tier's sweep (a continuation token lives only as long as this process). */
+  private hotSweep: HotSweepState = HOT_SWEEP_START;
+  private dryHotSweep: HotSweepState = HOT_SWEEP_START;
 
   constructor(
     private readonly deps: MaintenanceDeps,
@@ -218,16 +223,20 @@ export class Maintenance {
         pageSize: this.settings.gcPageSize,
         checkConcurrency: this.settings.gcCheckConcurrency,
         maxPages: HOT_GC_MAX_PAGES,
+        intervalMs: HOT_GC_INTERVAL_MS,
       },
+      dryRun ? this.dryHotSweep : this.hotSweep,
       dryRun,
     );
+    if (dryRun) this.dryHotSweep = hot.state;
+    else this.hotSweep = hot.state;
+    // The hot sweep's `more` asks for no tick at once: the next scheduled tick goes on with it.
     return {
       ...report,
       listed: report.listed + hot.listed,
       deleted: [...report.deleted, ...hot.deleted],
       bytesFreed: report.bytesFreed + hot.bytesFreed,
       waiting: report.waiting + hot.waiting,
-      more: report.more || hot.more,
     };
   }
 

@@ -182,9 +182,11 @@ export function planMerges(entries: readonly MergeEntry[], rules: MergeRules, ma
   const close = (units: readonly Unit[]): void => {
     if (units.length === 0 || (units.length === 1 && !hot(units[0]!.object))) return;
     if (valid(units, hot)) return emit(units);
-    let big = 0;
+    // The biggest Standard unit: a hot unit never breaks M7 (M8), so splitting at one would
+    // drop it from every run.
+    let big = -1;
     units.forEach((u, i) => {
-      if (u.bytes > units[big]!.bytes) big = i;
+      if (!hot(u.object) && (big < 0 || u.bytes > units[big]!.bytes)) big = i;
     });
     close(units.slice(0, big));
     const rest = units.slice(big);

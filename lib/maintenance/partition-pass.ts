@@ -34,7 +34,7 @@ export type RetentionConfig = Pick<TopicConfig, 'cleanup.policy' | 'retention.ms
 };
 
 export interface PassDeps extends MergeDeps {
-  readonly segments: MergeDeps['segments'] & Pick<SegmentStore, 'isHot'>;
+  readonly segments: MergeDeps['segments'] & Pick<SegmentStore, 'isHot' | 'hasHotTier'>;
   readonly retention: RetentionDeps;
   readonly compaction: CompactionDeps;
   readonly index: Pick<IndexStore, 'repoint' | 'entries' | 'readState' | 'writeMaintenance' | 'requestMaintenance'>;
@@ -127,8 +127,12 @@ export async function maintainPartition(
   // A fifth of a window: an object that big is settled, so the window always reaches past the
   // few unsettled objects of a partition of tiny entries to its new ones (M6).
   const settleEntries = Math.max(2, Math.floor(opts.maxWindowEntries / 5));
-  const rules: MergeRules = { now: deps.clock.now(), minAgeMs: opts.minAgeMs, targetBytes: opts.targetBytes, settleEntries, isHot: (object) => deps.segments.isHot(object) };
-  const runs = planMerges(window, rules, opts.maxRunsPerPass + 1);
+  const rules: MergeRules = { now: deps.clock.now(), minAgeMs: opts.minAgeMs, targetBytes: opts.targetBytes, settleEntries, ...(deps.segments.hasHotTier ? { isHot: (object: string) => deps.segments.isHot(object) } : {}) };
+  // Without a hot tier configured (turned off while hot entries remain) hot objects cannot be
+  // read: runs touching them wait for the tier to come back, and the rest of the pass goes on.
+  const runs = planMerges(window, rules, opts.maxRunsPerPass + 1).filter(
+    (run) => deps.segments.hasHotTier || !run.entries.some((p) => deps.segments.isHot(p.from.object)),
+  );
   const todo = runs.slice(0, opts.maxRunsPerPass);
   const merges: MergeOutcome[] = [];
   if (!dryRun) {

@@ -6,8 +6,8 @@
  * wins, and the other is aborted.
  *
  * Only for requests that may run twice: a ranged GET of immutable bytes, and a PUT whose copy
- * writes a key of its own (`copy` is 1 for the hedge), so no two writes ever target one key
- * (S3 would take either atomically; other S3-compatible stores may not) and the caller points
+ * writes a key of its own (`copy` is 1 for the hedge), so the two copies of one attempt never
+ * write one key (S3 would take either atomically; other S3-compatible stores may not), and the caller points
  * at whichever answered first. The extra request costs what any request costs, for the few
  * that are slow (the benches count them); a loser's object is an orphan for garbage collection.
  *

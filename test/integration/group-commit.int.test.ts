@@ -13,6 +13,7 @@ import { encodeRecordBatch } from '../../lib/codec/record-batch.ts';
 import { CompressionCodec } from '../../lib/codec/compression.ts';
 import { ProducerFencedError, UnavailableError } from '../../lib/errors.ts';
 import type { Reservation } from '../../lib/storage/index-store.ts';
+import { pkOf } from '../../lib/storage/keys/partition.ts';
 import { countCalls, failCalls, isolatedStack, serviceUnavailable, type IsolatedStack } from '../support/faults.ts';
 import { call, uniqueName } from '../support/http.ts';
 
@@ -148,6 +149,29 @@ describe('group commit', () => {
     expect(visible0.map(([, v]) => v)).toEqual(['a1', 'a2', 'b1']);
     expect(visible1.map(([, v]) => v)).toEqual(['a3']);
     expect(await hwms(s, t.name)).toEqual([4, 2]); // 3 plain + 1 hole; 1 plain + 1 hole
+  });
+
+  it('one partition\'s reserve failing fails only the requests that touch it; their other slots are holes at once', async () => {
+    const s = stack();
+    const t = await topic(s, 3);
+    const writer = committer(s);
+    // The reserve of partition 1 fails (a storage error after the SDK's and our retries).
+    const pk1 = pkOf({ topicId: t.topicId, partition: 1 });
+    const down = failCalls(
+      s.deps.clients.dynamo,
+      { command: 'UpdateItemCommand', where: (input: { Key?: { pk?: { S?: string } } }) => input.Key?.pk?.S === pk1 },
+      serviceUnavailable,
+    );
+    const outcomes = await Promise.allSettled([
+      writer.write({ chunks: [chunk(t.topicId, 0, ['a'])] }), // alone in its set: commits
+      writer.write({ chunks: [chunk(t.topicId, 2, ['b']), chunk(t.topicId, 1, ['c'])] }), // spans the failed partition
+    ]);
+    down.disable();
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    expect(await readAll(s, t.name, 0)).toEqual([[0, 'a']]);
+    // Partition 2's slot was reserved for the failed request: a hole at once, nobody waits.
+    expect(await hwms(s, t.name)).toEqual([1, 0, 1]);
+    expect(await readAll(s, t.name, 2)).toEqual([]);
   });
 
   it('a failed group PUT fails every request of the group, and their reserved slots are holes at once', async () => {

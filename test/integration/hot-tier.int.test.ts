@@ -58,4 +58,18 @@ describe('hot tier (S3 Express One Zone)', () => {
     expect(described.body.partitions.map((p: { highWatermark: number }) => p.highWatermark)).toEqual([30, 30]);
     m.dispose();
   });
+
+  it('a hot object past the grace that an entry still references is kept, and read', async () => {
+    const s = await hotStack();
+    const name = await topicWithRequests(s, 3, 4, 1);
+    const before = await readAll(coldReader(s), name, 0);
+    // Merges held back (the entries are never old enough), the clock far past the grace.
+    const m = s.maintenance({ ...FAST, mergeMinAgeMs: 24 * 3600_000 });
+    s.clock.advance(MAINTENANCE_DEFAULTS.gcGraceMs + 60_001);
+    const reports = await m.maintenance.runUntilIdle();
+    expect(reports.some((r) => (r.gc?.listed ?? 0) >= 3)).toBe(true); // the hot tier was swept...
+    expect(await s.hotObjects()).toHaveLength(3); // ...and nothing referenced went
+    expect(await readAll(coldReader(s), name, 0)).toEqual(before);
+    m.dispose();
+  });
 });

@@ -203,6 +203,19 @@ describe('merge plan', () => {
       expect(planMerges([{ ...one[0]!, object: 'seg/x' }], { ...r, isHot })).toEqual([]);
     });
 
+    it('a hot entry bigger than the Standard units around it still moves when those break M7', () => {
+      // One unsettled Standard object in three non-adjacent units (sa), a small one between (sb).
+      const sizes: [string, number][] = [['hot/h', 10], ['sa', 10], ['sb', 1], ['sa', 10], ['sb', 1], ['sa', 10]];
+      const at = new Map<string, number>();
+      const entries: MergeEntry[] = sizes.map(([object, length], slot) => {
+        const position = at.get(object) ?? 0;
+        at.set(object, position + length);
+        return { slot, hole: false, object, position, length, publishedAt: 0 };
+      });
+      const runs = planMerges(entries, { now: NOW, minAgeMs: 0, targetBytes: 1000, isHot });
+      expect(runs.flatMap((run) => run.entries.map((p) => p.slot))).toContain(0);
+    });
+
     it('a hot entry beside a big Standard object moves without copying the big object again (M7)', () => {
       const entries: MergeEntry[] = [
         { slot: 0, hole: false, object: 'big', position: 0, length: 400, publishedAt: 0 },
