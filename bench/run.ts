@@ -17,6 +17,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   compaction: () => import('./compaction.ts'),
   client: () => import('./client.ts'),
   'cold-start': () => import('./cold-start.ts'),
+  console: () => import('./console.ts'),
   'aws-model': () => import('./aws-model.ts'),
 };
 

@@ -13,6 +13,8 @@
  *   node_modules/@napi-rs/snappy-linux-arm64-gnu/snappy.linux-arm64-gnu.node
  *   node_modules/@antoniomuso/lz4-napi-linux-arm64-gnu/lz4-napi.linux-arm64-gnu.node
  *   node_modules/@node-rs/crc32-linux-arm64-gnu/crc32.linux-arm64-gnu.node
+ *   console/index.html, console/app-<hash>.js|css   the web console (lib/api/console.ts serves
+ *                                  it from <bundle dir>/console; consoleAssetCommands)
  *
  * Why a node_modules beside the bundle: the codecs are native (napi-rs) modules that esbuild
  * cannot inline, and lib/codec/compression.ts loads them lazily with `createRequire(import.
@@ -113,6 +115,21 @@ export function nativeInstallCommands(outputDir: string, arch: LambdaArch): stri
   ];
 }
 
+/**
+ * Shell commands that put the built web console (dist/console, docs/CONSOLE.md) into
+ * `<outputDir>/console`, where lib/api/console.ts finds it beside the bundle. In a checkout the
+ * console is built first if missing or stale (scripts/build-console.mjs --if-stale); an
+ * installed package ships dist/console built (prepack).
+ */
+export function consoleAssetCommands(outputDir: string): string[] {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const root = q(REPO_ROOT);
+  return [
+    `cd ${root} && if [ -f scripts/build-console.mjs ] && [ -d console ]; then node scripts/build-console.mjs --if-stale; fi`,
+    `rm -rf ${q(path.join(outputDir, 'console'))} && cp -R ${q(path.join(REPO_ROOT, 'dist/console'))} ${q(path.join(outputDir, 'console'))}`,
+  ];
+}
+
 /** The `bundling` property of a SluiceFunction for `arch` (CDK NodejsFunction BundlingOptions). */
 export function lambdaBundlingOptions(arch: LambdaArch): BundlingOptions {
   return {
@@ -130,7 +147,7 @@ export function lambdaBundlingOptions(arch: LambdaArch): BundlingOptions {
     commandHooks: {
       beforeBundling: (): string[] => [],
       beforeInstall: (): string[] => [],
-      afterBundling: (_inputDir: string, outputDir: string): string[] => nativeInstallCommands(outputDir, arch),
+      afterBundling: (_inputDir: string, outputDir: string): string[] => [...nativeInstallCommands(outputDir, arch), ...consoleAssetCommands(outputDir)],
     },
   };
 }
@@ -151,8 +168,8 @@ export interface BuiltBundle {
 
 /**
  * Builds the bundle of `entry` (relative to the repository root) into `outDir` exactly as the
- * construct does: esbuild with BUNDLE's settings, then nativeInstallCommands for `arch`.
- * `natives: false` skips the install (to build the JS once and install per arch).
+ * construct does: esbuild with BUNDLE's settings, then nativeInstallCommands for `arch`
+ * and consoleAssetCommands. `natives: false` skips both (to build the JS once and install per arch).
  * `sourcemap` is for bench/cold-start.ts's comparison only; the construct never sets it.
  */
 export async function buildLambdaBundle(opts: {
@@ -180,13 +197,23 @@ export async function buildLambdaBundle(opts: {
     absWorkingDir: REPO_ROOT,
     logLevel: 'error',
   });
-  if (opts.natives !== false) installNatives(opts.outDir, opts.arch);
+  if (opts.natives !== false) {
+    installNatives(opts.outDir, opts.arch);
+    installConsole(opts.outDir);
+  }
   return { dir: opts.outDir, file };
 }
 
 /** Runs nativeInstallCommands (the same commands as CDK's hook) with cwd = the repository root. */
 export function installNatives(outDir: string, arch: LambdaArch): void {
   for (const command of nativeInstallCommands(outDir, arch)) {
+    execFileSync('bash', ['-c', command], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+}
+
+/** Runs consoleAssetCommands (the same commands as CDK's hook): the web console beside the bundle. */
+export function installConsole(outDir: string): void {
+  for (const command of consoleAssetCommands(outDir)) {
     execFileSync('bash', ['-c', command], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
 }

@@ -15,7 +15,10 @@
  *   read-only role. API Gateway picks the most specific route, so only these paths move;
  *   they keep the stage's authorizer (IAM unless `token`), and their ARNs are the same
  *   request paths as before, so execute-api grants do not change.
- * - `GET /healthz` is the only unauthenticated route, for load balancers and monitors.
+ * - `GET /healthz` is unauthenticated, for load balancers and monitors, and so are
+ *   `GET /console` and `GET /console/{proxy+}`: the web console's static page and hashed
+ *   assets (docs/CONSOLE.md), which hold no data; every API call the page makes carries the
+ *   user's bearer token, so the console needs `auth: 'token'` or `'both'` to reach /v1.
  * - Payload format 2.0, which `hono/aws-lambda` reads (rawPath, rawQueryString, cookies).
  * - The `$default` stage is declared here (not by HttpApi) to carry default throttling and
  *   JSON access logs to a log group with a retention.
@@ -118,6 +121,8 @@ export interface SluiceHttpApiProps {
 export class SluiceHttpApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
+  /** `GET /console` and `GET /console/{proxy+}`, without the IAM authorizer. */
+  readonly consoleRoutes: readonly HttpRoute[];
   /** The FETCH_ROUTES routes, to `fetchHandler` (empty without one). */
   readonly fetchRoutes: readonly HttpRoute[];
   readonly accessLogs: logs.LogGroup;
@@ -158,6 +163,22 @@ export class SluiceHttpApi extends Construct {
           'it answers {"status":"ok"} and reads no data',
       },
     ]);
+    // The web console (lib/api/console.ts): public static content, served by the same app.
+    const consoleRoutes = [
+      ...this.api.addRoutes({ path: '/console', methods: [HttpMethod.GET], integration, authorizer: new HttpNoneAuthorizer() }),
+      ...this.api.addRoutes({ path: '/console/{proxy+}', methods: [HttpMethod.GET], integration, authorizer: new HttpNoneAuthorizer() }),
+    ];
+    for (const route of consoleRoutes) {
+      NagSuppressions.addResourceSuppressions(route, [
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'the web console is public static content (index.html and hashed JS/CSS) and reads no ' +
+            'data; every /v1 call the page makes carries the user\'s bearer token',
+        },
+      ]);
+    }
+    this.consoleRoutes = consoleRoutes;
     const fetchRoutes: HttpRoute[] = [];
     if (props.fetchHandler) {
       // Its own integration (and invoke permission) for the fetch function; added after the

@@ -10,6 +10,7 @@ import { noopMetrics } from '../metrics.ts';
 import { createServices, type Services } from '../services.ts';
 import { authenticate, authorizeRoute } from './auth.ts';
 import { logServerError, toHttpError } from './error-mapping.ts';
+import { consoleRoutes } from './console.ts';
 import { countErrorAnswer, requestLog } from './request-log.ts';
 import { assertNoDotSegments, assertPathDecodes, rawPathOf } from './validation.ts';
 import { clusterRoutes } from './routes/cluster.ts';
@@ -21,7 +22,12 @@ import { topicRoutes } from './routes/topics.ts';
 /** Kept here too: tests and adapters import it from the app. */
 export { bearerToken } from './auth.ts';
 
-export function createApp(deps: SluiceDeps, services: Services = createServices(deps)): Hono {
+export interface AppOptions {
+  /** Where the built web console is (lib/api/console.ts); default: the bundle's or the checkout's. */
+  readonly consoleDir?: string;
+}
+
+export function createApp(deps: SluiceDeps, services: Services = createServices(deps), opts: AppOptions = {}): Hono {
   const app = new Hono();
 
   const logger = deps.logger ?? consoleLogger;
@@ -47,6 +53,8 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // The web console: public static assets; the page calls /v1 with the user's token.
+  app.route('/', consoleRoutes(opts.consoleDir));
 
   // Tokens and ACLs (docs/API.md "Tokens and ACLs"): on iff a bootstrap admin token is set.
   if (services.authenticator !== undefined) app.use('/v1/*', authenticate(services.authenticator));

@@ -327,14 +327,23 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
       MonitoringfetchthrottlesB34F2B55: 'AWS::CloudWatch::Alarm',
     };
 
+    // Added with the web console (GET /console and its assets to the API function, no
+    // authorizer): new resources only, as above.
+    const CONSOLE_RESOURCES = {
+      ApiHttpApiGETconsole98ACBE76: 'AWS::ApiGatewayV2::Route',
+      ApiHttpApiGETconsoleAppIntegrationPermissionA20A8ECA: 'AWS::Lambda::Permission',
+      ApiHttpApiGETconsoleproxy1D07F08B: 'AWS::ApiGatewayV2::Route',
+      ApiHttpApiGETconsoleproxyAppIntegrationPermission021D19E2: 'AWS::Lambda::Permission',
+    };
+
     const types = (t: TemplateType) =>
       Object.fromEntries(
         Object.entries(t.toJSON().Resources as Record<string, { Type: string }>).map(([id, r]) => [id, r.Type]),
       );
 
-    it('has the same resources under the same logical ids (plus the fetch function\'s), and the same outputs', () => {
+    it('has the same resources under the same logical ids (plus the fetch function\'s and the console\'s), and the same outputs', () => {
       const template = Template.fromStack(new SluiceStack(testApp(), 'Sluice'));
-      expect(types(template)).toEqual({ ...STANDARD_RESOURCES, ...FETCH_FUNCTION_RESOURCES });
+      expect(types(template)).toEqual({ ...STANDARD_RESOURCES, ...FETCH_FUNCTION_RESOURCES, ...CONSOLE_RESOURCES });
       expect(Object.keys(template.toJSON().Outputs as Json).sort()).toEqual([
         'ApiFunctionName',
         'ApiUrl',

@@ -70,6 +70,8 @@ describe('fetch function', { timeout: TIMEOUT }, () => {
       expect(routeTable(template)).toEqual({
         'ANY /{proxy+}': apiId,
         'GET /healthz': apiId,
+        'GET /console': apiId,
+        'GET /console/{proxy+}': apiId,
         ...Object.fromEntries(READ_ROUTE_KEYS.map((k) => [k, fetchId])),
       });
     });

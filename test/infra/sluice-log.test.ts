@@ -43,13 +43,16 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
       ({ template, stack, log } = synthLog());
     }, TIMEOUT);
 
-    it('puts the IAM authorizer on every route but GET /healthz, and creates no secret', () => {
+    it('puts the IAM authorizer on every route but GET /healthz and the console, and creates no secret', () => {
       const routes = resources(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => [
         r.Properties.RouteKey,
         r.Properties.AuthorizationType,
       ]);
       expect(routes.sort()).toEqual([
         ['ANY /{proxy+}', 'AWS_IAM'],
+        // The web console's static page and assets (lib/api/console.ts); its /v1 calls carry a token.
+        ['GET /console', 'NONE'],
+        ['GET /console/{proxy+}', 'NONE'],
         ['GET /healthz', 'NONE'],
         // The read routes, served by the fetch function (fetch-function.test.ts).
         ['GET /v1/topics/{topic}/partitions/{partition}/offsets', 'AWS_IAM'],

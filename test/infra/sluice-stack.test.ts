@@ -692,12 +692,14 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       });
     });
 
-    it('leaves only GET /healthz unauthenticated', () => {
+    it('leaves only GET /healthz and the console\'s static assets unauthenticated', () => {
       const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
         (r) => (r as { Properties: Json }).Properties,
       );
       const open = routes.filter((r) => r.AuthorizationType !== 'AWS_IAM');
-      expect(open.map((r) => [r.RouteKey, r.AuthorizationType])).toEqual([
+      expect(open.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
+        ['GET /console', 'NONE'],
+        ['GET /console/{proxy+}', 'NONE'],
         ['GET /healthz', 'NONE'],
       ]);
     });

@@ -22,7 +22,7 @@ import { cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rea
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BUNDLE, buildLambdaBundle, installNatives, NATIVE_MODULES, nativeBinaryPaths } from '../../infra/constructs/bundling.ts';
+import { BUNDLE, buildLambdaBundle, installConsole, installNatives, NATIVE_MODULES, nativeBinaryPaths } from '../../infra/constructs/bundling.ts';
 import { RESOURCE_ENV, resourceNames } from '../../lib/storage/tables.ts';
 import { apiGatewayV2Event, type ApiGatewayV2EventOptions } from '../support/apigw-event.ts';
 import { startBundleProcess, type BundleProcess } from '../support/bundle-process.ts';
@@ -94,6 +94,7 @@ describe('the built Lambda bundle (functions/api)', () => {
     mkdirSync(x64Dir);
     cpSync(path.join(arm64Dir, BUNDLE.outFile), path.join(x64Dir, BUNDLE.outFile));
     installNatives(x64Dir, 'x64');
+    installConsole(x64Dir);
     if (!hasZlibZstd) {
       cpSync(path.join(REPO, 'node_modules', 'zstd-napi'), path.join(x64Dir, 'node_modules', 'zstd-napi'), { recursive: true });
     }
@@ -110,10 +111,15 @@ describe('the built Lambda bundle (functions/api)', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('ships a minified index.mjs of at most 1 MB and no source map', () => {
+  it('ships a minified index.mjs of at most 1 MB and no source map, and the built web console', () => {
     const files = filesUnder(arm64Dir);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
-    expect(files.filter((f) => !f.startsWith('node_modules/'))).toEqual([BUNDLE.outFile]);
+    expect(files.filter((f) => !f.startsWith('node_modules/') && !f.startsWith('console/'))).toEqual([BUNDLE.outFile]);
+    expect(files.filter((f) => f.startsWith('console/')).map((f) => f.replace(/-[A-Z0-9]+\./, '-<hash>.')).sort()).toEqual([
+      'console/app-<hash>.css',
+      'console/app-<hash>.js',
+      'console/index.html',
+    ]);
     expect(statSync(path.join(arm64Dir, BUNDLE.outFile)).size).toBeLessThanOrEqual(1_000_000);
     expect(readFileSync(path.join(arm64Dir, BUNDLE.outFile), 'utf8')).not.toContain('sourceMappingURL');
   });
@@ -162,6 +168,18 @@ describe('the built Lambda bundle (functions/api)', () => {
     for (const name of NATIVE_MODULES) expect(full!.resolved[name]?.startsWith(path.join(x64Dir, 'node_modules', name) + path.sep)).toBe(true);
     // Not found above the bundle directory, although the repository has them installed.
     for (const name of NATIVE_MODULES) expect(bare!.resolved[name]).toBeUndefined();
+  });
+
+  it('serves the web console from the asset: index.html no-cache, hashed assets immutable', async () => {
+    const index = await full!.invoke(apiGatewayV2Event({ method: 'GET', path: '/console' }));
+    expect(index.statusCode).toBe(200);
+    expect(index.headers['cache-control']).toBe('no-cache');
+    const html = index.isBase64Encoded ? Buffer.from(index.body, 'base64').toString('utf8') : index.body;
+    const js = /\/console\/(app-[A-Z0-9]+\.js)/.exec(html)?.[1];
+    expect(js).toBeDefined();
+    const asset = await full!.invoke(apiGatewayV2Event({ method: 'GET', path: `/console/${js}` }));
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
   });
 
   it('produces and fetches on none, gzip, snappy, lz4 and zstd topics', async () => {

@@ -22,9 +22,11 @@
  * exit (lib/local/child-reaper.ts).
  * Repeated signals during shutdown are ignored; a hard deadline bounds it.
  */
+import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Command, Option } from 'commander';
 import { createApp } from '../../api/app.ts';
@@ -191,12 +193,37 @@ export function tryLines(curlBase: string, withToken: boolean): string[] {
   ];
 }
 
+/**
+ * The web console (docs/CONSOLE.md) is served from dist/console. In a checkout it is built here
+ * when missing or older than its sources (a fresh clone, an edit), by scripts/build-console.mjs
+ * (esbuild, well under a second); an installed package ships it built. Answers the banner line;
+ * a failed build is reported there and the API still starts.
+ */
+export async function ensureConsole(): Promise<(base: string) => string> {
+  const script = fileURLToPath(new URL('../../../scripts/build-console.mjs', import.meta.url));
+  const sources = fileURLToPath(new URL('../../../console/main.tsx', import.meta.url));
+  const line = (base: string) => `  console         ${base}/console`;
+  if (!existsSync(script) || !existsSync(sources)) return line;
+  const startedAt = Date.now();
+  try {
+    const mod = (await import(pathToFileURL(script).href)) as { consoleIsStale(): boolean; buildConsole(): Promise<unknown> };
+    if (!mod.consoleIsStale()) return line;
+    await mod.buildConsole();
+    const ms = Date.now() - startedAt;
+    return (base) => `${line(base)} (built in ${ms} ms)`;
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0];
+    return () => `  console         not built (${reason}): try npm run build:console`;
+  }
+}
+
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
 export async function runDev(opts: DevOptions): Promise<number> {
   const startedAt = Date.now();
   // Before any emulator starts: a bad SLUICE_MAINTENANCE_* value fails fast.
   const maintenanceSettings = maintenanceFromEnv(opts.env);
   await assertPortFree(opts.port, opts.host);
+  const consoleBuilt = ensureConsole(); // while the emulators start
   const backing = await startBacking(opts);
   let deps: SluiceDeps;
   let banner: readonly string[];
@@ -229,11 +256,13 @@ export async function runDev(opts: DevOptions): Promise<number> {
   const { port } = server.address() as AddressInfo;
   const shownHost = opts.host === '127.0.0.1' || opts.host === '0.0.0.0' ? 'localhost' : opts.host;
   const base = `http://${shownHost}:${port}`;
+  const consoleLine = (await consoleBuilt)(base);
   const curlBase = `${shownHost}:${port}`;
   console.log(
     [
       `sluice dev (backend ${opts.backend}) ready in ${Date.now() - startedAt} ms: ${base}`,
       ...banner,
+      consoleLine,
       `  maintenance     ${maintenanceBanner(maintenance.settings)}`,
       ...missingCodecs(),
       '',

@@ -4,6 +4,7 @@
  * a value import) and checked against the rules below; a violation names the file and import.
  * Dynamic `import('...')` calls with a string literal count too, as value imports (they load
  * the module at run time); `typeof import('...')` in a type is not a call and is not counted.
+ * The web console (console/, .ts and .tsx) is read the same way.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -24,7 +25,7 @@ function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return files(path);
-    return /\.ts$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+    return /\.tsx?$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
   });
 }
 
@@ -68,7 +69,7 @@ function importsOf(path: string): Import[] {
   return out;
 }
 
-const all = [...files(join(ROOT, 'lib')), ...files(join(ROOT, 'functions'))].flatMap(importsOf);
+const all = [...files(join(ROOT, 'lib')), ...files(join(ROOT, 'functions')), ...files(join(ROOT, 'console'))].flatMap(importsOf);
 const inFolder = (path: string | undefined, folder: string) => path !== undefined && (path === folder || path.startsWith(`${folder}/`));
 const isDynamic = (i: Import) => i.dynamic;
 const show = (i: Import) => `${i.from} imports ${i.typeOnly ? 'type ' : ''}'${i.spec}'`;
@@ -102,6 +103,24 @@ describe('import boundaries', () => {
           : !allowedPackages.has(i.spec)),
     );
     expect(all.some((i) => inFolder(i.from, 'lib/client'))).toBe(true);
+    expect(bad.map(show)).toEqual([]);
+  });
+
+  it('the web console (console/) speaks only the public API: lib/client and lib/wire, Preact, uPlot, its own CSS', () => {
+    const allowedPackages = new Set(['preact', 'preact/hooks', 'uplot', 'uplot/dist/uPlot.min.css']);
+    const inConsole = all.filter((i) => inFolder(i.from, 'console'));
+    const bad = inConsole.filter((i) =>
+      i.target !== undefined
+        ? !['console', 'lib/client', 'lib/wire'].some((f) => inFolder(i.target, f))
+        : !allowedPackages.has(i.spec),
+    );
+    expect(inConsole.some((i) => inFolder(i.target, 'lib/client'))).toBe(true);
+    expect(inConsole.some((i) => i.spec === 'preact/hooks')).toBe(true);
+    expect(bad.map(show)).toEqual([]);
+  });
+
+  it('nothing in lib/ or functions/ imports the console (it is a browser bundle, served as files)', () => {
+    const bad = all.filter((i) => !inFolder(i.from, 'console') && inFolder(i.target, 'console'));
     expect(bad.map(show)).toEqual([]);
   });
 
