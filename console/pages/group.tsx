@@ -48,7 +48,11 @@ export function GroupPage({ group }: { group: string }) {
           <LagChart samples={samples} />
           <h2>Members</h2>
           {data.description === undefined || data.description.members.length === 0 ? (
-            <Empty>No live members: the group only has committed offsets. Offsets can be reset below.</Empty>
+            <Empty>
+              {data.lag.length > 0
+                ? 'No live members: the group only has committed offsets, which can be reset below.'
+                : 'No live members and no committed offsets: a consumer joining this group, or a commit, will show here.'}
+            </Empty>
           ) : (
             <div class="scroll">
               <table class="grid" id="members">

@@ -410,7 +410,7 @@ function ProduceForm({ d, onProduced }: { d: TopicDescription; onProduced(): voi
         {encoding === 'json' ? (jsonError ? `Not JSON: ${jsonError}` : value.trim() === '' ? 'Empty: the value is null.' : 'Valid JSON.') : 'Sent as UTF-8 text.'}
       </p>
       <label>
-        Headers (one <code>key=value</code> a line)
+        <span>Headers (one <code>key=value</code> a line)</span>
         <textarea name="headers" rows={2} spellcheck={false} value={headers} onInput={(e) => setHeaders(e.currentTarget.value)} />
       </label>
       {parsedHeaders.error ? <p class="invalid">{parsedHeaders.error}</p> : null}
@@ -480,7 +480,7 @@ function Settings({ d, onChanged }: { d: TopicDescription; onChanged(): void }) 
         }}
       >
         <label>
-          Change config (<code>key=value</code> a line; <code>key=</code> resets it to the default)
+          <span>Change config (<code>key=value</code> a line; <code>key=</code> resets it to the default)</span>
           <textarea name="config" rows={2} value={config} onInput={(e) => setConfig(e.currentTarget.value)} />
         </label>
         {parsed.error ? <p class="invalid">{parsed.error}</p> : null}

@@ -118,7 +118,7 @@ function CreateTopic({ onCreated }: { onCreated(): void }) {
         </label>
       </div>
       <label>
-        Config (one <code>key=value</code> a line, e.g. <code>retention.ms=86400000</code>)
+        <span>Config (one <code>key=value</code> a line, e.g. <code>retention.ms=86400000</code>)</span>
         <textarea name="config" rows={2} value={config} onInput={(e) => setConfig(e.currentTarget.value)} />
       </label>
       {parsed.error ? <p class="invalid">{parsed.error}</p> : null}
