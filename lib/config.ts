@@ -19,6 +19,10 @@ export const TUNING_DEFAULTS: LogTuning = {
   /** Off unless on AWS (AWS_TUNING_DEFAULTS). */
   s3HedgeAfterMs: 0,
   expressHedgeAfterMs: 0,
+  /** Below API Gateway's 30 s integration limit; a dev server or container may hold longer. */
+  sseMaxMs: 25_000,
+  /** Well inside common proxies' idle timeouts (nginx: 60 s). */
+  ssePingMs: 15_000,
 };
 
 /**

@@ -91,6 +91,10 @@ export interface LogTuning {
   readonly s3HedgeAfterMs: number;
   /** The same for the S3 Express hot tier. */
   readonly expressHedgeAfterMs: number;
+  /** An SSE read (`live=sse`) ends after this long, telling the client to resume (lib/api/routes/sse.ts). */
+  readonly sseMaxMs: number;
+  /** An idle SSE read sends a `ping` this often. */
+  readonly ssePingMs: number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

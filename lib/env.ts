@@ -59,6 +59,8 @@ export const TUNING_ENV = {
   groupCommitMaxRequests: 'SLUICE_GROUP_COMMIT_MAX_REQUESTS',
   s3HedgeAfterMs: 'SLUICE_S3_HEDGE_AFTER_MS',
   expressHedgeAfterMs: 'SLUICE_EXPRESS_HEDGE_AFTER_MS',
+  sseMaxMs: 'SLUICE_SSE_MAX_MS',
+  ssePingMs: 'SLUICE_SSE_PING_MS',
 } as const satisfies Record<keyof LogTuning, string>;
 
 /** Maintenance settings the environment may override (defaults in lib/config.ts). */

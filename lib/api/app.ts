@@ -16,6 +16,9 @@ import { assertNoDotSegments, assertPathDecodes, rawPathOf } from './validation.
 import { clusterRoutes } from './routes/cluster.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { recordRoutes } from './routes/records.ts';
+import { TUNING_DEFAULTS } from '../config.ts';
+import { sseRoutes } from './routes/sse.ts';
+import { sseOptionsFrom, type SseOptions } from './sse-events.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { topicRoutes } from './routes/topics.ts';
 
@@ -25,6 +28,8 @@ export { bearerToken } from './auth.ts';
 export interface AppOptions {
   /** Where the built web console is (lib/api/console.ts); default: the bundle's or the checkout's. */
   readonly consoleDir?: string;
+  /** Streaming reads (routes/sse.ts); default: from the log tuning (SLUICE_SSE_MAX_MS, SLUICE_SSE_PING_MS). */
+  readonly sse?: SseOptions;
 }
 
 export function createApp(deps: SluiceDeps, services: Services = createServices(deps), opts: AppOptions = {}): Hono {
@@ -67,6 +72,8 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
 
   app.route('/v1/cluster', clusterRoutes(deps.backend));
   app.route('/v1/topics', topicRoutes(services.topics));
+  // Before the fetch route: `?live=sse` streams (docs/API.md "Streaming reads (SSE)"), the rest falls through.
+  app.route('/v1', sseRoutes(services.fetch, deps.clock, opts.sse ?? sseOptionsFrom({ ...TUNING_DEFAULTS, ...deps.tuning }), logger, metrics));
   app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers, services.deleteRecords, logger, metrics));
   app.route('/v1/groups', groupRoutes(services.groups));
   app.route('/v1/tokens', tokenRoutes(services.tokens));

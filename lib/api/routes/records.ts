@@ -1,7 +1,7 @@
 /**
  * Produce, fetch, offsets and delete-records routes (API.md "Produce", "Fetch", "Topics"): the
  * routes under a partition live here. Parse, call lib/log, serialise.
- * Query numbers are parsed strictly: "1e3", "-1", "1.5", "" are refused, never coerced.
+ * Query numbers are parsed strictly (query-params.ts).
  */
 import { Hono } from 'hono';
 import { FETCH_DEFAULTS } from '../../config.ts';
@@ -12,38 +12,17 @@ import { LIMITS } from '../../limits.ts';
 import { toHttpError, logServerError } from '../error-mapping.ts';
 import { commitRequirements, fetchPermitted, requireAll } from '../auth.ts';
 import { produceRecordsFromWire, toWireBatch } from '../record-wire.ts';
-import type { FetchService, OffsetSpec } from '../../log/fetch.ts';
+import type { FetchService } from '../../log/fetch.ts';
 import type { DeleteRecordsService } from '../../log/delete-records.ts';
 import type { OffsetQuery, OffsetsService } from '../../log/offsets.ts';
 import type { ProduceService } from '../../log/produce.ts';
 import type { ProducerService } from '../../log/producers.ts';
-import { ENCODINGS } from '../../wire/record-encoding.ts';
 import { validateTopicName } from '../../log/topic-rules.ts';
-import { InvalidRequestError } from '../../errors.ts';
-import { deleteRecordsBody, encodingSchema as encoding, initProducerBody, multiFetchBodyFor, produceBody } from '../../wire/schemas.ts';
+import { deleteRecordsBody, initProducerBody, multiFetchBodyFor, produceBody } from '../../wire/schemas.ts';
+import { intParam, parseFetchQuery } from '../query-params.ts';
 import { parseWith, readJsonBody, readOptionalJsonBody } from '../validation.ts';
 
 const multiFetchBody = multiFetchBodyFor(LIMITS);
-
-const DIGITS = /^\d{1,16}$/;
-
-function intParam(name: string, raw: string | undefined, fallback?: number): number {
-  if (raw === undefined && fallback !== undefined) return fallback;
-  if (raw === undefined || !DIGITS.test(raw) || !Number.isSafeInteger(Number(raw))) {
-    throw new InvalidRequestError(`${name} must be a non-negative integer, got ${JSON.stringify(raw ?? null)}`);
-  }
-  return Number(raw);
-}
-
-function offsetParam(raw: string | undefined): OffsetSpec {
-  if (raw === undefined || raw === 'earliest') return 'earliest';
-  if (raw === 'latest') return 'latest';
-  return intParam('offset', raw);
-}
-
-function encodingParam(raw: string | undefined) {
-  return parseWith(encoding, raw ?? 'json', {}) as (typeof ENCODINGS)[number];
-}
 
 export function recordRoutes(
   produce: ProduceService,
@@ -82,20 +61,8 @@ export function recordRoutes(
   });
 
   app.get('/topics/:topic/partitions/:partition/records', async (c) => {
-    const q = c.req.query();
-    const maxRecords = intParam('maxRecords', q.maxRecords, FETCH_DEFAULTS.maxRecords);
-    if (maxRecords < 1 || maxRecords > LIMITS.maxRecordsPerFetch) {
-      throw new InvalidRequestError(`maxRecords must be between 1 and ${LIMITS.maxRecordsPerFetch}`);
-    }
-    const maxBytes = intParam('maxBytes', q.maxBytes, FETCH_DEFAULTS.maxBytes);
-    if (maxBytes < 1) throw new InvalidRequestError('maxBytes must be at least 1');
-    const readEncoding = encodingParam(q.encoding);
-    const result = await fetch.fetch(c.req.param('topic'), intParam('partition', c.req.param('partition')), {
-      offset: offsetParam(q.offset),
-      maxRecords,
-      maxBytes,
-      waitMs: intParam('waitMs', q.waitMs, FETCH_DEFAULTS.waitMs), // capped at LIMITS.maxWaitMs by the fetch service
-    });
+    const { partition, encoding: readEncoding, ...opts } = parseFetchQuery(c.req.query(), c.req.param('partition'));
+    const result = await fetch.fetch(c.req.param('topic'), partition, opts);
     metrics.count('FetchRecords', result.records.length);
     metrics.bytes('FetchBytes', payloadBytes(result.records));
     return c.json(toWireBatch(result, readEncoding));
