@@ -235,8 +235,10 @@ describe('sluice dev: retention on the maintenance timer', () => {
     const topic = await createTopic({});
     const requests = Array.from({ length: 6 }, () => records(1, 500, Date.now()));
     for (const batch of requests) await produce(topic, batch);
-    // Merged into one segment by the timer: the partition is quiet when the start moves.
-    await expect.poll(async () => (await partition0(topic)).segments, { timeout: MAINTENANCE_WITHIN_MS, interval: 100 }).toBe(1);
+    // Merged by the timer, so the partition is quiet when the start moves. Into one segment, or
+    // two when a tick fell after the 4th or 5th request (merge plan M7: a segment holding more
+    // than 2/3 of a run is not rewritten to absorb one small entry).
+    await expect.poll(async () => (await partition0(topic)).segments, { timeout: MAINTENANCE_WITHIN_MS, interval: 100 }).toBeLessThanOrEqual(2);
     const before = await partition0(topic);
     expect(before).toMatchObject({ logStartOffset: 0, highWatermark: 6 });
 
@@ -249,7 +251,9 @@ describe('sluice dev: retention on the maintenance timer', () => {
     // Two of six entries of the same shape are left (zstd may differ by a few bytes between them).
     expect(after.sizeBytes).toBeGreaterThan(0);
     expect(Math.abs(after.sizeBytes - before.sizeBytes / 3)).toBeLessThan(before.sizeBytes / 30);
-    expect(after).toMatchObject({ logStartOffset: 4, highWatermark: 6, segments: 1 });
+    expect(after).toMatchObject({ logStartOffset: 4, highWatermark: 6 });
+    expect(after.segments).toBeGreaterThanOrEqual(1);
+    expect(after.segments).toBeLessThanOrEqual(before.segments);
     // The log goes on from its high watermark.
     const next = records(1, 500, Date.now());
     await produce(topic, next);
