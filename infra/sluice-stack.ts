@@ -118,6 +118,13 @@ export class SluiceStack extends Stack {
           ? 'Base URL of the Sluice API (bearer tokens)'
           : 'Base URL of the Sluice API (SigV4-signed requests, service execute-api)',
     });
+    new CfnOutput(this, 'StreamUrl', {
+      value: s.streamUrl,
+      description:
+        auth === 'token'
+          ? 'Function URL of the streaming reads (live=sse; bearer tokens)'
+          : 'Function URL of the streaming reads (live=sse; SigV4-signed requests, service lambda)',
+    });
     new CfnOutput(this, 'SegmentBucketName', { value: s.bucket.bucketName });
     new CfnOutput(this, 'MetaTableName', { value: s.tables.meta.tableName });
     new CfnOutput(this, 'LogTableName', { value: s.tables.log.tableName });
@@ -154,6 +161,9 @@ export class SluiceStack extends Stack {
 
   get fetchFunction() {
     return this.sluice.fetchFunction;
+  }
+  get streamFunction() {
+    return this.sluice.streamFunction;
   }
   get httpApi() {
     return this.sluice.httpApi;

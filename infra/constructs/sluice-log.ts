@@ -6,6 +6,7 @@
  *
  *   segment bucket (+ access-log bucket)   tables (meta, log)      API function + HTTP API
  *   fetch function (the read routes)        maintenance function + schedule + DLQ
+ *   stream function + Function URL (live=sse, RESPONSE_STREAM)
  *   admin-token secret (token/both)         alarms + dashboard
  *
  * Invariants:
@@ -19,11 +20,15 @@
  *   that reads everything and writes only what a reader writes: on the log table, PutItem
  *   (hole fills of abandoned slots) and UpdateItem (the stable-prefix hint); nothing on the
  *   meta table, no PutObject or DeleteObject, a ReadOnly session on the directory bucket.
+ * - The stream function (functions/stream: the app through hono's streamHandle) serves
+ *   `live=sse` behind a Function URL in RESPONSE_STREAM mode (API Gateway's HTTP API buffers
+ *   answers), with the fetch function's grants; its URL is AWS_IAM with `iam`/`both` (SigV4,
+ *   `grantStream`), NONE with `token` (the app checks the bearer token). docs/STREAMING.md.
  * - `auth: 'iam' | 'both'`: every route but `GET /healthz` needs SigV4 and `execute-api:Invoke`
  *   on its ARN (`grantProduce`, `grantConsume`, `grantAdmin`). `auth: 'token' | 'both'`: the
  *   app checks bearer tokens; the bootstrap admin token is a generated secret that only the
- *   API and fetch functions may read (`SLUICE_AUTH_SECRET_ARN`, `secretsmanager:GetSecretValue`:
- *   both run the app, and the app compares the bootstrap token itself).
+ *   API, fetch and stream functions may read (`SLUICE_AUTH_SECRET_ARN`, `secretsmanager:GetSecretValue`:
+ *   all run the app, and the app compares the bootstrap token itself).
  * - A customer managed key, when given, encrypts the bucket (SSE-KMS), both tables, the
  *   secret and the log groups; each function is granted only the key actions it needs.
  * - `writeTier: 'express'` adds an S3 Express One Zone directory bucket in one Availability
@@ -34,10 +39,11 @@
  *
  * Environment-agnostic: no lookups, so it synthesizes without credentials.
  */
-import { Aws, RemovalPolicy, Stack, type Duration } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -69,6 +75,14 @@ export { EXPRESS_BUCKET_ENV, SLUICE_WRITE_TIERS, type SluiceWriteTier } from './
 
 /** The variable the API function reads the bootstrap admin token's secret ARN from. */
 export const AUTH_SECRET_ENV = 'SLUICE_AUTH_SECRET_ARN';
+
+/**
+ * The stream function's timeout (Lambda's maximum, 15 minutes) and the longest one SSE stream
+ * may run on it (SLUICE_SSE_MAX_MS): a minute less, so a stream always ends with its own
+ * `event: end` (the client reconnects from its offset) before Lambda cuts the invocation off.
+ */
+export const STREAM_TIMEOUT = Duration.minutes(15);
+export const STREAM_SSE_MAX_MS = 14 * 60_000;
 
 export interface SluiceLogProps {
   /**
@@ -211,6 +225,16 @@ export class SluiceLog extends Construct {
   /** Serves the read routes (FETCH_ROUTES) with the API's code, less memory and a read-only role. */
   readonly fetchFunction: SluiceFunction;
   readonly httpApi: SluiceHttpApi;
+  /**
+   * Serves `live=sse` streaming reads (docs/STREAMING.md "On AWS"): the app through hono's
+   * streamHandle (functions/stream), behind a Function URL in RESPONSE_STREAM mode, with the
+   * fetch function's read-only role grants.
+   */
+  readonly streamFunction: SluiceFunction;
+  /** The stream function's URL: AWS_IAM auth with auth `iam`/`both`, NONE with `token`. */
+  readonly streamFunctionUrl: lambda.FunctionUrl;
+  /** The streaming endpoint's Function URL (`https://<id>.lambda-url.<region>.on.aws/`, with a trailing slash). */
+  readonly streamUrl: string;
   readonly maintenance: SluiceMaintenance;
   readonly monitoring: SluiceMonitoring;
   /** The bootstrap admin token (auth `token` or `both`). */
@@ -327,6 +351,31 @@ export class SluiceLog extends Construct {
       this.fetchFunction.bindDirectoryBucket(this.expressBucket, EXPRESS_BUCKET_ENV, 'read', key);
     }
 
+    // Streaming reads: API Gateway's HTTP API buffers answers, a Function URL in
+    // RESPONSE_STREAM mode does not. Its own entry (the app through streamHandle), the fetch
+    // function's grants (reads plus the reader's index repairs, nothing more).
+    this.streamFunction = new SluiceFunction(this, 'StreamFunction', {
+      entry: 'functions/stream/index.ts',
+      description: 'Sluice streaming reads (live=sse) behind a response-streaming Function URL: read-only role',
+      memorySize: props.fetchMemorySize ?? FETCH_MEMORY_MB,
+      timeout: STREAM_TIMEOUT,
+      ...(fetchReserved !== undefined ? { reservedConcurrentExecutions: fetchReserved } : {}),
+      environment: { SLUICE_SSE_MAX_MS: String(STREAM_SSE_MAX_MS) },
+      ...logSettings,
+    })
+      .bindTable(this.tables.meta, 'read', RESOURCE_ENV.metaTable)
+      .bindTable(this.tables.log, 'readRepair', RESOURCE_ENV.logTable)
+      .bindBucket(this.bucket, RESOURCE_ENV.bucket, 'read');
+    if (this.expressBucket) {
+      this.streamFunction.bindDirectoryBucket(this.expressBucket, EXPRESS_BUCKET_ENV, 'read', key);
+    }
+    this.streamFunctionUrl = this.streamFunction.addFunctionUrl({
+      // iam/both: SigV4 at the URL (lambda:InvokeFunctionUrl); token: the app checks bearer tokens.
+      authType: this.auth === 'token' ? lambda.FunctionUrlAuthType.NONE : lambda.FunctionUrlAuthType.AWS_IAM,
+      invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
+    });
+    this.streamUrl = this.streamFunctionUrl.url;
+
     if (this.auth !== 'iam') {
       this.authSecret = new secretsmanager.Secret(this, 'AdminToken', {
         description: 'Sluice bootstrap admin token (SecretString); the API accepts it as a bearer token',
@@ -334,9 +383,9 @@ export class SluiceLog extends Construct {
         removalPolicy,
         ...(key ? { encryptionKey: key } : {}),
       });
-      // GetSecretValue only (grantRead would add DescribeSecret), for the two functions that
-      // run the app (both authenticate bearer tokens), not maintenance.
-      for (const fn of [this.apiFunction, this.fetchFunction]) {
+      // GetSecretValue only (grantRead would add DescribeSecret), for the three functions that
+      // run the app (all authenticate bearer tokens), not maintenance.
+      for (const fn of [this.apiFunction, this.fetchFunction, this.streamFunction]) {
         iam.Grant.addToPrincipal({
           grantee: fn,
           actions: ['secretsmanager:GetSecretValue'],
@@ -366,6 +415,14 @@ export class SluiceLog extends Construct {
         },
       ]);
     }
+    NagSuppressions.addResourceSuppressions(this.streamFunction, [
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Invoked only synchronously through its Function URL (a streamed HTTP answer): the ' +
+          'caller gets the error, and there is no asynchronous event to keep',
+      },
+    ]);
 
     this.httpApi = new SluiceHttpApi(this, 'Api', {
       handler: this.apiFunction,
@@ -425,6 +482,19 @@ export class SluiceLog extends Construct {
    */
   grantConsume(topicPattern: string, principal: iam.IGrantable, groupPattern?: string): iam.Grant {
     return this.grantRoutes(principal, consumeRoutes(topicPattern, groupPattern));
+  }
+
+  /**
+   * Lets `principal` call the streaming endpoint (StreamUrl) with SigV4: `lambda:InvokeFunctionUrl`
+   * on the stream function. A Function URL authorises the function as a whole, not per path:
+   * this allows streaming reads of every topic (per-topic limits there need tokens and ACLs,
+   * `both`). Needs auth `iam` or `both` (with `token` the URL has no IAM auth).
+   */
+  grantStream(principal: iam.IGrantable): iam.Grant {
+    if (this.auth === 'token') {
+      throw new Error('SluiceLog: IAM grants need auth "iam" or "both"; with auth "token" use tokens and ACLs');
+    }
+    return this.streamFunctionUrl.grantInvokeUrl(principal);
   }
 
   /** Every route, every method (topic and group administration included). */

@@ -30,6 +30,12 @@ export interface AppOptions {
   readonly consoleDir?: string;
   /** Streaming reads (routes/sse.ts); default: from the log tuning (SLUICE_SSE_MAX_MS, SLUICE_SSE_PING_MS). */
   readonly sse?: SseOptions;
+  /**
+   * The app runs behind a streaming adapter (functions/stream: hono/aws-lambda `streamHandle`,
+   * a Function URL in RESPONSE_STREAM mode), so `live=sse` may answer on Lambda. Off on the
+   * buffering API function, which refuses it. Off-Lambda (the dev server) it does not matter.
+   */
+  readonly streaming?: boolean;
 }
 
 export function createApp(deps: SluiceDeps, services: Services = createServices(deps), opts: AppOptions = {}): Hono {
@@ -73,7 +79,7 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
   app.route('/v1/cluster', clusterRoutes(deps.backend));
   app.route('/v1/topics', topicRoutes(services.topics));
   // Before the fetch route: `?live=sse` streams (docs/API.md "Streaming reads (SSE)"), the rest falls through.
-  app.route('/v1', sseRoutes(services.fetch, deps.clock, opts.sse ?? sseOptionsFrom({ ...TUNING_DEFAULTS, ...deps.tuning }), logger, metrics));
+  app.route('/v1', sseRoutes(services.fetch, deps.clock, opts.sse ?? sseOptionsFrom({ ...TUNING_DEFAULTS, ...deps.tuning }), logger, metrics, opts.streaming === true));
   app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers, services.deleteRecords, logger, metrics));
   app.route('/v1/groups', groupRoutes(services.groups));
   app.route('/v1/tokens', tokenRoutes(services.tokens));

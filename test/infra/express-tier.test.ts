@@ -123,6 +123,7 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
       const fnRoles = new Set([
         roleIdOf(stack, log.apiFunction),
         roleIdOf(stack, log.fetchFunction),
+        roleIdOf(stack, log.streamFunction),
         roleIdOf(stack, log.maintenance.function),
       ]);
       for (const roleId of Object.keys(template.findResources('AWS::IAM::Role'))) {
@@ -130,7 +131,7 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
         expect(s3expressStatements(roleStatements(template, roleId)), roleId).toEqual([]);
       }
       const express = s3expressStatements(allStatements(template));
-      expect(express).toHaveLength(3);
+      expect(express).toHaveLength(4);
       for (const s of express) {
         expect(actionsOf(s)).toEqual(['s3express:CreateSession']);
         expect(resourcesOf(s)).toEqual([bucketArn]);
@@ -327,6 +328,16 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
       MonitoringfetchthrottlesB34F2B55: 'AWS::CloudWatch::Alarm',
     };
 
+    // Added with the stream function (live=sse behind a response-streaming Function URL):
+    // new resources only, as above.
+    const STREAM_FUNCTION_RESOURCES = {
+      StreamFunction17761A08: 'AWS::Lambda::Function',
+      StreamFunctionFunctionUrl88EB7F9A: 'AWS::Lambda::Url',
+      StreamFunctionLogsBE15C641: 'AWS::Logs::LogGroup',
+      StreamFunctionRoleF5DBA88D: 'AWS::IAM::Role',
+      StreamFunctionRoleDefaultPolicy1B52B2A7: 'AWS::IAM::Policy',
+    };
+
     // Added with the web console (GET /console and its assets to the API function, no
     // authorizer): new resources only, as above.
     const CONSOLE_RESOURCES = {
@@ -341,9 +352,9 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
         Object.entries(t.toJSON().Resources as Record<string, { Type: string }>).map(([id, r]) => [id, r.Type]),
       );
 
-    it('has the same resources under the same logical ids (plus the fetch function\'s and the console\'s), and the same outputs', () => {
+    it('has the same resources under the same logical ids (plus the fetch function\'s, the console\'s and the stream function\'s), and the same outputs (plus StreamUrl)', () => {
       const template = Template.fromStack(new SluiceStack(testApp(), 'Sluice'));
-      expect(types(template)).toEqual({ ...STANDARD_RESOURCES, ...FETCH_FUNCTION_RESOURCES, ...CONSOLE_RESOURCES });
+      expect(types(template)).toEqual({ ...STANDARD_RESOURCES, ...FETCH_FUNCTION_RESOURCES, ...CONSOLE_RESOURCES, ...STREAM_FUNCTION_RESOURCES });
       expect(Object.keys(template.toJSON().Outputs as Json).sort()).toEqual([
         'ApiFunctionName',
         'ApiUrl',
@@ -353,6 +364,7 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
         'MaintenanceFunctionName',
         'MetaTableName',
         'SegmentBucketName',
+        'StreamUrl',
       ]);
     });
 

@@ -292,9 +292,9 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
       expect(maintenance.Properties.Environment.Variables).not.toHaveProperty('SLUICE_AUTH_SECRET_ARN');
     });
 
-    it('lets only the API and fetch functions (both run the app) read it, with GetSecretValue only', () => {
+    it('lets only the API, fetch and stream functions (all run the app) read it, with GetSecretValue only', () => {
       const secretId = resources(template, 'AWS::SecretsManager::Secret')[0]![0];
-      const readers = [roleIdOf(stack, log.apiFunction), roleIdOf(stack, log.fetchFunction)];
+      const readers = [roleIdOf(stack, log.apiFunction), roleIdOf(stack, log.fetchFunction), roleIdOf(stack, log.streamFunction)];
       for (const roleId of readers) {
         expect(grantedOn(roleStatements(template, roleId), { Ref: secretId })).toEqual(['secretsmanager:GetSecretValue']);
       }
@@ -341,7 +341,7 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
       }
       template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: keyArn });
       const groups = resources(template, 'AWS::Logs::LogGroup');
-      expect(groups).toHaveLength(4);
+      expect(groups).toHaveLength(5);
       for (const [, group] of groups) expect(group.Properties.KmsKeyId).toEqual(keyArn);
     });
 
@@ -463,6 +463,7 @@ describe('SluiceStack outputs', { timeout: TIMEOUT }, () => {
       'MaintenanceFunctionName',
       'MetaTableName',
       'SegmentBucketName',
+      'StreamUrl',
     ]);
     const tokenStack = T.fromStack(new SluiceStack(testApp({ auth: 'token' }), 'Sluice'));
     tokenStack.hasOutput('AdminTokenSecretArn', { Value: { Ref: Match.stringLikeRegexp('AdminToken') } });
@@ -484,6 +485,7 @@ describe('SluiceStack outputs', { timeout: TIMEOUT }, () => {
       expect.stringMatching(/^ApiFunction[0-9A-F]{8}$/),
       expect.stringMatching(/^FetchFunction[0-9A-F]{8}$/),
       expect.stringMatching(/^MaintenanceFunction[0-9A-F]{8}$/),
+      expect.stringMatching(/^StreamFunction[0-9A-F]{8}$/),
     ]);
   });
 

@@ -631,10 +631,11 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       );
     });
 
-    it('has four roles: API, fetch, maintenance, and the scheduler', () => {
-      expect(byRole.size).toBe(4);
+    it('has five roles: API, fetch, stream, maintenance, and the scheduler', () => {
+      expect(byRole.size).toBe(5);
       expect(byRole.has(roleIdOf(stack.apiFunction))).toBe(true);
       expect(byRole.has(roleIdOf(stack.fetchFunction))).toBe(true);
+      expect(byRole.has(roleIdOf(stack.streamFunction))).toBe(true);
       expect(byRole.has(roleIdOf(stack.maintenance.function))).toBe(true);
     });
 
@@ -743,7 +744,7 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       [RESOURCE_ENV.logTable]: 'Sluice-log',
       [RESOURCE_ENV.bucket]: 'sluice-segments',
     };
-    let bundles: Record<'api' | 'maintenance', string>;
+    let bundles: Record<'api' | 'maintenance' | 'stream', string>;
     let bundleDirs: string[];
     let fetchBundle: string;
 
@@ -760,16 +761,19 @@ describe('SluiceStack', { timeout: TIMEOUT }, () => {
       bundles = {
         api: bundleOf(bundled.apiFunction),
         maintenance: bundleOf(bundled.maintenance.function),
+        stream: bundleOf(bundled.streamFunction),
       };
       bundleDirs = readdirSync(assembly.directory).filter((d) =>
         existsSync(path.join(assembly.directory, d, 'index.mjs')),
       );
     }, TIMEOUT);
 
-    it('bundles exactly the two functions, separately (the fetch function runs the API bundle)', () => {
-      expect(bundleDirs).toHaveLength(2);
+    it('bundles exactly the three entries, separately (the fetch function runs the API bundle)', () => {
+      expect(bundleDirs).toHaveLength(3);
       expect(fetchBundle).toBe(bundles.api);
       expect(bundles.api).not.toBe(bundles.maintenance);
+      expect(bundles.stream).not.toBe(bundles.api);
+      expect(bundles.stream).not.toBe(bundles.maintenance);
       for (const file of Object.values(bundles)) expect(existsSync(file), file).toBe(true);
     });
 

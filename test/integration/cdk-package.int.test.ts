@@ -63,5 +63,5 @@ it('type-checks in a consumer project with ordinary settings', async () => {
 it('synthesizes a stack with SluiceLog when run by tsx', async () => {
   const tsx = join(ROOT, 'node_modules/.bin/tsx');
   const { stdout } = await run(tsx, [join(project, 'app.ts')], { cwd: project });
-  expect(JSON.parse(stdout)).toEqual({ url: 'string', functions: 3 }); // the API, fetch and maintenance functions
+  expect(JSON.parse(stdout)).toEqual({ url: 'string', functions: 4 }); // the API, fetch, stream and maintenance functions
 }, 120_000);

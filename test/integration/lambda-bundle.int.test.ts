@@ -24,7 +24,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BUNDLE, buildLambdaBundle, installConsole, installNatives, NATIVE_MODULES, nativeBinaryPaths } from '../../infra/constructs/bundling.ts';
 import { RESOURCE_ENV, resourceNames } from '../../lib/storage/tables.ts';
-import { apiGatewayV2Event, type ApiGatewayV2EventOptions } from '../support/apigw-event.ts';
+import { apiGatewayV2Event, functionUrlEvent, type ApiGatewayV2EventOptions } from '../support/apigw-event.ts';
 import { startBundleProcess, type BundleProcess } from '../support/bundle-process.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -201,6 +201,12 @@ describe('the built Lambda bundle (functions/api)', () => {
     }
   });
 
+  it('refuses live=sse through the buffering API handler (400, pointing at the streaming endpoint)', async () => {
+    const res = await call(full!, { method: 'GET', path: `/v1/topics/${topics.none}/partitions/0/records`, query: { live: 'sse' } });
+    expect(res.status).toBe(400);
+    expect(res.json?.error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('StreamUrl') });
+  });
+
   it('without the codec packages, fetch and produce answer 500 UNKNOWN_SERVER_ERROR naming the package, not CORRUPT_MESSAGE', async () => {
     const p = bare!;
     for (const [codec, pkg] of [['snappy', 'snappy'], ['lz4', 'lz4-napi']] as const) {
@@ -218,5 +224,72 @@ describe('the built Lambda bundle (functions/api)', () => {
     const zstd = await fetchAll(p, topics.zstd);
     if (hasZlibZstd) expect(zstd.status).toBe(200);
     else expect(zstd.json?.error).toMatchObject({ code: 'UNKNOWN_SERVER_ERROR', codec: 'zstd', package: 'zstd-napi' });
+  });
+});
+
+/**
+ * The BUILT streaming bundle (functions/stream: the app through hono's streamHandle, what the
+ * StreamFunction runs behind its RESPONSE_STREAM Function URL), run in a fresh Node process with
+ * a minimal `awslambda` global as the Lambda runtime provides it (bundle-process.ts, streaming):
+ * a `live=sse` read of a Function URL event streams a `records` event with the produced record
+ * and ends by itself after SLUICE_SSE_MAX_MS.
+ */
+describe('the built streaming bundle (functions/stream)', () => {
+  const streamRoot = path.join(REPO, '.cache', `stream-bundle-test-${randomBytes(4).toString('hex')}`);
+  const streamDir = path.join(streamRoot, 'x64');
+  const topic = `bundle-sse-${randomBytes(4).toString('hex')}`;
+  let stream: BundleProcess | undefined;
+
+  beforeAll(async () => {
+    mkdirSync(streamRoot, { recursive: true });
+    await buildLambdaBundle({ entry: 'functions/stream/index.ts', outDir: streamDir, arch: 'x64' });
+    if (!hasZlibZstd) {
+      cpSync(path.join(REPO, 'node_modules', 'zstd-napi'), path.join(streamDir, 'node_modules', 'zstd-napi'), { recursive: true });
+    }
+    stream = await startBundleProcess(streamDir, { ...env(), SLUICE_SSE_MAX_MS: '1500', SLUICE_SSE_PING_MS: '500' }, [], { streaming: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stream?.close();
+    rmSync(streamRoot, { recursive: true, force: true });
+  });
+
+  const json = (method: string, route: string, body: unknown) =>
+    stream!.invokeStream(functionUrlEvent({ method, path: route, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+
+  it('streams an SSE read through streamHandle: a records event with the produced record, then the end', async () => {
+    const created = await json('POST', '/v1/topics', { name: topic, partitions: 1 });
+    expect(created.metadata?.statusCode, created.chunks.join('')).toBe(201);
+    const produced = await json('POST', `/v1/topics/${topic}/records`, { encoding: 'string', records: [{ key: 'k', value: 'streamed on Lambda' }] });
+    expect(produced.metadata?.statusCode, produced.chunks.join('')).toBe(200);
+
+    const started = Date.now();
+    const res = await stream!.invokeStream(
+      functionUrlEvent({ method: 'GET', path: `/v1/topics/${topic}/partitions/0/records`, query: { live: 'sse', offset: 0, encoding: 'string' } }),
+    );
+    expect(res.metadata?.statusCode).toBe(200);
+    expect(res.metadata?.headers['content-type']).toMatch(/^text\/event-stream/);
+    const text = res.chunks.join('');
+    // Written as it went: more than one chunk (the records event, then pings and the end).
+    expect(res.chunks.length).toBeGreaterThan(1);
+    const events = text
+      .split('\n\n')
+      .filter((block) => block.trim() !== '')
+      .map((block) => Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()])));
+    expect(events[0]).toMatchObject({ event: 'records', id: '1' });
+    const batch = JSON.parse(events[0]!.data!) as { records: { offset: number; key: string; value: string }[]; nextOffset: number };
+    expect(batch.records).toEqual([expect.objectContaining({ offset: 0, key: 'k', value: 'streamed on Lambda' })]);
+    expect(batch.nextOffset).toBe(1);
+    expect(events.at(-1)).toMatchObject({ event: 'end', id: '1' });
+    expect(JSON.parse(events.at(-1)!.data!)).toEqual({ nextOffset: 1, reason: 'max-duration' });
+    // It ended by itself after SLUICE_SSE_MAX_MS, not at once and not at the test's timeout.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 30_000);
+
+  it('answers unary routes through the same adapter (a fetch is one JSON chunk stream)', async () => {
+    const res = await stream!.invokeStream(functionUrlEvent({ method: 'GET', path: `/v1/topics/${topic}/partitions/0/records`, query: { offset: 0, encoding: 'string' } }));
+    expect(res.metadata?.statusCode).toBe(200);
+    expect((JSON.parse(res.chunks.join('')) as { records: { value: string }[] }).records.map((r) => r.value)).toEqual(['streamed on Lambda']);
   });
 });

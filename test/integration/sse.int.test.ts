@@ -166,7 +166,7 @@ describe('SSE read sessions', () => {
   });
 
   it('answers errors found before the stream starts as JSON with their status, exactly as fetch does', async () => {
-    const { app, open } = await served({});
+    const { s, app, open } = await served({});
     const name = await topic(app, ['a']);
     const cases = [
       [name, 'maxRecords=0'],
@@ -205,6 +205,20 @@ describe('SSE read sessions', () => {
     const lambda = await app.request(`${records(name)}?live=sse`, {}, { lambdaContext: {} });
     expect(lambda.status).toBe(400);
     expect(((await lambda.json()) as any).error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('streaming endpoint') });
+    // What hono/aws-lambda's streamHandle passes (event, requestContext, context): refused by an
+    // app not created for it (the API function), streamed by one that is (functions/stream), which
+    // still refuses the buffering adapter's env.
+    const streamEnv = { event: {}, requestContext: {}, context: {} };
+    const unflagged = await app.request(`${records(name)}?live=sse`, {}, streamEnv);
+    expect(unflagged.status).toBe(400);
+    expect(((await unflagged.json()) as any).error.message).toContain('streaming endpoint');
+    const streamingApp = createApp(s.deps, s.services, { sse: { ...SSE_DEFAULTS, maxDurationMs: 300 }, streaming: true });
+    const streamed = await streamingApp.request(`${records(name)}?live=sse`, {}, streamEnv);
+    expect(streamed.status).toBe(200);
+    expect(streamed.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await streamed.text()).toContain('event: end');
+    const buffered = await streamingApp.request(`${records(name)}?live=sse`, {}, { event: {}, requestContext: {}, lambdaContext: {} });
+    expect(buffered.status).toBe(400);
   });
 
   it('needs the fetch permission on the topic, refused as JSON before the stream', async () => {

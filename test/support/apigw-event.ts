@@ -112,6 +112,23 @@ export function apiGatewayV2Event(opts: ApiGatewayV2EventOptions): APIGatewayPro
   };
 }
 
+const URL_ID = 'abcdefghijklmnopqrstuvwxyz012345';
+const URL_DOMAIN = `${URL_ID}.lambda-url.us-east-1.on.aws`;
+
+/**
+ * A Lambda Function URL event: payload format 2.0 as above, with the URL's domain (`<url-id>.
+ * lambda-url.<region>.on.aws`) in Host and requestContext, and no API Gateway stage (routeKey
+ * and stage are `$default`, as Lambda sends them).
+ */
+export function functionUrlEvent(opts: ApiGatewayV2EventOptions): APIGatewayProxyEventV2 {
+  const event = apiGatewayV2Event(opts);
+  return {
+    ...event,
+    headers: { ...event.headers, host: URL_DOMAIN },
+    requestContext: { ...event.requestContext, apiId: URL_ID, domainName: URL_DOMAIN, domainPrefix: URL_ID },
+  };
+}
+
 /** A minimal Lambda context: enough for handlers that read the request id or remaining time. */
 export function lambdaContext(overrides: Partial<Context> = {}): Context {
   const deadline = Date.now() + 30_000;

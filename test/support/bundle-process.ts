@@ -21,6 +21,12 @@ export interface BundleResult {
   headers: Record<string, string>;
 }
 
+/** What a streaming handler (awslambda.streamifyResponse) wrote: the HTTP prelude and the body, chunk by chunk. */
+export interface StreamedResult {
+  metadata: { statusCode: number; headers: Record<string, string>; cookies?: string[] } | undefined;
+  chunks: string[];
+}
+
 export interface BundleProcess {
   /** ms from fork() until the driver's first line ran (Node's own start-up). */
   readonly nodeStartMs: number;
@@ -29,6 +35,8 @@ export interface BundleProcess {
   /** Where the bundle's own `require` resolves each package (undefined: not resolvable). */
   readonly resolved: Record<string, string | undefined>;
   invoke(event: unknown): Promise<BundleResult>;
+  /** Only with `streaming: true`: invokes the handler with a response stream, resolves when it ended. */
+  invokeStream(event: unknown): Promise<StreamedResult>;
   close(): Promise<void>;
 }
 
@@ -50,6 +58,30 @@ const context = {
   logStreamName: 'bundle-test', getRemainingTimeInMillis: () => 30000,
   done() {}, fail() {}, succeed() {},
 };
+// streaming: what the Lambda Node.js runtime puts in the global scope for response streaming,
+// reduced to what a handler uses: streamifyResponse(fn) marks fn as a streaming handler, which
+// the runtime then calls as fn(event, responseStream, context); HttpResponseStream.from(stream,
+// metadata) sends the HTTP prelude (status, headers) of a Function URL answer before the body.
+const streaming = process.argv[4] === 'stream';
+if (streaming) {
+  const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+  globalThis.awslambda = {
+    streamifyResponse(fn) { fn[STREAMING] = 'response'; return fn; },
+    HttpResponseStream: { from(stream, metadata) { stream.sluiceMetadata = metadata; return stream; } },
+  };
+}
+async function invokeStreaming(handler, event) {
+  const { Writable } = require('node:stream');
+  if (handler[Symbol.for('aws.lambda.runtime.handler.streaming')] !== 'response') throw new Error('handler is not streamifyResponse()d');
+  const chunks = [];
+  const stream = new Writable({
+    write(chunk, _encoding, cb) { chunks.push(Buffer.from(chunk).toString('utf8')); cb(); },
+  });
+  const ended = new Promise((resolve, reject) => { stream.on('finish', resolve); stream.on('error', reject); });
+  await handler(event, stream, context);
+  await ended;
+  return { metadata: stream.sluiceMetadata, chunks };
+}
 (async () => {
   const t0 = performance.now();
   const mod = await import(pathToFileURL(path.join(dir, 'index.mjs')).href);
@@ -61,7 +93,7 @@ const context = {
   }
   process.on('message', async (msg) => {
     try {
-      const result = await mod.handler(msg.event, context);
+      const result = msg.stream ? await invokeStreaming(mod.handler, msg.event) : await mod.handler(msg.event, context);
       process.send({ id: msg.id, result });
     } catch (err) {
       process.send({ id: msg.id, error: String((err && err.stack) || err) });
@@ -76,11 +108,12 @@ export async function startBundleProcess(
   dir: string,
   env: Record<string, string>,
   resolveNames: readonly string[] = [],
+  opts: { readonly streaming?: boolean } = {},
 ): Promise<BundleProcess> {
   const driver = path.join(dir, '..', 'bundle-driver.cjs');
   writeFileSync(driver, DRIVER);
   const forkedAt = Date.now();
-  const child: ChildProcess = fork(driver, [dir, JSON.stringify(resolveNames)], {
+  const child: ChildProcess = fork(driver, [dir, JSON.stringify(resolveNames), opts.streaming === true ? 'stream' : 'buffer'], {
     execArgv: [],
     env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -89,7 +122,7 @@ export async function startBundleProcess(
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  const pending = new Map<number, { resolve(r: BundleResult): void; reject(e: Error): void }>();
+  const pending = new Map<number, { resolve(r: any): void; reject(e: Error): void }>();
   let nextId = 0;
   const ready = await new Promise<{ startedAt: number; importMs: number; resolved: Record<string, string | undefined> }>(
     (resolve, reject) => {
@@ -106,7 +139,7 @@ export async function startBundleProcess(
     if (p === undefined) return;
     pending.delete(m.id);
     if (m.error !== undefined) p.reject(new Error(`handler threw: ${m.error}`));
-    else p.resolve(m.result as BundleResult);
+    else p.resolve(m.result);
   });
   child.on('exit', () => {
     for (const p of pending.values()) p.reject(new Error(`bundle process exited: ${stderr}`));
@@ -118,9 +151,17 @@ export async function startBundleProcess(
     resolved: ready.resolved,
     invoke(event) {
       const id = nextId++;
-      return new Promise((resolve, reject) => {
+      return new Promise<BundleResult>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         child.send({ id, event });
+      });
+    },
+    invokeStream(event) {
+      if (opts.streaming !== true) return Promise.reject(new Error('invokeStream needs startBundleProcess(..., { streaming: true })'));
+      const id = nextId++;
+      return new Promise<StreamedResult>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        child.send({ id, event, stream: true });
       });
     },
     close() {

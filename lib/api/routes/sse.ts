@@ -31,16 +31,20 @@ import { endEvent, errorEvent, lastEventIdOffset, pingEvent, recordsEvent, type 
 /** A batch that hands something out: records, or a nextOffset past holes. */
 const progressed = (batch: ReadBatch, from: number) => batch.records.length > 0 || batch.nextOffset > from;
 
-export function sseRoutes(fetch: FetchService, clock: Clock, opts: SseOptions, logger: Logger, metrics: Metrics): Hono {
+export function sseRoutes(fetch: FetchService, clock: Clock, opts: SseOptions, logger: Logger, metrics: Metrics, streaming = false): Hono {
   const app = new Hono();
 
   app.get('/topics/:topic/partitions/:partition/records', async (c, next) => {
     const live = c.req.query('live');
     if (live === undefined) return next();
     if (live !== 'sse') throw new InvalidRequestError(`live must be "sse", got ${JSON.stringify(live)}`);
-    // hono/aws-lambda buffers the whole answer (API Gateway's HTTP API cannot stream): refuse.
-    if ((c.env as { lambdaContext?: unknown } | undefined)?.lambdaContext !== undefined) {
-      throw new InvalidRequestError('live=sse needs a streaming endpoint; API Gateway HTTP API buffers responses (docs/STREAMING.md "On AWS")');
+    // On Lambda (hono/aws-lambda passes the event in env) only the streaming entry
+    // (functions/stream, `streaming: true`) may stream; `handle()` buffers the whole answer
+    // (API Gateway's HTTP API cannot stream) and passes `lambdaContext`: refuse there.
+    const env = c.env as { event?: unknown; lambdaContext?: unknown } | undefined;
+    const onLambda = env?.event !== undefined || env?.lambdaContext !== undefined;
+    if (onLambda && (!streaming || env?.lambdaContext !== undefined)) {
+      throw new InvalidRequestError('live=sse needs a streaming endpoint; API Gateway HTTP API buffers responses; use the StreamUrl (docs/STREAMING.md "On AWS")');
     }
 
     // Validation as the fetch route does it, in its order (one parser: query-params.ts);
