@@ -18,7 +18,8 @@
  * - `GET /healthz` is unauthenticated, for load balancers and monitors, and so are
  *   `GET /console` and `GET /console/{proxy+}`: the web console's static page and hashed
  *   assets (docs/CONSOLE.md), which hold no data; every API call the page makes carries the
- *   user's bearer token, so the console needs `auth: 'token'` or `'both'` to reach /v1.
+ *   user's bearer token, so the console needs `auth: 'token'` to reach /v1 (in `both` the
+ *   gateway also demands SigV4, which a browser does not sign).
  * - Payload format 2.0, which `hono/aws-lambda` reads (rawPath, rawQueryString, cookies).
  * - The `$default` stage is declared here (not by HttpApi) to carry default throttling and
  *   JSON access logs to a log group with a retention.

@@ -166,8 +166,8 @@ export class GroupCommitter {
       };
     });
     const segment = encodeSegment(segmentChunks);
+    // Also the PUT's start, which the publish deadline counts from.
     const now = this.clock.now();
-    const putAt = this.clock.now();
 
     // The PUT and the reserves run at once: one storage round trip before the publish.
     const [put, reserved] = await Promise.all([
@@ -185,7 +185,7 @@ export class GroupCommitter {
     const object = put.key; // a hedged copy's key when it answered first
 
     // Each set settles its own requests; allSettled, so one set's trouble never cuts another's short.
-    await Promise.allSettled(plan.publishSets.map((set) => this.publishSet(set, plan, requests, members, reserved, segment, object, putAt)));
+    await Promise.allSettled(plan.publishSets.map((set) => this.publishSet(set, plan, requests, members, reserved, segment, object, now)));
   }
 
   /**

@@ -3,6 +3,7 @@ import { bearerToken, createApp } from '../../../lib/api/app.ts';
 import { randomIds, systemClock } from '../../../lib/deps.ts';
 import { createAwsClients } from '../../../lib/storage/clients.ts';
 import { resourceNames } from '../../../lib/storage/tables.ts';
+import { quietLogger } from '../../support/logger.ts';
 
 describe('bearerToken', () => {
   it('takes the scheme in any case and the token as it is', () => {
@@ -23,6 +24,7 @@ describe('the token check on /v1', () => {
     names: resourceNames('unit'),
     clock: systemClock,
     ids: randomIds,
+    logger: quietLogger,
     backend: 'local',
     authToken: 's3cret',
   });

@@ -12,6 +12,7 @@ import { IMMUTABLE } from '../../../lib/api/console.ts';
 import { randomIds, systemClock, type SluiceDeps } from '../../../lib/deps.ts';
 import { createAwsClients } from '../../../lib/storage/clients.ts';
 import { resourceNames } from '../../../lib/storage/tables.ts';
+import { quietLogger } from '../../support/logger.ts';
 // @ts-expect-error: a plain .mjs script without declarations
 import { buildConsole, consoleIsStale } from '../../../scripts/build-console.mjs';
 
@@ -22,6 +23,7 @@ const deps: SluiceDeps = {
   ids: randomIds,
   backend: 'local',
   authToken: 'admin-secret',
+  logger: quietLogger,
 };
 
 let dir: string;
