@@ -23,6 +23,8 @@ export const TUNING_DEFAULTS: LogTuning = {
   sseMaxMs: 25_000,
   /** Well inside common proxies' idle timeouts (nginx: 60 s). */
   ssePingMs: 15_000,
+  /** Under the fetch path's 20 s wait limit, itself under API Gateway's 30 s. */
+  dsLongPollMs: 15_000,
 };
 
 /**

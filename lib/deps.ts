@@ -95,6 +95,8 @@ export interface LogTuning {
   readonly sseMaxMs: number;
   /** An idle SSE read sends a `ping` this often. */
   readonly ssePingMs: number;
+  /** A Durable Streams long poll (`/ds`, `live=long-poll`) waits at the tail this long. */
+  readonly dsLongPollMs: number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

@@ -61,6 +61,7 @@ export const TUNING_ENV = {
   expressHedgeAfterMs: 'SLUICE_EXPRESS_HEDGE_AFTER_MS',
   sseMaxMs: 'SLUICE_SSE_MAX_MS',
   ssePingMs: 'SLUICE_SSE_PING_MS',
+  dsLongPollMs: 'SLUICE_DS_LONG_POLL_MS',
 } as const satisfies Record<keyof LogTuning, string>;
 
 /** Maintenance settings the environment may override (defaults in lib/config.ts). */

@@ -30,6 +30,7 @@ import { PartitionPurge } from './storage/partition-purge.ts';
 import { Authenticator, TokenService } from './auth/tokens.ts';
 import { readSecretString } from './storage/secrets.ts';
 import { TokenStore } from './storage/token-store.ts';
+import { DS_DEFAULTS, DsStreams } from './ds/streams.ts';
 
 
 export interface Services {
@@ -53,6 +54,8 @@ export interface Services {
    */
   readonly authenticator: Authenticator | undefined;
   readonly tokens: TokenService;
+  /** The Durable Streams protocol's streams, on the topics, produce and fetch above. */
+  readonly ds: DsStreams;
 }
 
 /**
@@ -114,13 +117,9 @@ export function createServices(deps: SluiceDeps): Services {
     : undefined;
   const authenticator = bootstrap && new Authenticator(tokenStore, bootstrap, deps.clock);
   const tokens = new TokenService(tokenStore, deps.clock, authenticator);
-  return {
-    topics,
-    groups,
-    producers,
-    // Seeded per instance (from an injected id): cold instances start their sticky
-    // round-robin at different partitions.
-    produce: new ProduceService(
+  // Seeded per instance (from an injected id): cold instances start their sticky
+  // round-robin at different partitions.
+  const produce = new ProduceService(
       topicCache,
       new GroupCommitter(index, publisher, segments, deps.clock, deps.ids, signal, {
         maxRequests: tuning.groupCommitMaxRequests,
@@ -130,8 +129,15 @@ export function createServices(deps: SluiceDeps): Services {
       producers,
       groups,
       stickySeedFromId(deps.ids.newId()),
-    ),
-    fetch: new FetchService(topicCache, index, partitions, segments, deps.clock, signal, { pollIntervalMs: tuning.pollIntervalMs }),
+    );
+  const fetch = new FetchService(topicCache, index, partitions, segments, deps.clock, signal, { pollIntervalMs: tuning.pollIntervalMs });
+  return {
+    topics,
+    groups,
+    producers,
+    produce,
+    fetch,
+    ds: new DsStreams(topics, produce, fetch, producerStore, deps.clock, deps.ids, { ...DS_DEFAULTS, longPollMs: tuning.dsLongPollMs }),
     offsets,
     deleteRecords: new DeleteRecordsService(topicCache, partitions, index, deps.clock),
     stamper,

@@ -21,6 +21,8 @@ import { sseRoutes } from './routes/sse.ts';
 import { sseOptionsFrom, type SseOptions } from './sse-events.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { topicRoutes } from './routes/topics.ts';
+import { DS_PREFIX, DS_SSE_KEEPALIVE_MS, DS_SSE_MAX_MS, dsRoutes } from './routes/ds.ts';
+import { requireAll } from './auth.ts';
 
 /** Kept here too: tests and adapters import it from the app. */
 export { bearerToken } from './auth.ts';
@@ -83,5 +85,21 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
   app.route('/v1', recordRoutes(services.produce, services.fetch, services.offsets, services.producers, services.deleteRecords, logger, metrics));
   app.route('/v1/groups', groupRoutes(services.groups));
   app.route('/v1/tokens', tokenRoutes(services.tokens));
+
+  // The Durable Streams protocol (docs/STREAMING.md "Durable Streams"). With tokens on, a
+  // stream needs an admin token: stream paths are not topics, so topic ACLs cannot name them.
+  if (services.authenticator !== undefined) {
+    app.use(`${DS_PREFIX}/*`, authenticate(services.authenticator));
+    app.use(`${DS_PREFIX}/*`, async (c, next) => {
+      if (c.req.method !== 'OPTIONS') requireAll(c, [{ kind: 'admin', operation: 'use durable streams', resource: 'cluster' }]);
+      await next();
+    });
+  }
+  const sse = opts.sse ?? sseOptionsFrom({ ...TUNING_DEFAULTS, ...deps.tuning });
+  app.route(DS_PREFIX, dsRoutes(services.ds, deps.clock, logger, {
+    sseMaxMs: Math.min(DS_SSE_MAX_MS, sse.maxDurationMs),
+    keepAliveMs: Math.min(DS_SSE_KEEPALIVE_MS, sse.pingIntervalMs),
+    random: Math.random,
+  }));
   return app;
 }

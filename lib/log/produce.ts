@@ -28,7 +28,7 @@ import {
 import { validateId } from '../id-rules.ts';
 import { LIMITS } from '../limits.ts';
 import type { Reservation } from '../storage/index-store.ts';
-import type { GroupOffsetCommit } from '../storage/publish-transaction.ts';
+import type { GroupOffsetCommit, ProducerAdvance } from '../storage/publish-transaction.ts';
 import type { GroupCommitter, PublishConditions } from './group-commit.ts';
 import type { RecentRequest } from '../model/producer.ts';
 import type { ProducerRef, ProducerService } from './producers.ts';
@@ -76,6 +76,14 @@ export interface ProduceInput {
   readonly producer?: ProducerRef | undefined;
   /** A group offset commit made in the same atomic step as the records. */
   readonly commitOffsets?: CommitOffsetsInput | undefined;
+  /**
+   * A state advance the caller computed itself (the Durable Streams writer, lib/ds/): given
+   * each partition's first offset, the conditional producer-state update the publish makes.
+   * Unlike `producer` nothing is checked here: the caller read `prev` and decided; the
+   * transaction's condition (epoch and last sequence unchanged) decides races, and a lost one
+   * is a DuplicateSequenceError with nothing of the request visible.
+   */
+  readonly advance?: ((bases: ReadonlyMap<number, number>) => ProducerAdvance) | undefined;
 }
 
 /** Validates a group offset commit and returns it as a publish intent (fencing check first). */
@@ -118,6 +126,7 @@ export class ProduceService {
     // What can be refused without a read is refused first: a malformed id costs no storage call
     // (the topic name is checked the same way by the topic lookup).
     if (input.producer) validateId('producer', input.producer.id);
+    if (input.producer && input.advance) throw new Error('produce takes a producer sequence or a state advance, not both');
     if (input.commitOffsets) this.requireOffsetCommits().validateCommitItems(input.commitOffsets);
     const maxExplicit = Math.max(-1, ...input.records.map((r) => r.partition ?? -1));
     const topic = maxExplicit >= 0 ? await this.topics.withPartition(topicName, maxExplicit) : await this.topics.get(topicName);
@@ -156,9 +165,11 @@ export class ProduceService {
       return { topicId: topic.topicId, partition: c.partition, batches, recordCount: c.records.length, budgetBytes: c.budgetBytes, minTimestamp: min, maxTimestamp: max };
     });
 
+    const advance = input.advance;
     const conditions =
-      sequenceCheck?.kind === 'accept' || commit
+      sequenceCheck?.kind === 'accept' || commit || advance
         ? (reservations: readonly Reservation[]): PublishConditions => {
+            if (advance) return { producer: advance(new Map(partitions.map((p, i) => [p, reservations[i]!.base]))), commit };
             if (sequenceCheck?.kind !== 'accept') return { commit };
             const accepted: RecentRequest = {
               sequence: input.producer!.sequence,

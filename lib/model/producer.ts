@@ -19,4 +19,10 @@ export interface ProducerState {
   readonly recent: readonly RecentRequest[];
   readonly lastActiveAt: number;
   readonly transactionalId?: string;
+  /**
+   * State a caller keeps beside the sequence and advances in the same conditional update
+   * (opaque JSON here): a Durable Streams stream's configuration and writer state
+   * (lib/ds/stream-state.ts), so an append and its state change commit together or not at all.
+   */
+  readonly attachment?: string;
 }

@@ -12,7 +12,9 @@
  * happen together or not at all (docs/ARCHITECTURE.md, "Exactly once").
  */
 import {
+  DeleteItemCommand,
   GetItemCommand,
+  UpdateItemCommand,
   TransactWriteItemsCommand,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
@@ -86,7 +88,7 @@ export class ProducerStore {
       Update: {
         TableName: this.table,
         Key: keyAttributes(producerKey(prev.producerId)),
-        UpdateExpression: 'SET lastSeq = :seq, recent = :recent, lastActiveAt = :at, expiresAt = :ttl',
+        UpdateExpression: `SET lastSeq = :seq, recent = :recent, lastActiveAt = :at, expiresAt = :ttl${next.attachment !== undefined ? ', attachment = :att' : ''}`,
         ConditionExpression: 'epoch = :epoch AND lastSeq = :prevSeq',
         // The publish transaction tells a fenced producer from a concurrent duplicate by it.
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -97,9 +99,38 @@ export class ProducerStore {
           ':ttl': N(ttlSeconds),
           ':epoch': N(prev.epoch),
           ':prevSeq': N(prev.lastSequence),
+          ...(next.attachment !== undefined ? { ':att': S(next.attachment) } : {}),
         },
       },
     };
+  }
+
+  /**
+   * The accepting update of acceptUpdate on its own, outside a publish (a state change that
+   * writes no records: a Durable Streams stream's TTL touch, fork count, soft delete). False
+   * when `prev` is no longer the stored state.
+   */
+  async advance(prev: ProducerState, next: ProducerState, ttlSeconds: number): Promise<boolean> {
+    const update = this.acceptUpdate(prev, next, ttlSeconds).Update!;
+    const outcome = await conditionalWrite('advance producer', () =>
+      this.clients.dynamo.send(new UpdateItemCommand({ ...update, ReturnValuesOnConditionCheckFailure: undefined })),
+    );
+    return outcome.won;
+  }
+
+  /** Deletes the state if it is still `prev`; false when it changed (or is gone). */
+  async remove(prev: ProducerState): Promise<boolean> {
+    const outcome = await conditionalWrite('remove producer', () =>
+      this.clients.dynamo.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: keyAttributes(producerKey(prev.producerId)),
+          ConditionExpression: 'epoch = :epoch AND lastSeq = :seq',
+          ExpressionAttributeValues: { ':epoch': N(prev.epoch), ':seq': N(prev.lastSequence) },
+        }),
+      ),
+    );
+    return outcome.won;
   }
 }
 
@@ -112,11 +143,13 @@ function toItem(s: ProducerState, ttlSeconds: number): Item {
     lastActiveAt: N(s.lastActiveAt),
     expiresAt: N(ttlSeconds),
     ...(s.transactionalId !== undefined ? { transactionalId: S(s.transactionalId) } : {}),
+    ...(s.attachment !== undefined ? { attachment: S(s.attachment) } : {}),
   };
 }
 
 function fromItem(producerId: string, item: Item): ProducerState {
   const transactionalId = optStr(item, 'transactionalId');
+  const attachment = optStr(item, 'attachment');
   return {
     producerId,
     epoch: num(item, 'epoch'),
@@ -124,5 +157,6 @@ function fromItem(producerId: string, item: Item): ProducerState {
     recent: JSON.parse(str(item, 'recent')) as RecentRequest[],
     lastActiveAt: num(item, 'lastActiveAt'),
     ...(transactionalId !== undefined ? { transactionalId } : {}),
+    ...(attachment !== undefined ? { attachment } : {}),
   };
 }

@@ -1,0 +1,433 @@
+/**
+ * Durable Streams on the log (docs/STREAMING.md "Durable Streams"): create, append, close,
+ * read, delete and fork, each decided on the stream's state (stream-state.ts) and carried
+ * out through the same services /v1 uses (topics, produce, fetch).
+ *
+ * Concurrency: every change is conditional on the state's version (its producer item's last
+ * sequence). An append publishes its records and the new state in one transaction; a lost
+ * race writes nothing visible and is decided again on the fresh state. Within a process the
+ * changes of one stream also queue behind each other, so racing writers of one instance do
+ * not spend segment writes on attempts that must lose.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock, IdGenerator } from '../deps.ts';
+import { DuplicateSequenceError, OffsetOutOfRangeError, ProducerRaceError, UnknownTopicOrPartitionError } from '../errors.ts';
+import type { FetchService } from '../log/fetch.ts';
+import type { ProduceRecordInput, ProduceService } from '../log/produce.ts';
+import type { TopicService } from '../log/topics.ts';
+import type { LogRecord } from '../model/record.ts';
+import type { ProducerState } from '../model/producer.ts';
+import type { ProducerStore } from '../storage/producer-store.ts';
+import { recordsOfBody } from './body.ts';
+import { DsRequestError, isJson, mediaType, type ProducerHeaders } from './protocol.ts';
+import {
+  CLOSE_MARKER_HEADER,
+  afterAppend,
+  decideAppend,
+  inheritedRanges,
+  isExpired,
+  parseState,
+  serializeState,
+  touchDue,
+  type AppendDecision,
+  type AppendRequest,
+  type DsStreamState,
+  type InheritedRange,
+} from './stream-state.ts';
+
+/** Sluice topics that back streams; /v1 may read them but not create, write or delete them. */
+export const DS_TOPIC_PREFIX = '__ds.';
+
+export function isStreamTopic(name: string): boolean {
+  return name.startsWith(DS_TOPIC_PREFIX);
+}
+
+export interface DsOptions {
+  /** How long a long poll waits at the tail (capped by the fetch path's own limit). */
+  readonly longPollMs: number;
+  /** Bytes a catch-up read answers at most. */
+  readonly readMaxBytes: number;
+  readonly readMaxRecords: number;
+}
+
+export const DS_DEFAULTS: DsOptions = { longPollMs: 15_000, readMaxBytes: 1024 * 1024, readMaxRecords: 1_000 };
+
+/** DynamoDB's TTL never removes a stream's state: expiry is the service's to carry out. */
+const NEVER_SECONDS = 4_102_444_800; // 2100-01-01
+
+const ATTEMPTS = 64;
+
+export interface CreateRequest {
+  readonly contentType?: string | undefined;
+  readonly ttlSeconds?: number | undefined;
+  readonly expiresAt?: { readonly raw: string; readonly ms: number } | undefined;
+  readonly closed: boolean;
+  readonly body: Uint8Array;
+  readonly fork?: { readonly sourcePath: string; readonly offset?: number | undefined; readonly subOffset?: number | undefined } | undefined;
+}
+
+export type CreateResult = { readonly created: boolean; readonly state: DsStreamState };
+
+export type AppendResult =
+  | { readonly kind: 'appended'; readonly state: DsStreamState }
+  | { readonly kind: 'already-closed'; readonly state: DsStreamState }
+  | { readonly kind: 'refused'; readonly decision: Exclude<AppendDecision, { kind: 'append' } | { kind: 'already-closed' }>; readonly state: DsStreamState };
+
+export interface ReadResult {
+  readonly values: Uint8Array[];
+  /** Where the next read starts. */
+  readonly next: number;
+  readonly upToDate: boolean;
+  /** The stream is closed and `next` is its final position. */
+  readonly closed: boolean;
+}
+
+export interface ReadOptions {
+  /** Wait at the tail until this clock time (a long poll); 0 answers at once. */
+  readonly deadline: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+interface Loaded {
+  readonly item: ProducerState;
+  readonly state: DsStreamState;
+}
+
+export class DsStreams {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly topics: TopicService,
+    private readonly produce: ProduceService,
+    private readonly fetch: FetchService,
+    private readonly store: ProducerStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    readonly opts: DsOptions = DS_DEFAULTS,
+  ) {}
+
+  /** The stream's state, or a 404 / 410 (an expired stream is removed on the way). */
+  async get(path: string): Promise<DsStreamState> {
+    return (await this.live(path)).state;
+  }
+
+  async create(path: string, req: CreateRequest): Promise<CreateResult> {
+    const id = streamId(path);
+    return this.serially(id, async () => {
+      for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+        const existing = await this.load(id);
+        if (existing && !(await this.expireIfDue(existing))) {
+          if (existing.state.softDeleted) throw new DsRequestError(409, 'a deleted stream with forks still holds this path');
+          if (!sameConfig(existing.state, req)) throw new DsRequestError(409, 'the stream exists with another configuration');
+          return { created: false, state: existing.state };
+        }
+        const now = this.clock.now();
+        const fork = req.fork && (await this.forkPoint(req, now));
+        const contentType = req.contentType ?? fork?.source.contentType ?? 'application/octet-stream';
+        // The source counts the fork before the fork exists: a crash in between leaks a count
+        // (the source is then never purged), it never loses data a fork reads.
+        if (fork) await this.changeState(fork.loaded, (s) => ({ ...s, forks: s.forks + 1 }));
+        const topic = await this.topics.create({ name: `${DS_TOPIC_PREFIX}${this.ids.newId()}`, partitions: 1, config: { 'retention.ms': -1 } });
+        const state: DsStreamState = {
+          path,
+          topic: topic.name,
+          topicId: topic.topicId,
+          base: fork?.offset ?? 0,
+          inherited: fork ? inheritedRanges(fork.source, fork.offset) : [],
+          contentType,
+          createdAt: now,
+          ttlSeconds: req.ttlSeconds ?? (req.expiresAt === undefined ? fork?.source.ttlSeconds : undefined),
+          expiresAt: req.expiresAt?.raw ?? (req.ttlSeconds === undefined ? fork?.source.expiresAt : undefined),
+          expiresAtMs: req.expiresAt?.ms ?? (req.ttlSeconds === undefined ? fork?.source.expiresAtMs : undefined),
+          touchedAt: now,
+          tail: fork?.offset ?? 0,
+          producers: {},
+          forks: 0,
+          ...(fork ? { fork: { sourceId: fork.loaded.item.producerId, sourcePath: req.fork!.sourcePath, offset: fork.offset, subOffset: req.fork!.subOffset ?? 0 } } : {}),
+        };
+        const item: ProducerState = { producerId: id, epoch: 0, lastSequence: 0, recent: [], lastActiveAt: now, attachment: serializeState(state) };
+        try {
+          await this.store.initialise(item, undefined, NEVER_SECONDS);
+        } catch (err) {
+          if (!(err instanceof ProducerRaceError)) throw err;
+          // Another creation won the path: ours is undone and theirs decides (200 or 409).
+          await this.topics.delete(topic.name);
+          if (fork) await this.releaseFork(fork.loaded.item.producerId);
+          continue;
+        }
+        let created: Loaded = { item, state };
+        if (req.body.byteLength > 0 || req.closed) {
+          const values = req.body.byteLength > 0 ? recordsOfBody(req.body, isJson(contentType), true) : [];
+          if (values.length > 0 || req.closed) {
+            const appended = await this.appendOn(created, { close: req.closed, hasData: values.length > 0 }, values, decideAppend(state, { close: req.closed, hasData: values.length > 0 }, () => true));
+            if (appended) created = appended;
+          }
+        }
+        return { created: true, state: created.state };
+      }
+      throw new DsRequestError(409, 'the stream changed too often during its creation; retry');
+    });
+  }
+
+  async append(path: string, req: AppendRequest, body: Uint8Array): Promise<AppendResult> {
+    const id = streamId(path);
+    return this.serially(id, async () => {
+      for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+        const loaded = await this.live(path);
+        const decision = decideAppend(loaded.state, req, (a, b) => mediaType(a) === mediaType(b));
+        if (decision.kind === 'already-closed') return { kind: 'already-closed', state: loaded.state };
+        if (decision.kind !== 'append') return { kind: 'refused', decision, state: loaded.state };
+        const values = body.byteLength > 0 ? recordsOfBody(body, isJson(loaded.state.contentType), false) : [];
+        const appended = await this.appendOn(loaded, req, values, decision);
+        if (appended) return { kind: 'appended', state: appended.state };
+      }
+      throw new DsRequestError(409, 'the stream changed too often during the append; retry');
+    });
+  }
+
+  /** Reads from `position` (inherited ranges first, then the stream's own records). */
+  async read(state: DsStreamState, position: number, opts: ReadOptions): Promise<ReadResult> {
+    const values: Uint8Array[] = [];
+    let bytes = 0;
+    let pos = position;
+    const budgetLeft = () => this.opts.readMaxBytes - bytes;
+    for (const r of state.inherited) {
+      if (pos >= r.to) continue;
+      pos = Math.max(pos, r.from);
+      const batch = await this.readTopic(r.topic, pos - r.base, Math.max(1, budgetLeft()), 0);
+      for (const rec of batch.records) {
+        const at = r.base + rec.offset;
+        if (at >= r.to) break;
+        if (isMarker(rec)) continue;
+        values.push(rec.value ?? new Uint8Array(0));
+        bytes += rec.value?.byteLength ?? 0;
+      }
+      pos = Math.min(r.to, r.base + batch.nextOffset);
+      if (pos < r.to) return { values, next: pos, upToDate: false, closed: false };
+      if (budgetLeft() <= 0) return { values, next: pos, upToDate: false, closed: false };
+    }
+    pos = Math.max(pos, state.base);
+    const wait = values.length === 0 ? opts.deadline : 0;
+    const own = await this.readTopic(state.topic, pos - state.base, Math.max(1, budgetLeft()), wait, opts.signal);
+    let closedAt: number | undefined;
+    for (const rec of own.records) {
+      if (isMarker(rec)) {
+        closedAt = state.base + rec.offset;
+        break;
+      }
+      values.push(rec.value ?? new Uint8Array(0));
+    }
+    if (closedAt !== undefined) return { values, next: closedAt, upToDate: true, closed: true };
+    const next = state.base + own.nextOffset;
+    const closed = state.closed !== undefined && next >= state.closed.at;
+    if (closed) return { values, next: state.closed!.at, upToDate: true, closed: true };
+    return { values, next, upToDate: next >= state.base + own.highWatermark, closed: false };
+  }
+
+  /** Resets a sliding TTL after a read, when due (touchDue); a lost race needs no retry. */
+  async touch(path: string): Promise<void> {
+    const loaded = await this.load(streamId(path));
+    if (!loaded || !touchDue(loaded.state, this.clock.now())) return;
+    await this.store.advance(loaded.item, nextItem(loaded.item, { ...loaded.state, touchedAt: this.clock.now() }, this.clock.now()), NEVER_SECONDS);
+  }
+
+  async delete(path: string): Promise<void> {
+    const id = streamId(path);
+    await this.serially(id, async () => {
+      const loaded = await this.live(path);
+      await this.remove(loaded);
+    });
+  }
+
+  // ---- internals ----------------------------------------------------------------------
+
+  /** One append attempt on `loaded`; undefined when the state moved on (decide again). */
+  private async appendOn(loaded: Loaded, req: AppendRequest, values: readonly Uint8Array[], decision: AppendDecision): Promise<Loaded | undefined> {
+    if (decision.kind !== 'append') throw new Error(`appendOn called for a ${decision.kind} decision`);
+    if (values.length === 0 && !req.close) throw new DsRequestError(400, 'an append needs a body (or Stream-Closed: true)');
+    const now = this.clock.now();
+    const records: ProduceRecordInput[] = values.map((value) => ({ key: null, value, headers: [] }));
+    if (req.close) records.push({ key: null, value: null, headers: [{ key: CLOSE_MARKER_HEADER, value: null }] });
+    let next: Loaded | undefined;
+    try {
+      await this.produce.produce(loaded.state.topic, {
+        records,
+        advance: (bases) => {
+          const first = loaded.state.base + bases.get(0)!;
+          const state = afterAppend(loaded.state, req, decision, first, records.length, now);
+          const item = nextItem(loaded.item, state, now);
+          next = { item, state };
+          return { prev: loaded.item, next: item, ttlSeconds: NEVER_SECONDS };
+        },
+      });
+    } catch (err) {
+      if (err instanceof DuplicateSequenceError) return undefined;
+      if (err instanceof UnknownTopicOrPartitionError) throw new DsRequestError(404, 'stream not found');
+      throw err;
+    }
+    return next;
+  }
+
+  private async forkPoint(req: CreateRequest, now: number): Promise<{ loaded: Loaded; source: DsStreamState; offset: number }> {
+    const spec = req.fork!;
+    const loaded = await this.load(streamId(spec.sourcePath));
+    if (!loaded || isExpired(loaded.state, now)) throw new DsRequestError(404, 'the source stream does not exist');
+    const source = loaded.state;
+    if (source.softDeleted) throw new DsRequestError(409, 'the source stream was deleted (its forks keep it)');
+    if (req.contentType !== undefined && mediaType(req.contentType) !== mediaType(source.contentType)) {
+      throw new DsRequestError(409, 'a fork has its source content type');
+    }
+    const tail = source.closed?.at ?? source.tail;
+    const at = spec.offset ?? tail;
+    if (at > tail) throw new DsRequestError(400, 'the fork offset is past the source tail');
+    const start = source.inherited[0]?.from ?? source.base;
+    if (at < start) throw new DsRequestError(400, 'the fork offset is before the source start');
+    const sub = spec.subOffset ?? 0;
+    if (sub === 0) return { loaded, source, offset: at };
+    // A sub-offset counts messages (JSON) past the anchor; each message is a position here.
+    if (!isJson(source.contentType)) throw new DsRequestError(400, 'byte sub-offsets are not supported: fork at a message boundary');
+    if (at + sub > tail) throw new DsRequestError(400, 'the fork sub-offset is past the source tail');
+    return { loaded, source, offset: at + sub };
+  }
+
+  private async remove(loaded: Loaded): Promise<void> {
+    const { state } = loaded;
+    if (state.forks > 0) {
+      if (!(await this.store.advance(loaded.item, nextItem(loaded.item, { ...state, softDeleted: true }, this.clock.now()), NEVER_SECONDS))) {
+        throw new DsRequestError(409, 'the stream changed during the delete; retry');
+      }
+      return;
+    }
+    if (!(await this.store.remove(loaded.item))) throw new DsRequestError(409, 'the stream changed during the delete; retry');
+    await this.deleteTopic(state.topic);
+    if (state.fork) await this.releaseFork(state.fork.sourceId);
+  }
+
+  /** A fork is gone: its source counts one fork less, and goes too if it was deleted already. */
+  private async releaseFork(sourceId: string): Promise<void> {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const source = await this.load(sourceId);
+      if (!source) return;
+      const forks = Math.max(0, source.state.forks - 1);
+      if (forks === 0 && source.state.softDeleted) {
+        if (!(await this.store.remove(source.item))) continue;
+        await this.deleteTopic(source.state.topic);
+        if (source.state.fork) await this.releaseFork(source.state.fork.sourceId);
+        return;
+      }
+      if (await this.store.advance(source.item, nextItem(source.item, { ...source.state, forks }, this.clock.now()), NEVER_SECONDS)) return;
+    }
+  }
+
+  private async deleteTopic(name: string): Promise<void> {
+    try {
+      await this.topics.delete(name);
+    } catch (err) {
+      if (!(err instanceof UnknownTopicOrPartitionError)) throw err;
+    }
+  }
+
+  private async changeState(loaded: Loaded, change: (s: DsStreamState) => DsStreamState): Promise<void> {
+    let current: Loaded | undefined = loaded;
+    for (let attempt = 0; attempt < ATTEMPTS && current; attempt++) {
+      if (await this.store.advance(current.item, nextItem(current.item, change(current.state), this.clock.now()), NEVER_SECONDS)) return;
+      current = await this.load(current.item.producerId);
+    }
+    throw new DsRequestError(409, 'the source stream changed too often; retry');
+  }
+
+  /** A live stream: 404 when absent or expired (and then removed), 410 when soft-deleted. */
+  private async live(path: string): Promise<Loaded> {
+    const loaded = await this.load(streamId(path));
+    if (!loaded || (await this.expireIfDue(loaded))) throw new DsRequestError(404, 'stream not found');
+    if (loaded.state.softDeleted) throw new DsRequestError(410, 'the stream was deleted');
+    return loaded;
+  }
+
+  /** True when the stream had expired; it is then removed (soft-deleted if it has forks). */
+  private async expireIfDue(loaded: Loaded): Promise<boolean> {
+    if (!isExpired(loaded.state, this.clock.now())) return false;
+    if (!loaded.state.softDeleted) {
+      try {
+        await this.remove(loaded);
+      } catch (err) {
+        if (!(err instanceof DsRequestError)) throw err; // raced: the next access tries again
+      }
+    }
+    return true;
+  }
+
+  private async load(id: string): Promise<Loaded | undefined> {
+    const item = await this.store.get(id);
+    if (!item?.attachment) return undefined;
+    return { item, state: parseState(item.attachment) };
+  }
+
+  private async readTopic(topic: string, offset: number, maxBytes: number, deadline: number, signal?: AbortSignal) {
+    const waitMs = deadline > 0 ? Math.max(0, deadline - this.clock.now()) : 0;
+    try {
+      if (waitMs === 0 || signal === undefined) {
+        return await this.fetch.fetch(topic, 0, { offset, maxRecords: this.opts.readMaxRecords, maxBytes, waitMs });
+      }
+      const tp = await this.fetch.topicPartition(topic, 0);
+      let last;
+      for await (const batch of this.fetch.session(tp, offset, { maxRecords: this.opts.readMaxRecords, maxBytes, deadline, signal })) {
+        last = batch;
+        break;
+      }
+      if (!last) throw new Error('a read session ended without a batch');
+      return last;
+    } catch (err) {
+      if (err instanceof UnknownTopicOrPartitionError) throw new DsRequestError(404, 'stream not found');
+      if (err instanceof OffsetOutOfRangeError) {
+        const { logStartOffset, highWatermark } = err.details as { logStartOffset: number; highWatermark: number };
+        if (offset < logStartOffset) throw new DsRequestError(410, 'the offset is before the earliest retained position');
+        return { partition: 0, records: [], nextOffset: Math.max(offset, highWatermark), highWatermark, logStartOffset };
+      }
+      throw err;
+    }
+  }
+
+  private serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    this.queues.set(key, settled);
+    void settled.then(() => {
+      if (this.queues.get(key) === settled) this.queues.delete(key);
+    });
+    return run;
+  }
+}
+
+/** The producer-item id of the stream at `path` (a hash: paths are longer than ids may be). */
+export function streamId(path: string): string {
+  return `ds.${createHash('sha256').update(path).digest('base64url')}`;
+}
+
+function nextItem(prev: ProducerState, state: DsStreamState, now: number): ProducerState {
+  return { ...prev, lastSequence: prev.lastSequence + 1, lastActiveAt: now, attachment: serializeState(state) };
+}
+
+function isMarker(rec: LogRecord): boolean {
+  return rec.headers.some((h) => h.key === CLOSE_MARKER_HEADER);
+}
+
+function sameConfig(state: DsStreamState, req: CreateRequest): boolean {
+  const type = req.contentType ?? (req.fork ? state.contentType : 'application/octet-stream');
+  if (mediaType(type) !== mediaType(state.contentType)) return false;
+  if (req.closed !== (state.closed !== undefined)) return false;
+  if (!req.fork) {
+    if (req.ttlSeconds !== state.ttlSeconds) return false;
+    if ((req.expiresAt?.ms ?? undefined) !== state.expiresAtMs) return false;
+    return state.fork === undefined;
+  }
+  if (!state.fork || state.fork.sourcePath !== req.fork.sourcePath) return false;
+  if (req.fork.offset !== undefined && req.fork.offset + (req.fork.subOffset ?? 0) !== state.base) return false;
+  if (req.fork.offset === undefined && (req.fork.subOffset ?? 0) !== state.fork.subOffset) return false;
+  if (req.ttlSeconds !== undefined && req.ttlSeconds !== state.ttlSeconds) return false;
+  if (req.expiresAt !== undefined && req.expiresAt.ms !== state.expiresAtMs) return false;
+  return true;
+}
+
+export type { InheritedRange, ProducerHeaders };
