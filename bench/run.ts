@@ -19,6 +19,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   'cold-start': () => import('./cold-start.ts'),
   console: () => import('./console.ts'),
   'aws-model': () => import('./aws-model.ts'),
+  'sse-latency': () => import('./sse-latency.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
