@@ -60,6 +60,8 @@ export interface DsStreamState {
 }
 
 export const CLOSE_MARKER_HEADER = 'ds.closed';
+/** On every record of a byte append but its last (a body larger than a record is chunked). */
+export const MORE_HEADER = 'ds.more';
 
 /** Producer states kept per stream; the least recently active go first past it. */
 export const MAX_PRODUCERS = 1_000;

@@ -18,10 +18,11 @@ import type { TopicService } from '../log/topics.ts';
 import type { LogRecord } from '../model/record.ts';
 import type { ProducerState } from '../model/producer.ts';
 import type { ProducerStore } from '../storage/producer-store.ts';
-import { recordsOfBody } from './body.ts';
+import { CHUNK_BYTES, recordsOfBody } from './body.ts';
 import { DsRequestError, isJson, mediaType, type ProducerHeaders } from './protocol.ts';
 import {
   CLOSE_MARKER_HEADER,
+  MORE_HEADER,
   afterAppend,
   decideAppend,
   inheritedRanges,
@@ -69,7 +70,7 @@ export interface CreateRequest {
 export type CreateResult = { readonly created: boolean; readonly state: DsStreamState };
 
 export type AppendResult =
-  | { readonly kind: 'appended'; readonly state: DsStreamState }
+  | { readonly kind: 'appended'; readonly state: DsStreamState; readonly dataAppended: boolean }
   | { readonly kind: 'already-closed'; readonly state: DsStreamState }
   | { readonly kind: 'refused'; readonly decision: Exclude<AppendDecision, { kind: 'append' } | { kind: 'already-closed' }>; readonly state: DsStreamState };
 
@@ -143,7 +144,7 @@ export class DsStreams {
           tail: fork?.offset ?? 0,
           producers: {},
           forks: 0,
-          ...(fork ? { fork: { sourceId: fork.loaded.item.producerId, sourcePath: req.fork!.sourcePath, offset: fork.offset, subOffset: req.fork!.subOffset ?? 0 } } : {}),
+          ...(fork ? { fork: { sourceId: fork.loaded.item.producerId, sourcePath: req.fork!.sourcePath, offset: fork.anchor, subOffset: req.fork!.subOffset ?? 0 } } : {}),
         };
         const item: ProducerState = { producerId: id, epoch: 0, lastSequence: 0, recent: [], lastActiveAt: now, attachment: serializeState(state) };
         try {
@@ -156,8 +157,8 @@ export class DsStreams {
           continue;
         }
         let created: Loaded = { item, state };
-        if (req.body.byteLength > 0 || req.closed) {
-          const values = req.body.byteLength > 0 ? recordsOfBody(req.body, isJson(contentType), true) : [];
+        if (req.body.byteLength > 0 || req.closed || fork?.prefix) {
+          const values = [...(fork?.prefix ? [fork.prefix] : []), ...(req.body.byteLength > 0 ? recordsOfBody(req.body, isJson(contentType), true) : [])];
           if (values.length > 0 || req.closed) {
             const appended = await this.appendOn(created, { close: req.closed, hasData: values.length > 0 }, values, decideAppend(state, { close: req.closed, hasData: values.length > 0 }, () => true));
             if (appended) created = appended;
@@ -179,7 +180,7 @@ export class DsStreams {
         if (decision.kind !== 'append') return { kind: 'refused', decision, state: loaded.state };
         const values = body.byteLength > 0 ? recordsOfBody(body, isJson(loaded.state.contentType), false) : [];
         const appended = await this.appendOn(loaded, req, values, decision);
-        if (appended) return { kind: 'appended', state: appended.state };
+        if (appended) return { kind: 'appended', state: appended.state, dataAppended: values.length > 0 };
       }
       throw new DsRequestError(409, 'the stream changed too often during the append; retry');
     });
@@ -246,7 +247,8 @@ export class DsStreams {
     if (decision.kind !== 'append') throw new Error(`appendOn called for a ${decision.kind} decision`);
     if (values.length === 0 && !req.close) throw new DsRequestError(400, 'an append needs a body (or Stream-Closed: true)');
     const now = this.clock.now();
-    const records: ProduceRecordInput[] = values.map((value) => ({ key: null, value, headers: [] }));
+    // Chunks of one body but its last say so (MORE_HEADER): a byte sub-offset fork walks them.
+    const records: ProduceRecordInput[] = values.map((value, i) => ({ key: null, value, headers: i < values.length - 1 && !isJson(loaded.state.contentType) ? [{ key: MORE_HEADER, value: null }] : [] }));
     if (req.close) records.push({ key: null, value: null, headers: [{ key: CLOSE_MARKER_HEADER, value: null }] });
     let next: Loaded | undefined;
     try {
@@ -268,7 +270,12 @@ export class DsStreams {
     return next;
   }
 
-  private async forkPoint(req: CreateRequest, now: number): Promise<{ loaded: Loaded; source: DsStreamState; offset: number }> {
+  /**
+   * Where a fork starts: positions below `offset` are inherited; `prefix` (a binary
+   * sub-offset's first bytes of the append at the anchor) is copied into the fork as its first
+   * record, so inherited ranges always end at record boundaries.
+   */
+  private async forkPoint(req: CreateRequest, now: number): Promise<{ loaded: Loaded; source: DsStreamState; anchor: number; offset: number; prefix?: Uint8Array }> {
     const spec = req.fork!;
     const loaded = await this.load(streamId(spec.sourcePath));
     if (!loaded || isExpired(loaded.state, now)) throw new DsRequestError(404, 'the source stream does not exist');
@@ -278,16 +285,45 @@ export class DsStreams {
       throw new DsRequestError(409, 'a fork has its source content type');
     }
     const tail = source.closed?.at ?? source.tail;
-    const at = spec.offset ?? tail;
-    if (at > tail) throw new DsRequestError(400, 'the fork offset is past the source tail');
+    const anchor = spec.offset ?? tail;
+    if (anchor > tail) throw new DsRequestError(400, 'the fork offset is past the source tail');
     const start = source.inherited[0]?.from ?? source.base;
-    if (at < start) throw new DsRequestError(400, 'the fork offset is before the source start');
+    if (anchor < start) throw new DsRequestError(400, 'the fork offset is before the source start');
     const sub = spec.subOffset ?? 0;
-    if (sub === 0) return { loaded, source, offset: at };
-    // A sub-offset counts messages (JSON) past the anchor; each message is a position here.
-    if (!isJson(source.contentType)) throw new DsRequestError(400, 'byte sub-offsets are not supported: fork at a message boundary');
-    if (at + sub > tail) throw new DsRequestError(400, 'the fork sub-offset is past the source tail');
-    return { loaded, source, offset: at + sub };
+    if (sub === 0) return { loaded, source, anchor, offset: anchor };
+    // JSON: a sub-offset counts messages past the anchor, and every message is a position.
+    if (isJson(source.contentType)) {
+      if (anchor + sub > tail) throw new DsRequestError(400, 'the fork sub-offset is past the source tail');
+      return { loaded, source, anchor, offset: anchor + sub };
+    }
+    // Bytes: walk the append at the anchor (its chunk records) to the sub-offset.
+    let remaining = sub;
+    let position = anchor;
+    for (const { at, record } of await this.recordsAt(source, anchor, sub + CHUNK_BYTES)) {
+      if (at !== position) break;
+      const value = record.value ?? new Uint8Array(0);
+      if (remaining < value.byteLength) return { loaded, source, anchor, offset: at, prefix: value.subarray(0, remaining) };
+      remaining -= value.byteLength;
+      position = at + 1;
+      if (remaining === 0) return { loaded, source, anchor, offset: position };
+      if (!record.headers.some((h) => h.key === MORE_HEADER)) break; // the append's last chunk
+    }
+    throw new DsRequestError(400, 'the fork sub-offset is past the append at the fork offset');
+  }
+
+  /** The records of `state` from `position` on, within the one range that holds it. */
+  private async recordsAt(state: DsStreamState, position: number, maxBytes: number): Promise<{ at: number; record: LogRecord }[]> {
+    const range = state.inherited.find((r) => position >= r.from && position < r.to);
+    const topic = range?.topic ?? state.topic;
+    const base = range?.base ?? state.base;
+    const batch = await this.readTopic(topic, position - base, maxBytes, 0);
+    const out: { at: number; record: LogRecord }[] = [];
+    for (const record of batch.records) {
+      const at = base + record.offset;
+      if ((range && at >= range.to) || isMarker(record)) break;
+      out.push({ at, record });
+    }
+    return out;
   }
 
   private async remove(loaded: Loaded): Promise<void> {
@@ -423,8 +459,8 @@ function sameConfig(state: DsStreamState, req: CreateRequest): boolean {
     return state.fork === undefined;
   }
   if (!state.fork || state.fork.sourcePath !== req.fork.sourcePath) return false;
-  if (req.fork.offset !== undefined && req.fork.offset + (req.fork.subOffset ?? 0) !== state.base) return false;
-  if (req.fork.offset === undefined && (req.fork.subOffset ?? 0) !== state.fork.subOffset) return false;
+  if (req.fork.offset !== undefined && req.fork.offset !== state.fork.offset) return false;
+  if ((req.fork.subOffset ?? 0) !== state.fork.subOffset) return false;
   if (req.ttlSeconds !== undefined && req.ttlSeconds !== state.ttlSeconds) return false;
   if (req.expiresAt !== undefined && req.expiresAt.ms !== state.expiresAtMs) return false;
   return true;

@@ -122,7 +122,8 @@ export function dsRoutes(ds: DsStreams, clock: Clock, logger: Logger, opts: DsRo
     return appendAnswer(c, result, producer);
   });
 
-  app.on('HEAD', '*', async (c) => {
+  // Hono answers HEAD with the GET route (without the body): the GET route sends it here.
+  const head = async (c: Context) => {
     const state = await ds.get(streamPath(c));
     const headers: Record<string, string> = {
       'Content-Type': state.contentType,
@@ -134,7 +135,7 @@ export function dsRoutes(ds: DsStreams, clock: Clock, logger: Logger, opts: DsRo
     if (state.ttlSeconds !== undefined) headers[H.ttl] = String(state.ttlSeconds);
     if (state.expiresAt !== undefined) headers[H.expiresAt] = state.expiresAt;
     return c.body(null, 200, headers);
-  });
+  };
 
   app.delete('*', async (c) => {
     await ds.delete(streamPath(c));
@@ -142,6 +143,7 @@ export function dsRoutes(ds: DsStreams, clock: Clock, logger: Logger, opts: DsRo
   });
 
   app.get('*', async (c) => {
+    if (c.req.method === 'HEAD') return head(c);
     const path = streamPath(c);
     const url = new URL(c.req.url);
     const offset = parseOffsetParam(url.searchParams.getAll('offset'));
@@ -235,7 +237,8 @@ function appendAnswer(c: Context, result: AppendResult, producer: ProducerHeader
       headers[H.producerEpoch] = String(producer.epoch);
       headers[H.producerSeq] = String(producer.seq);
     }
-    return c.body(null, producer ? 200 : 204, headers);
+    // 200 tells a producer its data was appended (204 is its duplicate); a close-only is 204.
+    return c.body(null, producer && result.dataAppended ? 200 : 204, headers);
   }
   if (result.kind === 'already-closed') return c.body(null, 204, { [H.nextOffset]: tail, ...closed });
   const d = result.decision;
