@@ -3,9 +3,10 @@
  * through `hono/aws-lambda`, `sluice dev` through `@hono/node-server`, tests through
  * `app.request()`. Routes are split by resource; errors are mapped in error-mapping.ts only.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { consoleLogger, type SluiceDeps } from '../deps.ts';
-import { InvalidRequestError } from '../errors.ts';
+import { InvalidRequestError, PolicyViolationError } from '../errors.ts';
+import { isStreamTopic } from '../ds/streams.ts';
 import { noopMetrics } from '../metrics.ts';
 import { createServices, type Services } from '../services.ts';
 import { authenticate, authorizeRoute } from './auth.ts';
@@ -39,6 +40,15 @@ export interface AppOptions {
    */
   readonly streaming?: boolean;
 }
+
+/** Writes to a stream's topic through /v1 would bypass its state: refused (reads are fine). */
+const guardStreamTopic: MiddlewareHandler = async (c, next) => {
+  const topic = c.req.param('topic');
+  if (topic !== undefined && isStreamTopic(topic) && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+    throw new PolicyViolationError(`topic '${topic}' backs a Durable Stream: change it through ${DS_PREFIX}`, { topic });
+  }
+  await next();
+};
 
 export function createApp(deps: SluiceDeps, services: Services = createServices(deps), opts: AppOptions = {}): Hono {
   const app = new Hono();
@@ -78,6 +88,9 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
   });
   app.use('/v1/*', authorizeRoute());
 
+  // Topics that back Durable Streams (lib/ds) are read-only here: /ds keeps their state.
+  app.use('/v1/topics/:topic/*', guardStreamTopic);
+  app.use('/v1/topics/:topic', guardStreamTopic);
   app.route('/v1/cluster', clusterRoutes(deps.backend));
   app.route('/v1/topics', topicRoutes(services.topics));
   // Before the fetch route: `?live=sse` streams (docs/API.md "Streaming reads (SSE)"), the rest falls through.
@@ -89,14 +102,19 @@ export function createApp(deps: SluiceDeps, services: Services = createServices(
   // The Durable Streams protocol (docs/STREAMING.md "Durable Streams"). With tokens on, a
   // stream needs an admin token: stream paths are not topics, so topic ACLs cannot name them.
   if (services.authenticator !== undefined) {
-    app.use(`${DS_PREFIX}/*`, authenticate(services.authenticator));
+    // CORS preflights carry no credentials: they are answered without a token.
+    const dsAuth = authenticate(services.authenticator);
     app.use(`${DS_PREFIX}/*`, async (c, next) => {
-      if (c.req.method !== 'OPTIONS') requireAll(c, [{ kind: 'admin', operation: 'use durable streams', resource: 'cluster' }]);
-      await next();
+      if (c.req.method === 'OPTIONS') return next();
+      return dsAuth(c, async () => {
+        requireAll(c, [{ kind: 'admin', operation: 'use durable streams', resource: 'cluster' }]);
+        await next();
+      });
     });
   }
   const sse = opts.sse ?? sseOptionsFrom({ ...TUNING_DEFAULTS, ...deps.tuning });
   app.route(DS_PREFIX, dsRoutes(services.ds, deps.clock, logger, {
+    streaming: opts.streaming === true,
     sseMaxMs: Math.min(DS_SSE_MAX_MS, sse.maxDurationMs),
     keepAliveMs: Math.min(DS_SSE_KEEPALIVE_MS, sse.pingIntervalMs),
     random: Math.random,

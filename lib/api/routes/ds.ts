@@ -32,6 +32,7 @@ import {
 import type { AppendResult, DsStreams, ReadResult } from '../../ds/streams.ts';
 import type { DsStreamState } from '../../ds/stream-state.ts';
 import { logServerError } from '../error-mapping.ts';
+import { canStream } from './sse.ts';
 
 export const DS_PREFIX = '/ds';
 
@@ -50,6 +51,8 @@ export const DS_SSE_MAX_MS = 60_000;
 export const DS_SSE_KEEPALIVE_MS = 15_000;
 
 export interface DsRouteOptions {
+  /** Behind a streaming adapter (routes/sse.ts canStream); else `live=sse` is refused on Lambda. */
+  readonly streaming: boolean;
   readonly sseMaxMs: number;
   readonly keepAliveMs: number;
   readonly random: () => number;
@@ -150,6 +153,7 @@ export function dsRoutes(ds: DsStreams, clock: Clock, logger: Logger, opts: DsRo
     const live = url.searchParams.get('live');
     if (live !== null && live !== 'long-poll' && live !== 'sse') throw new DsRequestError(400, `live must be long-poll or sse`);
     if (live !== null && !url.searchParams.has('offset')) throw new DsRequestError(400, `live=${live} needs an offset`);
+    if (live === 'sse' && !canStream(c, opts.streaming)) throw new DsRequestError(400, 'live=sse needs the streaming endpoint (the StreamUrl output); this one buffers responses');
     const cursor = url.searchParams.get('cursor') ?? undefined;
     const state = await ds.get(path);
     void ds.touch(path).catch((err: unknown) => logServerError(logger, err, { method: 'GET', path: c.req.path }));

@@ -14,7 +14,7 @@
  * pollIntervalMs) until the next ping, topic check or the end of the stream is due. A client
  * that goes away aborts the waiting session and no further read starts.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Clock, Logger } from '../../deps.ts';
 import { InvalidRequestError, UnknownTopicOrPartitionError } from '../../errors.ts';
@@ -38,12 +38,7 @@ export function sseRoutes(fetch: FetchService, clock: Clock, opts: SseOptions, l
     const live = c.req.query('live');
     if (live === undefined) return next();
     if (live !== 'sse') throw new InvalidRequestError(`live must be "sse", got ${JSON.stringify(live)}`);
-    // On Lambda (hono/aws-lambda passes the event in env) only the streaming entry
-    // (functions/stream, `streaming: true`) may stream; `handle()` buffers the whole answer
-    // (API Gateway's HTTP API cannot stream) and passes `lambdaContext`: refuse there.
-    const env = c.env as { event?: unknown; lambdaContext?: unknown } | undefined;
-    const onLambda = env?.event !== undefined || env?.lambdaContext !== undefined;
-    if (onLambda && (!streaming || env?.lambdaContext !== undefined)) {
+    if (!canStream(c, streaming)) {
       throw new InvalidRequestError('live=sse needs a streaming endpoint; API Gateway HTTP API buffers responses; use the StreamUrl (docs/STREAMING.md "On AWS")');
     }
 
@@ -135,6 +130,18 @@ async function firstBatch(session: AsyncGenerator<ReadBatch, void, undefined>): 
   await session.return(undefined);
   if (value === undefined) throw new Error('a read session ended without a batch');
   return value;
+}
+
+/**
+ * Whether this request may be answered as a stream. On Lambda (hono/aws-lambda passes the
+ * event in env) only the streaming entry (functions/stream, `streaming: true`) may stream;
+ * `handle()` buffers the whole answer (API Gateway's HTTP API cannot stream) and passes
+ * `lambdaContext`. Off Lambda (the dev server) every request may.
+ */
+export function canStream(c: Context, streaming: boolean): boolean {
+  const env = c.env as { event?: unknown; lambdaContext?: unknown } | undefined;
+  const onLambda = env?.event !== undefined || env?.lambdaContext !== undefined;
+  return !onLambda || (streaming && env?.lambdaContext === undefined);
 }
 
 /** A deleted topic, or one deleted and re-created (a new topicId), ends the stream. */

@@ -11,6 +11,7 @@ import type { TopicService } from '../../log/topics.ts';
 import type { TopicRecord } from '../../model/topic.ts';
 import { parseWith, readJsonBody, type ErrorForField } from '../validation.ts';
 import { permits } from '../auth.ts';
+import { DS_TOPIC_PREFIX, isStreamTopic } from '../../ds/streams.ts';
 
 /** A wrong type in one of these fields gets that field's Kafka error, not INVALID_REQUEST. */
 const FIELD_ERRORS: Record<string, ErrorForField> = {
@@ -28,6 +29,7 @@ export function topicRoutes(topics: TopicService): Hono {
 
   app.post('/', async (c) => {
     const body = parseWith(createTopicBody, await readJsonBody(c, LIMITS.maxRequestBytes), FIELD_ERRORS);
+    if (isStreamTopic(body.name)) throw new InvalidTopicError(`Topic name is invalid: names starting with '${DS_TOPIC_PREFIX}' are reserved for Durable Streams`);
     const topic = await topics.create(body);
     return c.json(topicSummary(topic), 201);
   });

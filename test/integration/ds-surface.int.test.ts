@@ -1,0 +1,124 @@
+/**
+ * The Durable Streams surface beside /v1 (lib/api/routes/ds.ts, lib/ds/streams.ts): what the
+ * protocol's own suite does not look at. A stream's topic is read-only through /v1 and its
+ * name is reserved; with tokens on, /ds needs an admin token (preflights need none); a
+ * failed publish leaves neither records nor state behind and the producer's retry lands
+ * once; the buffering Lambda refuses `live=sse`.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../lib/api/app.ts';
+import { createServices } from '../../lib/services.ts';
+import { crash, failCalls, isolatedStack, runThenThrow } from '../support/faults.ts';
+import { call } from '../support/http.ts';
+import { memoryLogger } from '../support/logger.ts';
+
+const s = isolatedStack({ slotTimeoutMs: 1500 });
+const logger = memoryLogger();
+const app = createApp({ ...s.deps, logger }, s.services);
+afterAll(() => s.dispose());
+
+const path = (name: string) => `/ds/it/${name}-${randomUUID().slice(0, 8)}`;
+
+async function put(url: string, headers: Record<string, string> = { 'content-type': 'text/plain' }, body?: string) {
+  return app.request(url, { method: 'PUT', headers, ...(body === undefined ? {} : { body }) });
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = {}) {
+  return app.request(url, { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body });
+}
+
+async function streamTopic(url: string): Promise<string> {
+  const streams = s.services.ds;
+  return (await streams.get(url.slice('/ds'.length))).topic;
+}
+
+describe('a stream seen from /v1', () => {
+  it('reads its topic through /v1, and refuses writes, deletes and the reserved name', async () => {
+    const url = path('v1');
+    expect((await put(url, { 'content-type': 'text/plain' }, 'first')).status).toBe(201);
+    const topic = await streamTopic(url);
+    expect(topic.startsWith('__ds.')).toBe(true);
+
+    const read = await call(app, 'GET', `/v1/topics/${topic}/partitions/0/records?offset=0&encoding=base64`);
+    expect(read.status).toBe(200);
+    expect(read.body.records.map((r: { value: string }) => Buffer.from(r.value, 'base64').toString())).toEqual(['first']);
+
+    const produce = await call(app, 'POST', `/v1/topics/${topic}/records`, { records: [{ value: 'sneaky' }] });
+    expect(produce.status).toBe(400);
+    expect(produce.body.error.code).toBe('POLICY_VIOLATION');
+    expect((await call(app, 'DELETE', `/v1/topics/${topic}`)).body.error.code).toBe('POLICY_VIOLATION');
+    expect((await call(app, 'PATCH', `/v1/topics/${topic}`, { partitions: 2 })).body.error.code).toBe('POLICY_VIOLATION');
+    const created = await call(app, 'POST', '/v1/topics', { name: `__ds.${randomUUID()}` });
+    expect(created.status).toBe(400);
+    expect(created.body.error.code).toBe('INVALID_TOPIC_EXCEPTION');
+
+    // Nothing of the refused requests reached the stream.
+    const get = await app.request(`${url}?offset=-1`);
+    expect(await get.text()).toBe('first');
+  });
+});
+
+describe('appends under storage faults', () => {
+  it('a failed publish leaves no record and no state; the same producer request then lands once', async () => {
+    const url = path('fault');
+    expect((await put(url)).status).toBe(201);
+    const producer = { 'Producer-Id': 'p1', 'Producer-Epoch': '0', 'Producer-Seq': '0' };
+    // A crash, not a throttle: the storage layer's own retries would hide a retriable error.
+    const fault = failCalls(s.deps.clients.dynamo, { command: 'TransactWriteItemsCommand' }, crash, { times: 1 });
+    const failed = await post(url, 'a', producer);
+    fault.remove();
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    const head = await app.request(url, { method: 'HEAD' });
+    expect(head.headers.get('Stream-Next-Offset')).toBe('0000000000000000_0000000000000000');
+
+    const retried = await post(url, 'a', producer);
+    expect(retried.status).toBe(200);
+    const again = await post(url, 'a', producer);
+    expect(again.status).toBe(204); // the duplicate
+    expect(await (await app.request(`${url}?offset=-1`)).text()).toBe('a');
+  });
+
+  it('a publish whose answer is lost is a duplicate on retry, not a second copy', async () => {
+    const url = path('lost');
+    expect((await put(url)).status).toBe(201);
+    const producer = { 'Producer-Id': 'p1', 'Producer-Epoch': '0', 'Producer-Seq': '0' };
+    // The transaction commits, then the answer is lost (a crash between the write and the reply).
+    const fault = runThenThrow(s.deps.clients.dynamo, { command: 'TransactWriteItemsCommand' }, crash, { times: 1 });
+    const lost = await post(url, 'once', producer);
+    fault.remove();
+    expect(lost.status).toBeGreaterThanOrEqual(500);
+    const retried = await post(url, 'once', producer);
+    expect(retried.status).toBe(204); // the first attempt committed: this is its duplicate
+    expect(retried.headers.get('Producer-Seq')).toBe('0');
+    expect(await (await app.request(`${url}?offset=-1`)).text()).toBe('once');
+  });
+});
+
+describe('/ds with tokens on', () => {
+  const admin = `ds-admin-${randomUUID()}`;
+  const deps = { ...s.deps, authToken: admin, logger };
+  const secured = createApp(deps, createServices(deps));
+
+  it('needs an admin token; a CORS preflight needs none', async () => {
+    const url = path('auth');
+    const anonymous = await secured.request(url, { method: 'PUT', headers: { 'content-type': 'text/plain' } });
+    expect(anonymous.status).toBe(401);
+    const preflight = await secured.request(url, { method: 'OPTIONS', headers: { origin: 'https://example.com', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/producer-id/i);
+    const created = await secured.request(url, { method: 'PUT', headers: { 'content-type': 'text/plain', authorization: `Bearer ${admin}` } });
+    expect(created.status).toBe(201);
+  });
+});
+
+describe('on the buffering API function', () => {
+  it('live=sse is refused (400) and points at the streaming endpoint', async () => {
+    const url = path('lambda');
+    expect((await put(url, { 'content-type': 'text/plain' }, 'x')).status).toBe(201);
+    // What hono/aws-lambda's handle() passes: the event and the Lambda context.
+    const res = await app.request(`${url}?offset=-1&live=sse`, {}, { event: {}, lambdaContext: {} });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/StreamUrl/);
+  });
+});
