@@ -20,9 +20,11 @@ export function recordsOfBody(body: Uint8Array, json: boolean, allowEmptyArray: 
     for (let at = 0; at < body.byteLength; at += CHUNK_BYTES) chunks.push(body.subarray(at, Math.min(at + CHUNK_BYTES, body.byteLength)));
     return chunks;
   }
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(body);
+  let text: string;
   let value: unknown;
   try {
+    // JSON is UTF-8 (RFC 8259): bytes that are not are refused, not replaced.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
     value = JSON.parse(text);
   } catch {
     throw new DsRequestError(400, 'invalid JSON');

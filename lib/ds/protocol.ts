@@ -89,13 +89,24 @@ export function parseTtl(value: string | undefined): number | undefined {
   return ttl;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
-/** Stream-Expires-At: an RFC 3339 timestamp; kept as given, compared as epoch ms. */
+/**
+ * Stream-Expires-At: an RFC 3339 timestamp; kept as given, compared as epoch ms. Every field
+ * is range-checked (Date.parse would roll 2025-02-30 over into March); a leap second (:60)
+ * counts as the second before it.
+ */
 export function parseExpiresAt(value: string | undefined): { readonly raw: string; readonly ms: number } | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (!RFC3339.test(value) || Number.isNaN(ms)) throw bad(`invalid ${H.expiresAt} '${printable(value)}'`);
+  const m = RFC3339.exec(value);
+  const invalid = () => bad(`invalid ${H.expiresAt} '${printable(value)}'`);
+  if (!m) throw invalid();
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const offsetOk = m[9] === undefined || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 60 || !offsetOk) throw invalid();
+  const ms = Date.parse(second === 60 ? value.replace(/:60(?=[.Zz+-])/, ':59') : value);
+  if (Number.isNaN(ms)) throw invalid();
   return { raw: value, ms };
 }
 

@@ -128,7 +128,8 @@ const sameTuple = (a: ProducerHeaders | undefined, b: ProducerHeaders) =>
  */
 export function decideAppend(state: DsStreamState, req: AppendRequest, sameContentType: (a: string, b: string) => boolean): AppendDecision {
   const p = req.producer;
-  const known = p === undefined ? undefined : state.producers[p.id];
+  // Own properties only: a producer may be called "toString" or "__proto__".
+  const known = p === undefined || !Object.hasOwn(state.producers, p.id) ? undefined : state.producers[p.id];
   if (p && known && p.epoch < known.epoch) return { kind: 'stale-epoch', currentEpoch: known.epoch };
   if (state.closed) {
     if (p && sameTuple(state.closed.by, p)) return { kind: 'duplicate', lastSeq: p.seq, closed: true };
@@ -165,12 +166,13 @@ export function afterAppend(
   const tail = firstPosition + count;
   let producers = state.producers;
   if (req.producer && decision.producerState) {
-    producers = { ...producers, [req.producer.id]: { ...decision.producerState, at: now } };
-    const ids = Object.keys(producers);
-    if (ids.length > MAX_PRODUCERS) {
-      const keep = ids.sort((a, b) => producers[b]!.at - producers[a]!.at).slice(0, MAX_PRODUCERS);
-      producers = Object.fromEntries(keep.map((id) => [id, producers[id]!]));
-    }
+    const id = req.producer.id;
+    const accepted = { ...decision.producerState, at: now };
+    const others = Object.keys(producers).filter((other) => other !== id);
+    // The producer just accepted always stays (its retry must be a duplicate); of the others
+    // the most recently active are kept, whatever the clocks of the instances that wrote them.
+    const kept = others.length < MAX_PRODUCERS ? others : others.sort((a, b) => producers[b]!.at - producers[a]!.at).slice(0, MAX_PRODUCERS - 1);
+    producers = { ...Object.fromEntries(kept.map((other) => [other, producers[other]!])), [id]: accepted };
   }
   return {
     ...state,
