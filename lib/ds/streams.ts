@@ -225,8 +225,12 @@ export class DsStreams {
     return { values, next, upToDate: next >= state.base + own.highWatermark, closed: false };
   }
 
-  /** Resets a sliding TTL after a read, when due (touchDue); a lost race needs no retry. */
-  async touch(path: string): Promise<void> {
+  /**
+   * Resets a sliding TTL after a read of `seen`, when due (touchDue): most reads write nothing
+   * and read nothing more. A lost race needs no retry (whoever won wrote a newer touch).
+   */
+  async touch(path: string, seen: DsStreamState): Promise<void> {
+    if (!touchDue(seen, this.clock.now())) return;
     const loaded = await this.load(streamId(path));
     if (!loaded || !touchDue(loaded.state, this.clock.now())) return;
     await this.store.advance(loaded.item, nextItem(loaded.item, { ...loaded.state, touchedAt: this.clock.now() }, this.clock.now()), NEVER_SECONDS);

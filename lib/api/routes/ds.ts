@@ -156,7 +156,7 @@ export function dsRoutes(ds: DsStreams, clock: Clock, logger: Logger, opts: DsRo
     if (live === 'sse' && !canStream(c, opts.streaming)) throw new DsRequestError(400, 'live=sse needs the streaming endpoint (the StreamUrl output); this one buffers responses');
     const cursor = url.searchParams.get('cursor') ?? undefined;
     const state = await ds.get(path);
-    void ds.touch(path).catch((err: unknown) => logServerError(logger, err, { method: 'GET', path: c.req.path }));
+    void ds.touch(path, state).catch((err: unknown) => logServerError(logger, err, { method: 'GET', path: c.req.path }));
     const json = isJson(state.contentType);
     const start = state.inherited[0]?.from ?? state.base;
     const tail = tailOf(state);
