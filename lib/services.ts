@@ -176,6 +176,7 @@ export function createMaintenance(deps: SluiceDeps, settings: Partial<Maintenanc
       clock: deps.clock,
       ids: deps.ids,
       logger: deps.logger ?? consoleLogger,
+      streams: services.ds,
     },
     full,
   );

@@ -18,6 +18,8 @@ import type { TopicService } from '../log/topics.ts';
 import type { LogRecord } from '../model/record.ts';
 import type { ProducerState } from '../model/producer.ts';
 import type { ProducerStore } from '../storage/producer-store.ts';
+import { ITEM_KIND } from '../storage/keys/meta-item.ts';
+import { planStreamSweep, type StreamSweepPlan } from './sweep-plan.ts';
 import { CHUNK_BYTES, recordsOfBody } from './body.ts';
 import { DsRequestError, isJson, mediaType, type ProducerHeaders } from './protocol.ts';
 import {
@@ -148,7 +150,7 @@ export class DsStreams {
         };
         const item: ProducerState = { producerId: id, epoch: 0, lastSequence: 0, recent: [], lastActiveAt: now, attachment: serializeState(state) };
         try {
-          await this.store.initialise(item, undefined, NEVER_SECONDS);
+          await this.store.initialise(item, undefined, NEVER_SECONDS, ITEM_KIND.dsStream);
         } catch (err) {
           if (!(err instanceof ProducerRaceError)) throw err;
           // Another creation won the path: ours is undone and theirs decides (200 or 409).
@@ -242,6 +244,46 @@ export class DsStreams {
       const loaded = await this.live(path);
       await this.remove(loaded);
     });
+  }
+
+  /**
+   * Maintenance's clean-up (sweep-plan.ts S1-S3): expired streams nobody touches, topics no
+   * state names, leaked fork counts. Each change is made as the request path makes it (in the
+   * stream's queue, conditional on its version), so a sweep racing a request loses, harmlessly.
+   */
+  async sweep(graceMs: number, dryRun = false): Promise<StreamSweepPlan> {
+    const [items, topics] = await Promise.all([this.store.listKind(ITEM_KIND.dsStream), this.topics.list()]);
+    const streams = items.flatMap((item) => (item.attachment ? [{ id: item.producerId, state: parseState(item.attachment), changedAt: item.lastActiveAt }] : []));
+    const plan = planStreamSweep(
+      streams,
+      topics.filter((t) => isStreamTopic(t.name)).map((t) => ({ name: t.name, createdAt: t.createdAt })),
+      this.clock.now(),
+      graceMs,
+    );
+    if (dryRun) return plan;
+    for (const id of plan.expire) {
+      await this.serially(id, async () => {
+        const loaded = await this.load(id);
+        if (loaded) await this.expireIfDue(loaded);
+      });
+    }
+    for (const name of plan.orphanTopics) await this.deleteTopic(name);
+    for (const { id, forks } of plan.forkCounts) {
+      await this.serially(id, async () => {
+        const loaded = await this.load(id);
+        // Only ever down to the forks that exist, and only if nothing moved since the plan.
+        if (!loaded || loaded.state.forks <= forks || loaded.item.lastActiveAt !== streams.find((s) => s.id === id)?.changedAt) return;
+        if (forks === 0 && loaded.state.softDeleted) {
+          if (await this.store.remove(loaded.item)) {
+            await this.deleteTopic(loaded.state.topic);
+            if (loaded.state.fork) await this.releaseFork(loaded.state.fork.sourceId);
+          }
+          return;
+        }
+        await this.store.advance(loaded.item, nextItem(loaded.item, { ...loaded.state, forks }, this.clock.now()), NEVER_SECONDS);
+      });
+    }
+    return plan;
   }
 
   // ---- internals ----------------------------------------------------------------------

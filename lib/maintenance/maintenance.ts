@@ -26,6 +26,8 @@ import type { TopicStore } from '../storage/topic-store.ts';
 import { gcStep, HOT_SWEEP_START, hotGcStep, type GcReport, type HotSweepState } from './gc.ts';
 import { maintainPartition, needsPass, type PassReport } from './partition-pass.ts';
 import type { TopicDeletion, TopicDeletionReport } from './topic-deletion.ts';
+import type { DsStreams } from '../ds/streams.ts';
+import type { StreamSweepPlan } from '../ds/sweep-plan.ts';
 
 export interface MaintenanceDeps {
   readonly topics: Pick<TopicStore, 'list' | 'get'>;
@@ -38,6 +40,8 @@ export interface MaintenanceDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;
+  /** Durable Streams' clean-up (lib/ds/sweep-plan.ts); absent, streams are not swept. */
+  readonly streams?: Pick<DsStreams, 'sweep'> | undefined;
 }
 
 export interface TickScope {
@@ -53,6 +57,8 @@ export interface TickReport {
   readonly checked: number;
   readonly passes: readonly PassReport[];
   readonly gc: GcReport | undefined;
+  /** What the Durable Streams sweep removed or corrected (or, dry, would); undefined when it did not run. */
+  readonly streams?: StreamSweepPlan | undefined;
   /** Work is known to be left: call tick again (a pass over all partitions is not finished). */
   readonly more: boolean;
   /** This tick changed something (or, dry: would). */
@@ -73,6 +79,11 @@ const EMPTY_SWEEP: SweepState = { cursor: undefined, startedAt: 0, since: 0, swe
 const HOT_GC_MAX_PAGES = 10;
 /** A new sweep of the hot tier starts at most this often (per process). */
 const HOT_GC_INTERVAL_MS = 60_000;
+/**
+ * Durable Streams are swept at most this often (per process): one byKind query and a topic
+ * list. Expiry is enforced on access anyway; the sweep only reclaims what nobody reads.
+ */
+export const STREAM_SWEEP_INTERVAL_MS = 15 * 60_000;
 
 export class Maintenance {
   readonly settings: MaintenanceSettings;
@@ -83,6 +94,7 @@ export class Maintenance {
   /** The hot tier's sweep (a continuation token lives only as long as this process). */
   private hotSweep: HotSweepState = HOT_SWEEP_START;
   private dryHotSweep: HotSweepState = HOT_SWEEP_START;
+  private streamsSweptAt = -Infinity;
 
   constructor(
     private readonly deps: MaintenanceDeps,
@@ -130,13 +142,15 @@ export class Maintenance {
     cursor.at += checked;
 
     const gc = scope.topic === undefined ? await this.gcStep(dryRun) : undefined;
+    const streams = scope.topic === undefined ? await this.streamStep(dryRun) : undefined;
     const passMore = passes.some((p) => p.more) && !dryRun;
     const more = cursor.at < cursor.tps.length || passMore || (deletion?.more ?? false) || (gc?.more ?? false);
     const didWork =
       passes.some((p) => p.planned.length > 0 || p.merges.some((m) => m.kind === 'merged') || (p.compaction?.removed ?? 0) > 0 || (p.retention?.cleared ?? 0) > 0) ||
       (deletion?.topics.some((t) => t.itemsDeleted > 0 || t.offsetsDeleted > 0 || t.finished) ?? false) ||
-      (gc?.deleted.length ?? 0) > 0;
-    return { deletion, checked, passes, gc, more: dryRun ? cursor.at < cursor.tps.length || (gc?.more ?? false) : more, didWork };
+      (gc?.deleted.length ?? 0) > 0 ||
+      (streams !== undefined && streams.expire.length + streams.orphanTopics.length + streams.forkCounts.length > 0);
+    return { deletion, checked, passes, gc, streams, more: dryRun ? cursor.at < cursor.tps.length || (gc?.more ?? false) : more, didWork };
   }
 
   /**
@@ -189,6 +203,14 @@ export class Maintenance {
     return topics.flatMap((t) =>
       Array.from({ length: t.partitions }, (_, partition) => ({ tp: { topicId: t.topicId, partition }, name: t.name, version: t.version })),
     );
+  }
+
+  private async streamStep(dryRun: boolean): Promise<StreamSweepPlan | undefined> {
+    if (this.deps.streams === undefined) return undefined;
+    const now = this.deps.clock.now();
+    if (!dryRun && now - this.streamsSweptAt < STREAM_SWEEP_INTERVAL_MS) return undefined;
+    if (!dryRun) this.streamsSweptAt = now;
+    return this.deps.streams.sweep(this.settings.gcGraceMs, dryRun);
   }
 
   private async gcStep(dryRun: boolean): Promise<GcReport> {

@@ -22,7 +22,12 @@ import { N, S, keyAttributes, num, optStr, str, type Item } from './attributes.t
 import { ProducerRaceError } from '../errors.ts';
 import type { ProducerState, RecentRequest } from '../model/producer.ts';
 import type { AwsClients } from './clients.ts';
-import { producerKey, transactionalIdKey } from './keys/producer.ts';
+import { parseProducerKey, producerKey, transactionalIdKey } from './keys/producer.ts';
+import type { ITEM_KIND } from './keys/meta-item.ts';
+import { queryAll } from './query.ts';
+import { META_INDEX } from './tables.ts';
+
+type MetaItemKind = (typeof ITEM_KIND)[keyof typeof ITEM_KIND];
 import { withRetries } from './retry.ts';
 import { conditionalWrite } from './conditional-write.ts';
 
@@ -53,12 +58,13 @@ export class ProducerStore {
    * absence), and maps the transactionalId to the producer id. Bumping the epoch fences every
    * request carrying an older one.
    */
-  async initialise(state: ProducerState, previousEpoch: number | undefined, ttlSeconds: number): Promise<void> {
+  async initialise(state: ProducerState, previousEpoch: number | undefined, ttlSeconds: number, kind?: MetaItemKind): Promise<void> {
     const items: TransactWriteItem[] = [
       {
         Put: {
           TableName: this.table,
-          Item: toItem(state, ttlSeconds),
+          // A kind lists the item in the byKind index (Durable Streams' states are swept so).
+          Item: { ...toItem(state, ttlSeconds), ...(kind === undefined ? {} : { kind: S(kind) }) },
           ConditionExpression: previousEpoch === undefined ? 'attribute_not_exists(pk)' : 'epoch = :prev',
           ...(previousEpoch === undefined ? {} : { ExpressionAttributeValues: { ':prev': N(previousEpoch) } }),
         },
@@ -116,6 +122,20 @@ export class ProducerStore {
       this.clients.dynamo.send(new UpdateItemCommand({ ...update, ReturnValuesOnConditionCheckFailure: undefined })),
     );
     return outcome.won;
+  }
+
+  /** Every producer item of `kind` (byKind index: eventually consistent on AWS). */
+  async listKind(kind: MetaItemKind): Promise<ProducerState[]> {
+    const items = await queryAll(this.clients, `list ${kind} items`, {
+      TableName: this.table,
+      IndexName: META_INDEX.byKind,
+      KeyConditionExpression: 'kind = :k',
+      ExpressionAttributeValues: { ':k': S(kind) },
+    });
+    return items.flatMap((item) => {
+      const id = parseProducerKey({ pk: str(item, 'pk'), sk: str(item, 'sk') });
+      return id === undefined ? [] : [fromItem(id, item)];
+    });
   }
 
   /** Deletes the state if it is still `prev`; false when it changed (or is gone). */

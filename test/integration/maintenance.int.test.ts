@@ -3,6 +3,7 @@
  * upkeep and describe's sizes, each checked by what a reader sees. Every test has its own
  * tables and bucket (own-stack.ts): the collector sweeps a whole bucket.
  */
+import { STREAM_SWEEP_INTERVAL_MS } from '../../lib/maintenance/maintenance.ts';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { FETCH_DEFAULTS, MAINTENANCE_DEFAULTS } from '../../lib/config.ts';
@@ -171,8 +172,11 @@ describe('maintenance: what a quiet deployment pays', () => {
     }
     expect(s3.total()).toBe(0);
     expect(dynamo.calls().filter(isReferenceCheck)).toHaveLength(0);
-    // Each tick: the deleted-topic markers, the topic list, one BatchGetItem of states, the sweep item.
-    expect(dynamo.counts()).toEqual({ QueryCommand: 59 * 2, BatchGetItemCommand: 59, GetItemCommand: 59 });
+    // Each tick: the deleted-topic markers, the topic list, one BatchGetItem of states, the sweep item;
+    // every STREAM_SWEEP_INTERVAL_MS the Durable Streams sweep (a byKind query and the topic list).
+    const streamSweeps = Math.floor((59 * 60_000) / STREAM_SWEEP_INTERVAL_MS);
+    expect(streamSweeps).toBe(3);
+    expect(dynamo.counts()).toEqual({ QueryCommand: 59 * 2 + streamSweeps * 2, BatchGetItemCommand: 59, GetItemCommand: 59 });
 
     // A producer crashes between its PUT and its publish: an orphan.
     const fault = failCalls(s.deps.clients.dynamo, { command: 'UpdateItemCommand' }, crash, { times: 1 }); // the slot reserve, after the PUT

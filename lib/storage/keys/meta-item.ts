@@ -11,4 +11,6 @@ export const ITEM_KIND = {
   topic: 'topic',
   deletedTopic: 'deleted-topic',
   group: 'group',
+  /** A Durable Streams stream's state (a producer item with an attachment, lib/ds). */
+  dsStream: 'ds-stream',
 } as const;
