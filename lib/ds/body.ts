@@ -29,9 +29,18 @@ export function recordsOfBody(body: Uint8Array, json: boolean, allowEmptyArray: 
   } catch {
     throw new DsRequestError(400, 'invalid JSON');
   }
-  if (!Array.isArray(value)) return [Buffer.from(text.trim(), 'utf8')];
+  if (!Array.isArray(value)) return sized([Buffer.from(text.trim(), 'utf8')]);
   if (value.length === 0 && !allowEmptyArray) throw new DsRequestError(400, 'empty JSON arrays cannot be appended');
-  return topLevelElements(text).map((element) => Buffer.from(element, 'utf8'));
+  return sized(topLevelElements(text).map((element) => Buffer.from(element, 'utf8')));
+}
+
+/** A JSON message is one record: one over a record's limit is refused before anything is written. */
+export const MAX_JSON_MESSAGE_BYTES = 1024 * 1024 - 1024;
+
+function sized(messages: Uint8Array[]): Uint8Array[] {
+  const big = messages.findIndex((m) => m.byteLength > MAX_JSON_MESSAGE_BYTES);
+  if (big >= 0) throw new DsRequestError(413, `JSON message ${big} is ${messages[big]!.byteLength} bytes, more than ${MAX_JSON_MESSAGE_BYTES}`);
+  return messages;
 }
 
 /**

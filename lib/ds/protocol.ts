@@ -59,8 +59,10 @@ export type OffsetParam = { readonly kind: 'start' } | { readonly kind: 'now' } 
 export function decodeOffset(token: string, what = 'offset'): number {
   const m = TOKEN.exec(token);
   if (!m) throw bad(`invalid ${what} '${printable(token)}'`);
-  if (Number(m[1]) !== 0) return BEYOND;
-  return Number(m[2]);
+  const position = Number(m[2]);
+  // A first part other than zero, or a number past 2^53, is past any tail there can be.
+  if (Number(m[1]) !== 0 || !Number.isSafeInteger(position)) return BEYOND;
+  return position;
 }
 
 /** The `offset` query parameter: absent or `-1` is the start, `now` the tail. */
@@ -118,6 +120,18 @@ export interface ProducerHeaders {
 
 const STRICT_INT = /^\d+$/;
 
+/**
+ * Producer-Id and Stream-Seq are kept in the stream's state, one DynamoDB item of at most
+ * 400 KB: each is at most this long (MAX_PRODUCERS ids of it fit with room to spare).
+ */
+export const MAX_ID_BYTES = 256;
+
+/** Stream-Seq, when sent: at most MAX_ID_BYTES. */
+export function parseStreamSeq(value: string | undefined): string | undefined {
+  if (value !== undefined && Buffer.byteLength(value) > MAX_ID_BYTES) throw bad(`${H.seq} is longer than ${MAX_ID_BYTES} bytes`);
+  return value;
+}
+
 function producerNumber(name: string, value: string): number {
   const n = Number(value);
   if (!STRICT_INT.test(value) || !Number.isSafeInteger(n)) throw bad(`invalid ${name} '${printable(value)}': a non-negative integer`);
@@ -131,6 +145,7 @@ export function parseProducerHeaders(id: string | undefined, epoch: string | und
     throw bad(`${H.producerId}, ${H.producerEpoch} and ${H.producerSeq} must be sent together`);
   }
   if (id === '') throw bad(`${H.producerId} must not be empty`);
+  if (Buffer.byteLength(id) > MAX_ID_BYTES) throw bad(`${H.producerId} is longer than ${MAX_ID_BYTES} bytes`);
   return { id, epoch: producerNumber(H.producerEpoch, epoch), seq: producerNumber(H.producerSeq, seq) };
 }
 

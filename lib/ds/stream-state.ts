@@ -63,8 +63,11 @@ export const CLOSE_MARKER_HEADER = 'ds.closed';
 /** On every record of a byte append but its last (a body larger than a record is chunked). */
 export const MORE_HEADER = 'ds.more';
 
-/** Producer states kept per stream; the least recently active go first past it. */
-export const MAX_PRODUCERS = 1_000;
+/**
+ * Producer states kept per stream; the least recently active go first past it. With ids of
+ * at most MAX_ID_BYTES (protocol.ts) they take at most ~160 KB of the state's 400 KB item.
+ */
+export const MAX_PRODUCERS = 500;
 
 export function serializeState(state: DsStreamState): string {
   return JSON.stringify(state);

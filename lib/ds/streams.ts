@@ -11,12 +11,19 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock, IdGenerator } from '../deps.ts';
-import { DuplicateSequenceError, OffsetOutOfRangeError, ProducerRaceError, UnknownTopicOrPartitionError } from '../errors.ts';
+import {
+  ConcurrentChangeError,
+  OffsetOutOfRangeError,
+  ProducerFencedError,
+  ProducerRaceError,
+  UnavailableError,
+  UnknownTopicOrPartitionError,
+} from '../errors.ts';
 import type { FetchService } from '../log/fetch.ts';
 import type { ProduceRecordInput, ProduceService } from '../log/produce.ts';
 import type { TopicService } from '../log/topics.ts';
 import type { LogRecord } from '../model/record.ts';
-import type { ProducerState } from '../model/producer.ts';
+import { STREAM_PRODUCER_PREFIX, type ProducerState } from '../model/producer.ts';
 import type { ProducerStore } from '../storage/producer-store.ts';
 import { ITEM_KIND } from '../storage/keys/meta-item.ts';
 import { planStreamSweep, type StreamSweepPlan } from './sweep-plan.ts';
@@ -119,23 +126,45 @@ export class DsStreams {
     return this.serially(id, async () => {
       for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
         const existing = await this.load(id);
+        // An expired stream with forks stays, soft-deleted: its path is still held.
+        if (existing?.state.softDeleted) throw new DsRequestError(409, 'a deleted stream with forks still holds this path');
         if (existing && !(await this.expireIfDue(existing))) {
-          if (existing.state.softDeleted) throw new DsRequestError(409, 'a deleted stream with forks still holds this path');
           if (!sameConfig(existing.state, req)) throw new DsRequestError(409, 'the stream exists with another configuration');
           return { created: false, state: existing.state };
         }
         const now = this.clock.now();
         const fork = req.fork && (await this.forkPoint(req, now));
         const contentType = req.contentType ?? fork?.source.contentType ?? 'application/octet-stream';
+        // Everything refusable is refused before anything is written (a bad JSON body, too big).
+        const values = [...(fork?.prefix ? [fork.prefix] : []), ...(req.body.byteLength > 0 ? recordsOfBody(req.body, isJson(contentType), true) : [])];
         // The source counts the fork before the fork exists: a crash in between leaks a count
-        // (the source is then never purged), it never loses data a fork reads.
+        // (the sweep corrects it), it never loses data a fork reads.
         if (fork) await this.changeState(fork.loaded, (s) => ({ ...s, forks: s.forks + 1 }));
         const topic = await this.topics.create({ name: `${DS_TOPIC_PREFIX}${this.ids.newId()}`, partitions: 1, config: { 'retention.ms': -1 } });
+        // The initial body (and a close's marker) go into the new topic before the state exists:
+        // nobody can read or write the topic yet, and the one conditional put below makes the
+        // stream exist with its content, or not at all (the topic is then deleted, or swept).
+        const base = fork?.offset ?? 0;
+        let tail = base;
+        let closedAt: number | undefined;
+        try {
+          if (values.length > 0 || req.closed) {
+            const records = this.recordsFor(values, req.closed);
+            const offsets = await this.produce.produce(topic.name, { records });
+            const last = base + offsets[offsets.length - 1]!.offset;
+            tail = req.closed ? last : last + 1;
+            if (req.closed) closedAt = last;
+          }
+        } catch (err) {
+          await this.deleteTopic(topic.name);
+          if (fork) await this.releaseFork(fork.loaded.item.producerId);
+          throw err;
+        }
         const state: DsStreamState = {
           path,
           topic: topic.name,
           topicId: topic.topicId,
-          base: fork?.offset ?? 0,
+          base,
           inherited: fork ? inheritedRanges(fork.source, fork.offset) : [],
           contentType,
           createdAt: now,
@@ -143,29 +172,25 @@ export class DsStreams {
           expiresAt: req.expiresAt?.raw ?? (req.ttlSeconds === undefined ? fork?.source.expiresAt : undefined),
           expiresAtMs: req.expiresAt?.ms ?? (req.ttlSeconds === undefined ? fork?.source.expiresAtMs : undefined),
           touchedAt: now,
-          tail: fork?.offset ?? 0,
+          tail,
+          ...(closedAt !== undefined ? { closed: { at: closedAt } } : {}),
           producers: {},
           forks: 0,
           ...(fork ? { fork: { sourceId: fork.loaded.item.producerId, sourcePath: req.fork!.sourcePath, offset: fork.anchor, subOffset: req.fork!.subOffset ?? 0 } } : {}),
         };
-        const item: ProducerState = { producerId: id, epoch: 0, lastSequence: 0, recent: [], lastActiveAt: now, attachment: serializeState(state) };
+        // The epoch is this incarnation's own number: a request that loaded an earlier
+        // incarnation of the path (deleted and created again since) can never match it.
+        const item: ProducerState = { producerId: id, epoch: incarnation(this.ids.newId()), lastSequence: 0, recent: [], lastActiveAt: now, attachment: serializeState(state) };
         try {
           await this.store.initialise(item, undefined, NEVER_SECONDS, ITEM_KIND.dsStream);
         } catch (err) {
           if (!(err instanceof ProducerRaceError)) throw err;
           // Another creation won the path: ours is undone and theirs decides (200 or 409).
-          await this.topics.delete(topic.name);
+          await this.deleteTopic(topic.name);
           if (fork) await this.releaseFork(fork.loaded.item.producerId);
           continue;
         }
-        let created: Loaded = { item, state };
-        if (req.body.byteLength > 0 || req.closed || fork?.prefix) {
-          const values = [...(fork?.prefix ? [fork.prefix] : []), ...(req.body.byteLength > 0 ? recordsOfBody(req.body, isJson(contentType), true) : [])];
-          if (values.length > 0 || req.closed) {
-            const appended = await this.appendOn(created, { close: req.closed, hasData: values.length > 0 }, values, decideAppend(state, { close: req.closed, hasData: values.length > 0 }, () => true));
-            if (appended) created = appended;
-          }
-        }
+        const created: Loaded = { item, state };
         return { created: true, state: created.state };
       }
       throw new DsRequestError(409, 'the stream changed too often during its creation; retry');
@@ -233,9 +258,13 @@ export class DsStreams {
    */
   async touch(path: string, seen: DsStreamState): Promise<void> {
     if (!touchDue(seen, this.clock.now())) return;
-    const loaded = await this.load(streamId(path));
-    if (!loaded || !touchDue(loaded.state, this.clock.now())) return;
-    await this.store.advance(loaded.item, nextItem(loaded.item, { ...loaded.state, touchedAt: this.clock.now() }, this.clock.now()), NEVER_SECONDS);
+    const id = streamId(path);
+    // In the stream's queue: a reset never makes this instance's own append lose its race.
+    await this.serially(id, async () => {
+      const loaded = await this.load(id);
+      if (!loaded || loaded.state.softDeleted || isExpired(loaded.state, this.clock.now()) || !touchDue(loaded.state, this.clock.now())) return;
+      await this.store.advance(loaded.item, nextItem(loaded.item, { ...loaded.state, touchedAt: this.clock.now() }, this.clock.now()), NEVER_SECONDS);
+    });
   }
 
   async delete(path: string): Promise<void> {
@@ -293,9 +322,7 @@ export class DsStreams {
     if (decision.kind !== 'append') throw new Error(`appendOn called for a ${decision.kind} decision`);
     if (values.length === 0 && !req.close) throw new DsRequestError(400, 'an append needs a body (or Stream-Closed: true)');
     const now = this.clock.now();
-    // Chunks of one body but its last say so (MORE_HEADER): a byte sub-offset fork walks them.
-    const records: ProduceRecordInput[] = values.map((value, i) => ({ key: null, value, headers: i < values.length - 1 && !isJson(loaded.state.contentType) ? [{ key: MORE_HEADER, value: null }] : [] }));
-    if (req.close) records.push({ key: null, value: null, headers: [{ key: CLOSE_MARKER_HEADER, value: null }] });
+    const records = this.recordsFor(values, req.close);
     let next: Loaded | undefined;
     try {
       await this.produce.produce(loaded.state.topic, {
@@ -309,11 +336,21 @@ export class DsStreams {
         },
       });
     } catch (err) {
-      if (err instanceof DuplicateSequenceError) return undefined;
+      if (lostRace(err)) return undefined;
       if (err instanceof UnknownTopicOrPartitionError) throw new DsRequestError(404, 'stream not found');
       throw err;
     }
     return next;
+  }
+
+  /**
+   * The records of one append: its values, all but the last marked MORE_HEADER (a sub-offset
+   * fork walks one append's records), then the close marker if it closes.
+   */
+  private recordsFor(values: readonly Uint8Array[], close: boolean): ProduceRecordInput[] {
+    const records: ProduceRecordInput[] = values.map((value, i) => ({ key: null, value, headers: i < values.length - 1 ? [{ key: MORE_HEADER, value: null }] : [] }));
+    if (close) records.push({ key: null, value: null, headers: [{ key: CLOSE_MARKER_HEADER, value: null }] });
+    return records;
   }
 
   /**
@@ -337,19 +374,17 @@ export class DsStreams {
     if (anchor < start) throw new DsRequestError(400, 'the fork offset is before the source start');
     const sub = spec.subOffset ?? 0;
     if (sub === 0) return { loaded, source, anchor, offset: anchor };
-    // JSON: a sub-offset counts messages past the anchor, and every message is a position.
-    if (isJson(source.contentType)) {
-      if (anchor + sub > tail) throw new DsRequestError(400, 'the fork sub-offset is past the source tail');
-      return { loaded, source, anchor, offset: anchor + sub };
-    }
-    // Bytes: walk the append at the anchor (its chunk records) to the sub-offset.
+    // Walk the append at the anchor (its records, contiguous) to the sub-offset: JSON counts
+    // messages (one record each), anything else bytes (a record's part is copied as a prefix).
+    const json = isJson(source.contentType);
     let remaining = sub;
     let position = anchor;
-    for (const { at, record } of await this.recordsAt(source, anchor, sub + CHUNK_BYTES)) {
+    for (const { at, record } of await this.recordsAt(source, anchor, json ? CHUNK_BYTES : sub + CHUNK_BYTES)) {
       if (at !== position) break;
       const value = record.value ?? new Uint8Array(0);
-      if (remaining < value.byteLength) return { loaded, source, anchor, offset: at, prefix: value.subarray(0, remaining) };
-      remaining -= value.byteLength;
+      const size = json ? 1 : value.byteLength;
+      if (remaining < size) return { loaded, source, anchor, offset: at, prefix: value.subarray(0, remaining) };
+      remaining -= size;
       position = at + 1;
       if (remaining === 0) return { loaded, source, anchor, offset: position };
       if (!record.headers.some((h) => h.key === MORE_HEADER)) break; // the append's last chunk
@@ -484,7 +519,26 @@ export class DsStreams {
 
 /** The producer-item id of the stream at `path` (a hash: paths are longer than ids may be). */
 export function streamId(path: string): string {
-  return `ds.${createHash('sha256').update(path).digest('base64url')}`;
+  return `${STREAM_PRODUCER_PREFIX}${createHash('sha256').update(path).digest('base64url')}`;
+}
+
+/** A 48-bit number from a fresh id: the epoch of one incarnation of a path. */
+function incarnation(id: string): number {
+  return Number.parseInt(createHash('sha256').update(id).digest('hex').slice(0, 12), 16);
+}
+
+/**
+ * A publish that lost its condition: the state moved (the group committer wraps that in
+ * UnavailableError), or the path now holds another incarnation (a fenced epoch). Nothing of
+ * the request is visible; decide again.
+ */
+function lostRace(err: unknown): boolean {
+  if (err instanceof ConcurrentChangeError || err instanceof ProducerFencedError) return true;
+  if (err instanceof UnavailableError) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof ConcurrentChangeError || cause instanceof ProducerFencedError;
+  }
+  return false;
 }
 
 function nextItem(prev: ProducerState, state: DsStreamState, now: number): ProducerState {

@@ -14,7 +14,7 @@ import type { Clock, IdGenerator } from '../deps.ts';
 import { OutOfOrderSequenceError, ProducerFencedError, UnknownProducerIdError } from '../errors.ts';
 import { validateId } from '../id-rules.ts';
 import { DEFAULT_CONFLICT_POLICY, retryOnConflict, type ConflictPolicy } from '../retry-on-conflict.ts';
-import { RECENT_REQUESTS, type ProducerState, type RecentRequest } from '../model/producer.ts';
+import { RECENT_REQUESTS, STREAM_PRODUCER_PREFIX, type ProducerState, type RecentRequest } from '../model/producer.ts';
 import type { ProducerStore } from '../storage/producer-store.ts';
 import type { ProducerAdvance } from '../storage/publish-transaction.ts';
 
@@ -62,7 +62,9 @@ export class ProducerService {
   }
 
   async check(ref: ProducerRef): Promise<SequenceCheck> {
-    const state = await this.store.get(validateId('producer', ref.id));
+    const id = validateId('producer', ref.id);
+    // A stream's state is a producer item too (lib/ds): never one a client may advance.
+    const state = id.startsWith(STREAM_PRODUCER_PREFIX) ? undefined : await this.store.get(id);
     if (!state || this.clock.now() - state.lastActiveAt > this.expirationMs) {
       throw new UnknownProducerIdError(`producer '${ref.id}' is unknown or expired; initialise a new one with POST /v1/producers`);
     }

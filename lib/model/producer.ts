@@ -1,5 +1,11 @@
 /** Idempotent-producer state (values only, no imports): what the publish transaction advances. */
 
+/**
+ * Producer ids starting so are Durable Streams' stream states (lib/ds), never a client's
+ * producer: /v1 treats them as unknown.
+ */
+export const STREAM_PRODUCER_PREFIX = 'ds.';
+
 /** Kafka keeps metadata of the last 5 batches per producer (ProducerStateEntry). */
 export const RECENT_REQUESTS = 5;
 

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { createServices } from '../../lib/services.ts';
-import { crash, failCalls, isolatedStack, runThenThrow } from '../support/faults.ts';
+import { crash, failCalls, isolatedStack, pauseUntilReleased, runThenThrow } from '../support/faults.ts';
 import { call } from '../support/http.ts';
 import { memoryLogger } from '../support/logger.ts';
 
@@ -120,5 +120,99 @@ describe('on the buffering API function', () => {
     const res = await app.request(`${url}?offset=-1&live=sse`, {}, { event: {}, lambdaContext: {} });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/StreamUrl/);
+  });
+});
+
+describe('two instances on the same tables', () => {
+  const b = isolatedStack({ slotTimeoutMs: 1500 });
+  const other = createApp({ ...b.deps, logger }, b.services);
+  afterAll(() => b.dispose());
+
+  it('an append that loaded a deleted incarnation never overwrites the stream created since at the path', async () => {
+    const url = path('aba');
+    expect((await put(url, { 'content-type': 'text/plain' }, 'old')).status).toBe(201);
+    // A's publish waits while B deletes the stream and creates it again with a body.
+    const gate = pauseUntilReleased(s.deps.clients.dynamo, { command: 'TransactWriteItemsCommand' });
+    const stale = post(url, '+late', { 'Producer-Id': 'w', 'Producer-Epoch': '0', 'Producer-Seq': '0' });
+    await gate.reached;
+    expect((await other.request(url, { method: 'DELETE' })).status).toBe(204);
+    expect((await other.request(url, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'fresh' })).status).toBe(201);
+    gate.release();
+    const answer = await stale;
+    gate.remove();
+    // The late append lost against the new incarnation and was decided again on it.
+    expect(answer.status).toBe(200);
+    const read = await other.request(`${url}?offset=-1`);
+    expect(read.status).toBe(200);
+    expect(await read.text()).toBe('fresh+late');
+  });
+
+  it('racing appends from both instances all land, none answers 5xx', async () => {
+    const url = path('race');
+    expect((await put(url, { 'content-type': 'application/json' })).status).toBe(201);
+    const send = (target: typeof app, i: number) => target.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i }) });
+    const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => send(i % 2 === 0 ? app : other, i)));
+    expect(answers.map((r) => r.status)).toEqual(Array(16).fill(204));
+    const all = (await (await app.request(`${url}?offset=-1`)).json()) as { i: number }[];
+    expect(all.map((m) => m.i).sort((x, y) => x - y)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+  });
+});
+
+describe('a PUT with a body is one step', () => {
+  it('a failed write of the body leaves no stream; the retry creates it with the body', async () => {
+    const url = path('put-body');
+    // The body's publish into the new topic crashes: the stream must not exist, empty.
+    const fault = failCalls(s.deps.clients.dynamo, { command: 'PutItemCommand', where: (i) => i.TableName === s.deps.names.tables.log }, crash, { times: 1 });
+    const failed = await put(url, { 'content-type': 'text/plain' }, 'hello');
+    fault.remove();
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect((await app.request(url, { method: 'HEAD' })).status).toBe(404);
+    const retried = await put(url, { 'content-type': 'text/plain' }, 'hello');
+    expect(retried.status).toBe(201);
+    expect(await (await app.request(`${url}?offset=-1`)).text()).toBe('hello');
+  });
+});
+
+describe('limits and reserved ids', () => {
+  it('refuses a Producer-Id or Stream-Seq over 256 bytes, and a JSON message over a record (413), writing nothing', async () => {
+    const url = path('limits');
+    expect((await put(url, { 'content-type': 'application/json' })).status).toBe(201);
+    const long = 'x'.repeat(257);
+    expect((await app.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'Producer-Id': long, 'Producer-Epoch': '0', 'Producer-Seq': '0' }, body: '1' })).status).toBe(400);
+    expect((await app.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'Stream-Seq': long }, body: '1' })).status).toBe(400);
+    const huge = JSON.stringify('y'.repeat(1024 * 1024));
+    expect((await app.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge })).status).toBe(413);
+    expect(await (await app.request(`${url}?offset=-1`)).text()).toBe('[]');
+  });
+
+  it('/v1 cannot advance a stream state as if it were its producer', async () => {
+    const url = path('v1-producer');
+    expect((await put(url)).status).toBe(201);
+    const id = (await import('../../lib/ds/streams.ts')).streamId(url.slice(3));
+    const topic = `it-${randomUUID().slice(0, 8)}`;
+    expect((await call(app, 'POST', '/v1/topics', { name: topic })).status).toBe(201);
+    const res = await call(app, 'POST', `/v1/topics/${topic}/records`, { producer: { id, epoch: 0, sequence: 1 }, records: [{ value: 'x' }] });
+    expect(res.body.error.code).toBe('UNKNOWN_PRODUCER_ID');
+  });
+
+  it('an offset past 2^53 reads as past the tail and answers a token the server accepts back', async () => {
+    const url = path('big-offset');
+    expect((await put(url, { 'content-type': 'text/plain' }, 'a')).status).toBe(201);
+    const res = await app.request(`${url}?offset=0000000000000000_9999999999999999`);
+    expect(res.status).toBe(200);
+    const next = res.headers.get('Stream-Next-Offset')!;
+    expect(next).toMatch(/^\d{16}_\d{16}$/);
+    expect((await app.request(`${url}?offset=${next}`)).status).toBe(200);
+  });
+
+  it('re-creating an expired path that forks still hold answers 409 at once', async () => {
+    const src = path('expired-src');
+    expect((await put(src, { 'content-type': 'text/plain', 'Stream-TTL': '1' }, 'a')).status).toBe(201);
+    expect((await put(path('expired-fork'), { 'content-type': 'text/plain', 'Stream-Forked-From': src.slice(3) })).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 1_200));
+    const started = Date.now();
+    const res = await put(src, { 'content-type': 'text/plain' });
+    expect(res.status).toBe(409);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });

@@ -23,6 +23,7 @@ import {
   parseExpiresAt,
   parseOffsetParam,
   parseProducerHeaders,
+  parseStreamSeq,
   parseSubOffset,
   parseTtl,
   responseCursor,
@@ -31,7 +32,7 @@ import {
 } from '../../ds/protocol.ts';
 import type { AppendResult, DsStreams, ReadResult } from '../../ds/streams.ts';
 import type { DsStreamState } from '../../ds/stream-state.ts';
-import { logServerError } from '../error-mapping.ts';
+import { logServerError, toHttpError } from '../error-mapping.ts';
 import { canStream } from './sse.ts';
 
 export const DS_PREFIX = '/ds';
@@ -70,8 +71,11 @@ export function dsRoutes(ds: DsStreams, clock: Clock, logger: Logger, opts: DsRo
   });
   app.onError((err, c) => {
     if (err instanceof DsRequestError) return c.text(err.message, err.status, { ...err.headers });
+    // Anything else has the app's one status table (error-mapping.ts), answered as plain text:
+    // a throttle or a storage failure is a retriable 503, never a bare 500.
     logServerError(logger, err, { method: c.req.method, path: c.req.path });
-    return c.text('internal error', 500);
+    const { status, body } = toHttpError(err);
+    return c.text(body.error.message, status, body.error.retriable ? { 'Retry-After': '1' } : {});
   });
 
   app.options('*', (c) =>
@@ -121,7 +125,7 @@ export function dsRoutes(ds: DsStreams, clock: Clock, logger: Logger, opts: DsRo
     if (body.byteLength === 0 && !close) throw new DsRequestError(400, 'an append needs a body (or Stream-Closed: true to close)');
     const contentType = c.req.header('content-type');
     if (body.byteLength > 0 && (contentType === undefined || contentType.trim() === '')) throw new DsRequestError(400, 'Content-Type is required');
-    const result = await ds.append(path, { producer, streamSeq: c.req.header(H.seq), close, hasData: body.byteLength > 0, contentType }, body);
+    const result = await ds.append(path, { producer, streamSeq: parseStreamSeq(c.req.header(H.seq)), close, hasData: body.byteLength > 0, contentType }, body);
     return appendAnswer(c, result, producer);
   });
 
@@ -299,7 +303,8 @@ function sse(c: Context, ds: DsStreams, initial: DsStreamState, from: number, cu
       const now = clock.now();
       if (now >= endAt) return;
       const read = await ds.read(state, position, {
-        deadline: first ? 0 : Math.min(endAt, now + opts.keepAliveMs),
+        // A short sliding TTL needs its resets more often than the keep-alive.
+        deadline: first ? 0 : Math.min(endAt, now + Math.min(opts.keepAliveMs, state.ttlSeconds === undefined ? Infinity : state.ttlSeconds * 250)),
         signal: abort.signal,
       });
       first = false;
@@ -314,7 +319,12 @@ function sse(c: Context, ds: DsStreams, initial: DsStreamState, from: number, cu
       if (read.closed) return;
       if (read.values.length === 0 && !read.upToDate) continue;
       // A closure with no marker seen yet (an older stream state): re-read the state now and then.
-      if (read.values.length === 0) state = await ds.get(state.path);
+      // Idle: a connected reader keeps a sliding TTL alive (the protocol's live readers do),
+      // and a deleted or closed-elsewhere stream is noticed.
+      if (read.values.length === 0) {
+        await ds.touch(state.path, state);
+        state = await ds.get(state.path);
+      }
     }
     }
   });
