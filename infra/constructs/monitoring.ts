@@ -47,6 +47,8 @@ export const ALARMS = {
   api5xxRate: 'api-5xx-rate',
   apiThrottles: 'api-throttles',
   fetchThrottles: 'fetch-throttles',
+  /** The stream function (SSE behind the Function URL) refused an invocation: a stream could not open. */
+  streamThrottles: 'stream-throttles',
   maintenanceThrottles: 'maintenance-throttles',
   produceLatencyP99: 'produce-latency-p99',
   maintenanceErrors: 'maintenance-errors',
@@ -60,6 +62,8 @@ export interface SluiceMonitoringProps {
   readonly apiFunction: lambda.IFunction;
   /** The function serving the read routes. */
   readonly fetchFunction: lambda.IFunction;
+  /** The response-streaming function behind the Function URL (`live=sse`). */
+  readonly streamFunction: lambda.IFunction;
   readonly maintenanceFunction: lambda.IFunction;
   readonly dashboardName: string;
   /** Added to every alarm on ALARM and OK. @default none */
@@ -94,7 +98,7 @@ export class SluiceMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: SluiceMonitoringProps) {
     super(scope, id);
-    const { api, apiFunction, fetchFunction, maintenanceFunction } = props;
+    const { api, apiFunction, fetchFunction, streamFunction, maintenanceFunction } = props;
     const name = (suffix: string) => `${props.dashboardName}-${suffix}`;
 
     const requests = api.metricCount({ period: PERIOD, statistic: 'Sum', label: 'requests' });
@@ -166,6 +170,9 @@ export class SluiceMonitoring extends Construct {
       ),
       apiThrottles: throttles(apiFunction, ALARMS.apiThrottles, 'API'),
       fetchThrottles: throttles(fetchFunction, ALARMS.fetchThrottles, 'fetch'),
+      // Each open stream holds one execution for its whole life: at the concurrency cap the
+      // next stream is refused, which this alarm reports.
+      streamThrottles: throttles(streamFunction, ALARMS.streamThrottles, 'stream'),
       maintenanceThrottles: throttles(maintenanceFunction, ALARMS.maintenanceThrottles, 'maintenance'),
       produceLatencyP99: alarm(
         ALARMS.produceLatencyP99,
@@ -256,6 +263,7 @@ export class SluiceMonitoring extends Construct {
       graph('Throttles', [
         apiFunction.metricThrottles({ period: PERIOD, statistic: 'Sum', label: 'API' }),
         fetchFunction.metricThrottles({ period: PERIOD, statistic: 'Sum', label: 'fetch' }),
+        streamFunction.metricThrottles({ period: PERIOD, statistic: 'Sum', label: 'stream' }),
         maintenanceFunction.metricThrottles({ period: PERIOD, statistic: 'Sum', label: 'maintenance' }),
       ]),
     );
@@ -265,6 +273,7 @@ export class SluiceMonitoring extends Construct {
         [
           apiFunction.metricErrors({ period: PERIOD, statistic: 'Sum', label: 'API' }),
           fetchFunction.metricErrors({ period: PERIOD, statistic: 'Sum', label: 'fetch' }),
+          streamFunction.metricErrors({ period: PERIOD, statistic: 'Sum', label: 'stream' }),
         ],
       ),
       // Fetch duration is mostly long-poll wait (up to 20 s): billed, not a fault.
@@ -272,6 +281,12 @@ export class SluiceMonitoring extends Construct {
         apiFunction.metricDuration({ period: PERIOD, statistic: 'p99', label: 'API p99' }),
         fetchFunction.metricDuration({ period: PERIOD, statistic: 'p50', label: 'fetch p50' }),
         fetchFunction.metricDuration({ period: PERIOD, statistic: 'p99', label: 'fetch p99' }),
+      ]),
+    );
+    // Streams are long invocations: how many are open is what the concurrency cap limits.
+    this.dashboard.addWidgets(
+      graph('Open streams (stream function concurrent executions)', [
+        streamFunction.metric('ConcurrentExecutions', { period: PERIOD, statistic: 'Maximum', label: 'open streams (max)' }),
       ]),
     );
     this.dashboard.addWidgets(

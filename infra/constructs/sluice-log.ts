@@ -119,6 +119,12 @@ export interface SluiceLogProps {
    * (its long poll) all the time. @default `reservedConcurrency`
    */
   readonly fetchReservedConcurrency?: number;
+  /**
+   * Browser origins allowed to read streams from `streamUrl` (CORS on the Function URL: GET
+   * and HEAD, the bearer-token and Last-Event-ID headers, the Durable Streams response headers
+   * exposed). Useful with `auth: 'token'`, where a page can call the URL. @default none (no CORS)
+   */
+  readonly streamAllowedOrigins?: readonly string[];
   /** Retention of the function and access log groups. @default one month */
   readonly logRetention?: logs.RetentionDays;
   /** Recurring Scheduler expression of maintenance. @default 'rate(1 minute)' */
@@ -373,6 +379,7 @@ export class SluiceLog extends Construct {
       // iam/both: SigV4 at the URL (lambda:InvokeFunctionUrl); token: the app checks bearer tokens.
       authType: this.auth === 'token' ? lambda.FunctionUrlAuthType.NONE : lambda.FunctionUrlAuthType.AWS_IAM,
       invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
+      ...(props.streamAllowedOrigins?.length ? { cors: streamCors(props.streamAllowedOrigins) } : {}),
     });
     this.streamUrl = this.streamFunctionUrl.url;
 
@@ -454,6 +461,7 @@ export class SluiceLog extends Construct {
       api: this.httpApi.api,
       apiFunction: this.apiFunction,
       fetchFunction: this.fetchFunction,
+      streamFunction: this.streamFunction,
       maintenanceFunction: this.maintenance.function,
       dashboardName: props.dashboardName ?? `${stack.stackName}-${id}`,
       ...(props.alarmTopic ? { alarmAction: new cwActions.SnsAction(props.alarmTopic) } : {}),
@@ -544,4 +552,17 @@ function allowCloudWatchLogs(key: kms.IKey): void {
       },
     }),
   );
+}
+
+/** CORS of the stream URL: reads only (the stream function's role cannot write). */
+function streamCors(origins: readonly string[]): lambda.FunctionUrlCorsOptions {
+  return {
+    allowedOrigins: [...origins],
+    allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.HEAD],
+    allowedHeaders: ['authorization', 'last-event-id', 'x-sluice-token', 'if-none-match', 'content-type'],
+    exposedHeaders: [
+      'stream-next-offset', 'stream-cursor', 'stream-up-to-date', 'stream-closed', 'stream-sse-data-encoding', 'etag', 'content-type',
+    ],
+    maxAge: Duration.days(1),
+  };
 }

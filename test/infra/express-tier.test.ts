@@ -336,6 +336,8 @@ describe('express write tier', { timeout: TIMEOUT }, () => {
       StreamFunctionLogsBE15C641: 'AWS::Logs::LogGroup',
       StreamFunctionRoleF5DBA88D: 'AWS::IAM::Role',
       StreamFunctionRoleDefaultPolicy1B52B2A7: 'AWS::IAM::Policy',
+      // Its throttles alarm: a stream refused at the concurrency cap.
+      Monitoringstreamthrottles12EFA0AE: 'AWS::CloudWatch::Alarm',
     };
 
     // Added with the web console (GET /console and its assets to the API function, no

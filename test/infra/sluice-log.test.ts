@@ -174,9 +174,9 @@ describe('SluiceLog', { timeout: TIMEOUT }, () => {
       ]);
     });
 
-    it('has seven alarms without actions', () => {
+    it('has eight alarms without actions', () => {
       const alarms = resources(template, 'AWS::CloudWatch::Alarm');
-      expect(alarms).toHaveLength(7);
+      expect(alarms).toHaveLength(8);
       expect(sorted(alarms.map(([, a]) => a.Properties.AlarmName as string))).toEqual(
         sorted(Object.values(ALARMS).map((s) => `App-Log-${s}`)),
       );

@@ -129,4 +129,22 @@ describe('stream function', { timeout: TIMEOUT }, () => {
     ]);
     expect(() => synthLog({ auth: 'token' }, { after: (l, s) => l.grantStream(new iam.Role(s, 'R', { assumedBy: new iam.AccountRootPrincipal() })) })).toThrow(/iam" or "both"/);
   });
+
+  it('has no CORS by default; streamAllowedOrigins opens GET/HEAD to those origins and exposes the stream headers', () => {
+    const none = resourcesOfType(synthLog({ auth: 'token' }).template, 'AWS::Lambda::Url')[0]![1];
+    expect(none.Properties.Cors).toBeUndefined();
+    const { template } = synthLog({ auth: 'token', streamAllowedOrigins: ['https://app.example.com'] });
+    const cors = resourcesOfType(template, 'AWS::Lambda::Url')[0]![1].Properties.Cors as Json;
+    expect(cors).toMatchObject({ AllowOrigins: ['https://app.example.com'], AllowMethods: ['GET', 'HEAD'], MaxAge: 86400 });
+    expect(cors.AllowHeaders).toEqual(expect.arrayContaining(['authorization', 'last-event-id']));
+    expect(cors.ExposeHeaders).toEqual(expect.arrayContaining(['stream-next-offset', 'stream-closed', 'stream-sse-data-encoding']));
+  });
+
+  it('has a throttles alarm: a stream refused at the concurrency cap', () => {
+    const { template, stack, log } = synthLog({});
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const alarm = alarms.find((a) => String(a.AlarmName).endsWith('stream-throttles'));
+    expect(alarm).toMatchObject({ MetricName: 'Throttles', Namespace: 'AWS/Lambda', Threshold: 1 });
+    expect(alarm!.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: logicalId(stack, log.streamFunction) } }]);
+  });
 });
