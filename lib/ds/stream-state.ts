@@ -53,7 +53,8 @@ export interface DsStreamState {
   /** The last Stream-Seq accepted (scope: the stream). */
   readonly streamSeq?: string | undefined;
   readonly producers: Readonly<Record<string, DsProducerState>>;
-  readonly fork?: { readonly sourceId: string; readonly sourcePath: string; readonly offset: number; readonly subOffset: number } | undefined;
+  /** The source: its state's id and the incarnation (epoch) the fork was made from. */
+  readonly fork?: { readonly sourceId: string; readonly sourceEpoch: number; readonly sourcePath: string; readonly offset: number; readonly subOffset: number } | undefined;
   /** Forks whose inherited ranges read this stream's topic (directly). */
   readonly forks: number;
   readonly softDeleted?: boolean | undefined;

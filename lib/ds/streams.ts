@@ -67,6 +67,9 @@ const NEVER_SECONDS = 4_102_444_800; // 2100-01-01
 
 const ATTEMPTS = 64;
 
+/** A state's JSON at most: DynamoDB items are 400 KB, with the item's other attributes beside it. */
+const MAX_STATE_BYTES = 380_000;
+
 export interface CreateRequest {
   readonly contentType?: string | undefined;
   readonly ttlSeconds?: number | undefined;
@@ -105,6 +108,8 @@ interface Loaded {
 
 export class DsStreams {
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Streams with a TTL reset queued (touch). */
+  private readonly touching = new Set<string>();
 
   constructor(
     private readonly topics: TopicService,
@@ -138,60 +143,74 @@ export class DsStreams {
         // Everything refusable is refused before anything is written (a bad JSON body, too big).
         const values = [...(fork?.prefix ? [fork.prefix] : []), ...(req.body.byteLength > 0 ? recordsOfBody(req.body, isJson(contentType), true) : [])];
         // The source counts the fork before the fork exists: a crash in between leaks a count
-        // (the sweep corrects it), it never loses data a fork reads.
-        if (fork) await this.changeState(fork.loaded, (s) => ({ ...s, forks: s.forks + 1 }));
-        const topic = await this.topics.create({ name: `${DS_TOPIC_PREFIX}${this.ids.newId()}`, partitions: 1, config: { 'retention.ms': -1 } });
-        // The initial body (and a close's marker) go into the new topic before the state exists:
-        // nobody can read or write the topic yet, and the one conditional put below makes the
-        // stream exist with its content, or not at all (the topic is then deleted, or swept).
+        // (the sweep corrects it), it never loses data a fork reads. The count is conditional
+        // on the source as forkPoint read it (its incarnation included): else decide again.
+        if (fork && !(await this.countFork(fork.loaded))) continue;
         const base = fork?.offset ?? 0;
-        let tail = base;
-        let closedAt: number | undefined;
+        let committed = false;
+        let topicName: string | undefined;
         try {
+          // The topic's name says whose it is (the sweep checks the owner before it deletes one).
+          const topic = await this.topics.create({ name: `${DS_TOPIC_PREFIX}${id.slice(STREAM_PRODUCER_PREFIX.length)}.${this.ids.newId()}`, partitions: 1, config: { 'retention.ms': -1 } });
+          topicName = topic.name;
+          // The initial body (and a close's marker) go into the new topic before the state
+          // exists: nobody can read or write the topic yet, and the one conditional put below
+          // makes the stream exist with its content, or not at all (the topic is then deleted).
+          let tail = base;
+          let closedAt: number | undefined;
           if (values.length > 0 || req.closed) {
-            const records = this.recordsFor(values, req.closed);
-            const offsets = await this.produce.produce(topic.name, { records });
+            const offsets = await this.produce.produce(topic.name, { records: this.recordsFor(values, req.closed) });
             const last = base + offsets[offsets.length - 1]!.offset;
             tail = req.closed ? last : last + 1;
             if (req.closed) closedAt = last;
           }
-        } catch (err) {
-          await this.deleteTopic(topic.name);
-          if (fork) await this.releaseFork(fork.loaded.item.producerId);
-          throw err;
+          const state: DsStreamState = {
+            path,
+            topic: topic.name,
+            topicId: topic.topicId,
+            base,
+            inherited: fork ? inheritedRanges(fork.source, fork.offset) : [],
+            contentType,
+            createdAt: now,
+            ttlSeconds: req.ttlSeconds ?? (req.expiresAt === undefined ? fork?.source.ttlSeconds : undefined),
+            expiresAt: req.expiresAt?.raw ?? (req.ttlSeconds === undefined ? fork?.source.expiresAt : undefined),
+            expiresAtMs: req.expiresAt?.ms ?? (req.ttlSeconds === undefined ? fork?.source.expiresAtMs : undefined),
+            touchedAt: now,
+            tail,
+            ...(closedAt !== undefined ? { closed: { at: closedAt } } : {}),
+            producers: {},
+            forks: 0,
+            ...(fork
+              ? { fork: { sourceId: fork.loaded.item.producerId, sourceEpoch: fork.loaded.item.epoch, sourcePath: req.fork!.sourcePath, offset: fork.anchor, subOffset: req.fork!.subOffset ?? 0 } }
+              : {}),
+          };
+          // The epoch is this incarnation's own number: a request that loaded an earlier
+          // incarnation of the path (deleted and created again since) can never match it.
+          const item: ProducerState = { producerId: id, epoch: incarnation(this.ids.newId()), lastSequence: 0, recent: [], lastActiveAt: now, attachment: serializeState(state) };
+          try {
+            await this.store.initialise(item, undefined, NEVER_SECONDS, ITEM_KIND.dsStream);
+          } catch (err) {
+            if (!(err instanceof ProducerRaceError)) throw err;
+            // Our own put may have committed with its answer lost (the retry then finds it).
+            const now2 = await this.load(id);
+            if (now2?.item.epoch !== item.epoch) continue; // another creation won: theirs decides
+          }
+          committed = true;
+          // A creation slower than the sweep's grace could have lost its topic to the sweep:
+          // then the stream must not exist either.
+          const still = await this.topics.get(topic.name).catch(() => undefined);
+          if (still?.topicId !== topic.topicId) {
+            committed = false;
+            await this.store.remove(item);
+            throw new UnavailableError('the stream\'s topic went away during its creation; retry');
+          }
+          return { created: true, state };
+        } finally {
+          if (!committed) {
+            if (topicName !== undefined) await this.deleteTopic(topicName).catch(() => undefined);
+            if (fork) await this.releaseFork(fork.loaded.item.producerId, fork.loaded.item.epoch).catch(() => undefined);
+          }
         }
-        const state: DsStreamState = {
-          path,
-          topic: topic.name,
-          topicId: topic.topicId,
-          base,
-          inherited: fork ? inheritedRanges(fork.source, fork.offset) : [],
-          contentType,
-          createdAt: now,
-          ttlSeconds: req.ttlSeconds ?? (req.expiresAt === undefined ? fork?.source.ttlSeconds : undefined),
-          expiresAt: req.expiresAt?.raw ?? (req.ttlSeconds === undefined ? fork?.source.expiresAt : undefined),
-          expiresAtMs: req.expiresAt?.ms ?? (req.ttlSeconds === undefined ? fork?.source.expiresAtMs : undefined),
-          touchedAt: now,
-          tail,
-          ...(closedAt !== undefined ? { closed: { at: closedAt } } : {}),
-          producers: {},
-          forks: 0,
-          ...(fork ? { fork: { sourceId: fork.loaded.item.producerId, sourcePath: req.fork!.sourcePath, offset: fork.anchor, subOffset: req.fork!.subOffset ?? 0 } } : {}),
-        };
-        // The epoch is this incarnation's own number: a request that loaded an earlier
-        // incarnation of the path (deleted and created again since) can never match it.
-        const item: ProducerState = { producerId: id, epoch: incarnation(this.ids.newId()), lastSequence: 0, recent: [], lastActiveAt: now, attachment: serializeState(state) };
-        try {
-          await this.store.initialise(item, undefined, NEVER_SECONDS, ITEM_KIND.dsStream);
-        } catch (err) {
-          if (!(err instanceof ProducerRaceError)) throw err;
-          // Another creation won the path: ours is undone and theirs decides (200 or 409).
-          await this.deleteTopic(topic.name);
-          if (fork) await this.releaseFork(fork.loaded.item.producerId);
-          continue;
-        }
-        const created: Loaded = { item, state };
-        return { created: true, state: created.state };
       }
       throw new DsRequestError(409, 'the stream changed too often during its creation; retry');
     });
@@ -259,8 +278,12 @@ export class DsStreams {
   async touch(path: string, seen: DsStreamState): Promise<void> {
     if (!touchDue(seen, this.clock.now())) return;
     const id = streamId(path);
+    // One reset queued per stream: a burst of reads does not queue a burst of them.
+    if (this.touching.has(id)) return;
+    this.touching.add(id);
     // In the stream's queue: a reset never makes this instance's own append lose its race.
     await this.serially(id, async () => {
+      this.touching.delete(id);
       const loaded = await this.load(id);
       if (!loaded || loaded.state.softDeleted || isExpired(loaded.state, this.clock.now()) || !touchDue(loaded.state, this.clock.now())) return;
       await this.store.advance(loaded.item, nextItem(loaded.item, { ...loaded.state, touchedAt: this.clock.now() }, this.clock.now()), NEVER_SECONDS);
@@ -282,7 +305,7 @@ export class DsStreams {
    */
   async sweep(graceMs: number, dryRun = false): Promise<StreamSweepPlan> {
     const [items, topics] = await Promise.all([this.store.listKind(ITEM_KIND.dsStream), this.topics.list()]);
-    const streams = items.flatMap((item) => (item.attachment ? [{ id: item.producerId, state: parseState(item.attachment), changedAt: item.lastActiveAt }] : []));
+    const streams = items.flatMap((item) => (item.attachment ? [{ id: item.producerId, epoch: item.epoch, state: parseState(item.attachment), changedAt: item.lastActiveAt }] : []));
     const plan = planStreamSweep(
       streams,
       topics.filter((t) => isStreamTopic(t.name)).map((t) => ({ name: t.name, createdAt: t.createdAt })),
@@ -296,16 +319,24 @@ export class DsStreams {
         if (loaded) await this.expireIfDue(loaded);
       });
     }
-    for (const name of plan.orphanTopics) await this.deleteTopic(name);
-    for (const { id, forks } of plan.forkCounts) {
+    for (const name of plan.orphanTopics) {
+      // The owner, read consistently now: a topic its stream (still) names is never deleted,
+      // and one whose name names no owner (none is made so) is left alone.
+      const owner = topicOwner(name);
+      if (owner === undefined) continue;
+      const loaded = await this.load(owner);
+      if (loaded && (loaded.state.topic === name || loaded.state.inherited.some((r) => r.topic === name))) continue;
+      await this.deleteTopic(name);
+    }
+    for (const { id, epoch, forks } of plan.forkCounts) {
       await this.serially(id, async () => {
         const loaded = await this.load(id);
         // Only ever down to the forks that exist, and only if nothing moved since the plan.
-        if (!loaded || loaded.state.forks <= forks || loaded.item.lastActiveAt !== streams.find((s) => s.id === id)?.changedAt) return;
+        if (!loaded || loaded.item.epoch !== epoch || loaded.state.forks <= forks || loaded.item.lastActiveAt !== streams.find((s) => s.id === id)?.changedAt) return;
         if (forks === 0 && loaded.state.softDeleted) {
           if (await this.store.remove(loaded.item)) {
             await this.deleteTopic(loaded.state.topic);
-            if (loaded.state.fork) await this.releaseFork(loaded.state.fork.sourceId);
+            if (loaded.state.fork) await this.releaseFork(loaded.state.fork.sourceId, loaded.state.fork.sourceEpoch);
           }
           return;
         }
@@ -323,6 +354,9 @@ export class DsStreams {
     if (values.length === 0 && !req.close) throw new DsRequestError(400, 'an append needs a body (or Stream-Closed: true)');
     const now = this.clock.now();
     const records = this.recordsFor(values, req.close);
+    // The state is one DynamoDB item: refuse what would outgrow it before anything is written.
+    const probe = afterAppend(loaded.state, req, decision, loaded.state.tail, records.length, now);
+    if (Buffer.byteLength(serializeState(probe)) > MAX_STATE_BYTES) throw new DsRequestError(413, 'the stream\'s writer state is full (too many or too long producer ids)');
     let next: Loaded | undefined;
     try {
       await this.produce.produce(loaded.state.topic, {
@@ -379,15 +413,20 @@ export class DsStreams {
     const json = isJson(source.contentType);
     let remaining = sub;
     let position = anchor;
-    for (const { at, record } of await this.recordsAt(source, anchor, json ? CHUNK_BYTES : sub + CHUNK_BYTES)) {
-      if (at !== position) break;
-      const value = record.value ?? new Uint8Array(0);
-      const size = json ? 1 : value.byteLength;
-      if (remaining < size) return { loaded, source, anchor, offset: at, prefix: value.subarray(0, remaining) };
-      remaining -= size;
-      position = at + 1;
-      if (remaining === 0) return { loaded, source, anchor, offset: position };
-      if (!record.headers.some((h) => h.key === MORE_HEADER)) break; // the append's last chunk
+    for (let more = true; more; ) {
+      more = false;
+      const page = await this.recordsAt(source, position, json ? CHUNK_BYTES : remaining + CHUNK_BYTES);
+      for (const { at, record } of page) {
+        if (at !== position) break;
+        const value = record.value ?? new Uint8Array(0);
+        const size = json ? 1 : value.byteLength;
+        if (remaining < size) return { loaded, source, anchor, offset: at, prefix: value.subarray(0, remaining) };
+        remaining -= size;
+        position = at + 1;
+        if (remaining === 0) return { loaded, source, anchor, offset: position };
+        more = record.headers.some((h) => h.key === MORE_HEADER);
+        if (!more) break; // the append's last record
+      }
     }
     throw new DsRequestError(400, 'the fork sub-offset is past the append at the fork offset');
   }
@@ -417,19 +456,22 @@ export class DsStreams {
     }
     if (!(await this.store.remove(loaded.item))) throw new DsRequestError(409, 'the stream changed during the delete; retry');
     await this.deleteTopic(state.topic);
-    if (state.fork) await this.releaseFork(state.fork.sourceId);
+    if (state.fork) await this.releaseFork(state.fork.sourceId, state.fork.sourceEpoch);
   }
 
-  /** A fork is gone: its source counts one fork less, and goes too if it was deleted already. */
-  private async releaseFork(sourceId: string): Promise<void> {
+  /**
+   * A fork is gone: its source counts one fork less, and goes too if it was deleted already.
+   * Only the incarnation the fork was made from: another stream at the path is not its source.
+   */
+  private async releaseFork(sourceId: string, sourceEpoch: number): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const source = await this.load(sourceId);
-      if (!source) return;
+      if (!source || source.item.epoch !== sourceEpoch) return;
       const forks = Math.max(0, source.state.forks - 1);
       if (forks === 0 && source.state.softDeleted) {
         if (!(await this.store.remove(source.item))) continue;
         await this.deleteTopic(source.state.topic);
-        if (source.state.fork) await this.releaseFork(source.state.fork.sourceId);
+        if (source.state.fork) await this.releaseFork(source.state.fork.sourceId, source.state.fork.sourceEpoch);
         return;
       }
       if (await this.store.advance(source.item, nextItem(source.item, { ...source.state, forks }, this.clock.now()), NEVER_SECONDS)) return;
@@ -444,13 +486,9 @@ export class DsStreams {
     }
   }
 
-  private async changeState(loaded: Loaded, change: (s: DsStreamState) => DsStreamState): Promise<void> {
-    let current: Loaded | undefined = loaded;
-    for (let attempt = 0; attempt < ATTEMPTS && current; attempt++) {
-      if (await this.store.advance(current.item, nextItem(current.item, change(current.state), this.clock.now()), NEVER_SECONDS)) return;
-      current = await this.load(current.item.producerId);
-    }
-    throw new DsRequestError(409, 'the source stream changed too often; retry');
+  /** One more fork reads `source`: conditional on the source exactly as it was read. */
+  private async countFork(source: Loaded): Promise<boolean> {
+    return this.store.advance(source.item, nextItem(source.item, { ...source.state, forks: source.state.forks + 1 }, this.clock.now()), NEVER_SECONDS);
   }
 
   /** A live stream: 404 when absent or expired (and then removed), 410 when soft-deleted. */
@@ -520,6 +558,12 @@ export class DsStreams {
 /** The producer-item id of the stream at `path` (a hash: paths are longer than ids may be). */
 export function streamId(path: string): string {
   return `${STREAM_PRODUCER_PREFIX}${createHash('sha256').update(path).digest('base64url')}`;
+}
+
+/** The state id a stream topic's name carries (`__ds.<hash>.<uuid>`), if it carries one. */
+export function topicOwner(name: string): string | undefined {
+  const m = /^__ds\.([A-Za-z0-9_-]{43})\.[0-9a-fA-F-]+$/.exec(name);
+  return m ? `${STREAM_PRODUCER_PREFIX}${m[1]}` : undefined;
 }
 
 /** A 48-bit number from a fresh id: the epoch of one incarnation of a path. */

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/api/app.ts';
 import { createServices } from '../../lib/services.ts';
-import { crash, failCalls, isolatedStack, pauseUntilReleased, runThenThrow } from '../support/faults.ts';
+import { crash, failCalls, isolatedStack, pauseUntilReleased, runThenThrow, serviceUnavailable } from '../support/faults.ts';
 import { call } from '../support/http.ts';
 import { memoryLogger } from '../support/logger.ts';
 
@@ -147,6 +147,27 @@ describe('two instances on the same tables', () => {
     expect(await read.text()).toBe('fresh+late');
   });
 
+  it('a fork made while its source is deleted and created again counts against, and reads, the new source', async () => {
+    const src = path('fork-aba-src');
+    expect((await put(src, { 'content-type': 'text/plain' }, 'one')).status).toBe(201);
+    // A's count of the fork on the source waits while B replaces the source.
+    const isCount = (i: { TableName?: string; Key?: { pk?: { S?: string } } }) => i.Key?.pk?.S?.startsWith('producer#ds.') === true;
+    const gate = pauseUntilReleased(s.deps.clients.dynamo, { command: 'UpdateItemCommand', where: isCount });
+    const fork = path('fork-aba');
+    const forking = put(fork, { 'content-type': 'text/plain', 'Stream-Forked-From': src.slice(3) });
+    await gate.reached;
+    expect((await other.request(src, { method: 'DELETE' })).status).toBe(204);
+    expect((await other.request(src, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'two!' })).status).toBe(201);
+    gate.release();
+    const created = await forking;
+    gate.remove();
+    expect(created.status).toBe(201);
+    expect(await (await other.request(`${fork}?offset=-1`)).text()).toBe('two!');
+    const source = await b.services.ds.get(src.slice(3));
+    expect(source.forks).toBe(1);
+    expect((await b.services.ds.get(fork.slice(3))).inherited.map((r) => r.topic)).toEqual([source.topic]);
+  });
+
   it('racing appends from both instances all land, none answers 5xx', async () => {
     const url = path('race');
     expect((await put(url, { 'content-type': 'application/json' })).status).toBe(201);
@@ -159,6 +180,19 @@ describe('two instances on the same tables', () => {
 });
 
 describe('a PUT with a body is one step', () => {
+  it('a creation whose state put committed but whose answer was lost is a 201 with its body', async () => {
+    const url = path('put-lost');
+    const isInitialise = (i: { TransactItems?: { Put?: { Item?: { pk?: { S?: string } } } }[] }) =>
+      i.TransactItems?.some((t) => t.Put?.Item?.pk?.S?.startsWith('producer#ds.')) === true;
+    // Retriable: the store's own retry then meets its own committed item.
+    const fault = runThenThrow(s.deps.clients.dynamo, { command: 'TransactWriteItemsCommand', where: isInitialise }, serviceUnavailable, { times: 1 });
+    const res = await put(url, { 'content-type': 'text/plain' }, 'kept');
+    fault.remove();
+    expect(fault.fired).toBe(1);
+    expect(res.status).toBe(201);
+    expect(await (await app.request(`${url}?offset=-1`)).text()).toBe('kept');
+  });
+
   it('a failed write of the body leaves no stream; the retry creates it with the body', async () => {
     const url = path('put-body');
     // The body's publish into the new topic crashes: the stream must not exist, empty.

@@ -324,6 +324,8 @@ function sse(c: Context, ds: DsStreams, initial: DsStreamState, from: number, cu
       if (read.values.length === 0) {
         await ds.touch(state.path, state);
         state = await ds.get(state.path);
+        // The path now holds another stream (deleted and created again): this one has ended.
+        if (state.topicId !== initial.topicId) return;
       }
     }
     }

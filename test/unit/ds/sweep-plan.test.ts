@@ -8,6 +8,7 @@ const GRACE = 15 * 60_000;
 function stream(id: string, over: Partial<DsStreamState> = {}, changedAt = NOW - GRACE - 1): SweptStream {
   return {
     id,
+    epoch: 7,
     changedAt,
     state: {
       path: `/${id}`, topic: `__ds.${id}`, topicId: id, base: 0, inherited: [], contentType: 'text/plain',
@@ -29,7 +30,7 @@ describe('planStreamSweep', () => {
   });
 
   it('S2: deletes only topics no state names (own or inherited) and older than the grace', () => {
-    const fork = stream('fork', { inherited: [{ topic: '__ds.gone-source', base: 0, from: 0, to: 3 }], fork: { sourceId: 'gone-source', sourcePath: '/x', offset: 3, subOffset: 0 } });
+    const fork = stream('fork', { inherited: [{ topic: '__ds.gone-source', base: 0, from: 0, to: 3 }], fork: { sourceId: 'gone-source', sourceEpoch: 7, sourcePath: '/x', offset: 3, subOffset: 0 } });
     const plan = planStreamSweep([stream('a'), fork], [
       { name: '__ds.a', createdAt: 0 },
       { name: '__ds.gone-source', createdAt: 0 },
@@ -47,13 +48,15 @@ describe('planStreamSweep', () => {
   });
 
   it('S3: corrects a count above the forks that exist, only once the source is quiet for the grace, never upwards', () => {
-    const forkOf = (id: string, source: string) => stream(id, { fork: { sourceId: source, sourcePath: `/${source}`, offset: 0, subOffset: 0 } });
+    const forkOf = (id: string, source: string, sourceEpoch = 7) => stream(id, { fork: { sourceId: source, sourceEpoch, sourcePath: `/${source}`, offset: 0, subOffset: 0 } });
     const plan = planStreamSweep([
       stream('leaked', { forks: 2 }), forkOf('f1', 'leaked'),
       stream('busy', { forks: 1 }, NOW - 1), // just counted a fork being created
       stream('exact', { forks: 1 }), forkOf('f2', 'exact'),
       stream('under', { forks: 0 }), forkOf('f3', 'under'),
+      // A fork of an earlier incarnation of the path does not count for this one.
+      stream('reborn', { forks: 1 }), forkOf('f4', 'reborn', 6),
     ], [], NOW, GRACE);
-    expect(plan.forkCounts).toEqual([{ id: 'leaked', forks: 1 }]);
+    expect(plan.forkCounts).toEqual([{ id: 'leaked', epoch: 7, forks: 1 }, { id: 'reborn', epoch: 7, forks: 0 }]);
   });
 });
