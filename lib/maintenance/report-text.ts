@@ -108,7 +108,9 @@ export function summaryLine(summary: RunSummary, dryRun: boolean, planned: Plann
     return (
       `dry run, nothing written (${looked}): would merge ${plural(planned.plannedMerges, 'run')} (${formatBytes(planned.plannedBytes)}), ` +
       `delete ${plural(summary.objectsDeleted, 'object')} (${formatBytes(summary.bytesFreed)}) ` +
-      `and ${plural(summary.topicItemsDeleted, 'item')} of deleted topics${left}`
+      `and ${plural(summary.topicItemsDeleted, 'item')} of deleted topics` +
+      (summary.streamsSwept > 0 ? `, sweep ${plural(summary.streamsSwept, 'Durable Streams leftover')}` : '') +
+      left
     );
   }
   const changed = changes(summary);
@@ -118,11 +120,12 @@ export function summaryLine(summary: RunSummary, dryRun: boolean, planned: Plann
 
 /** What a run changed, or undefined when nothing. */
 function changes(s: RunSummary): string | undefined {
-  if (s.merges === 0 && s.objectsDeleted === 0 && s.topicItemsDeleted === 0 && s.topicsFinished === 0) return undefined;
+  if (s.merges === 0 && s.objectsDeleted === 0 && s.topicItemsDeleted === 0 && s.topicsFinished === 0 && s.streamsSwept === 0) return undefined;
   return (
     `merged ${plural(s.merges, 'run')} (${plural(s.entriesMerged, 'entry', 'entries')}, ${formatBytes(s.bytesMerged)}), ` +
     `deleted ${plural(s.objectsDeleted, 'object')} (${formatBytes(s.bytesFreed)}), ` +
-    `${plural(s.topicItemsDeleted, 'item')} of deleted topics, ${plural(s.topicsFinished, 'topic deletion')} finished`
+    `${plural(s.topicItemsDeleted, 'item')} of deleted topics, ${plural(s.topicsFinished, 'topic deletion')} finished` +
+    (s.streamsSwept > 0 ? `, swept ${plural(s.streamsSwept, 'Durable Streams leftover')}` : '')
   );
 }
 

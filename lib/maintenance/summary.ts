@@ -13,13 +13,15 @@ export interface RunSummary {
   readonly bytesFreed: number;
   readonly topicItemsDeleted: number;
   readonly topicsFinished: number;
+  /** Durable Streams leftovers the sweep removed or corrected (expired streams, orphan topics, fork counts). */
+  readonly streamsSwept: number;
   /** Work was left when the run stopped (it hit its deadline or tick limit). */
   readonly more: boolean;
 }
 
 export function summarise(reports: readonly TickReport[]): RunSummary {
   let partitionsChecked = 0, passes = 0, merges = 0, entriesMerged = 0, bytesMerged = 0;
-  let objectsDeleted = 0, bytesFreed = 0, topicItemsDeleted = 0, topicsFinished = 0;
+  let objectsDeleted = 0, bytesFreed = 0, topicItemsDeleted = 0, topicsFinished = 0, streamsSwept = 0;
   for (const r of reports) {
     partitionsChecked += r.checked;
     passes += r.passes.length;
@@ -32,6 +34,7 @@ export function summarise(reports: readonly TickReport[]): RunSummary {
       }
     }
     objectsDeleted += r.gc?.deleted.length ?? 0;
+    if (r.streams) streamsSwept += r.streams.expire.length + r.streams.orphanTopics.length + r.streams.forkCounts.length;
     bytesFreed += r.gc?.bytesFreed ?? 0;
     for (const t of r.deletion?.topics ?? []) {
       topicItemsDeleted += t.itemsDeleted + t.offsetsDeleted;
@@ -49,6 +52,7 @@ export function summarise(reports: readonly TickReport[]): RunSummary {
     bytesFreed,
     topicItemsDeleted,
     topicsFinished,
+    streamsSwept,
     more: reports[reports.length - 1]?.more ?? false,
   };
 }
