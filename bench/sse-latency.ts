@@ -116,14 +116,35 @@ class SseParser {
   }
 }
 
-/** What a scenario needs of a consumer, for either protocol. */
-interface Consumer {
-  readonly arrivedAt: number[];
-  readonly failures: string[];
-  readonly reconnects: number;
-  readonly ready: Promise<void>;
-  readonly done: Promise<void>;
-  run(): Promise<void>;
+/**
+ * What a scenario needs of a consumer, for either protocol, and the bookkeeping both share:
+ * arrival times, failures (the first one rejects `done`), reconnects, and the two promises.
+ */
+abstract class Consumer {
+  readonly arrivedAt: number[] = [];
+  readonly failures: string[] = [];
+  reconnects = 0;
+  protected readyResolve!: () => void;
+  protected doneResolve!: () => void;
+  private doneReject!: (err: Error) => void;
+  /** The stream is open and caught up. */
+  readonly ready = new Promise<void>((resolve) => (this.readyResolve = resolve));
+  /** Every expected message arrived. */
+  readonly done = new Promise<void>((resolve, reject) => {
+    this.doneResolve = resolve;
+    this.doneReject = reject;
+  });
+
+  constructor(protected readonly name: string) {
+    this.done.catch(() => {}); // observed by the scenario; never an unhandled rejection
+  }
+
+  protected fail(msg: string): void {
+    this.failures.push(`${this.name}: ${msg}`);
+    this.doneReject(new Error(`${this.name}: ${msg}`));
+  }
+
+  abstract run(): Promise<void>;
 }
 
 interface WireRecord {
@@ -137,37 +158,19 @@ interface WireRecord {
  * duplicate, reordering, unexpected offset or `error` event is a failure (kept in `failures`,
  * and `done` rejects).
  */
-class SseConsumer implements Consumer {
-  readonly arrivedAt: number[] = [];
-  readonly failures: string[] = [];
-  reconnects = 0;
+class SseConsumer extends Consumer {
   private nextSeq = 0;
   private nextOffset = 0;
   private lastId: string | undefined;
-  private readyResolve!: () => void;
-  private doneResolve!: () => void;
-  private doneReject!: (err: Error) => void;
-  /** The first event arrived: the stream is open and waiting. */
-  readonly ready = new Promise<void>((resolve) => (this.readyResolve = resolve));
-  /** Every expected record arrived. */
-  readonly done = new Promise<void>((resolve, reject) => {
-    this.doneResolve = resolve;
-    this.doneReject = reject;
-  });
 
   constructor(
-    private readonly name: string,
+    name: string,
     private readonly url: string,
     private readonly expected: number,
     private readonly sentAt: readonly number[],
     private readonly signal: AbortSignal,
   ) {
-    this.done.catch(() => {}); // observed by the scenario; never an unhandled rejection
-  }
-
-  private fail(msg: string): void {
-    this.failures.push(`${this.name}: ${msg}`);
-    this.doneReject(new Error(`${this.name}: ${msg}`));
+    super(name);
   }
 
   /** Reads until aborted, reconnecting after `end` with Last-Event-ID. */
@@ -243,28 +246,15 @@ class SseConsumer implements Consumer {
  * unexpected event is a failure (kept in `failures`, and `done` rejects). A response that ends
  * is followed by a reconnect at the last control's streamNextOffset.
  */
-class DsSseConsumer implements Consumer {
-  readonly arrivedAt: number[] = [];
-  readonly failures: string[] = [];
-  reconnects = 0;
+class DsSseConsumer extends Consumer {
   private nextSeq = 0;
   /** The offset to (re)connect at: `-1` until the first control event. */
   private offset = '-1';
   /** A data event was parsed, its control not yet. */
   private awaitingControl = false;
-  private readyResolve!: () => void;
-  private doneResolve!: () => void;
-  private doneReject!: (err: Error) => void;
-  /** The first control event arrived: the stream is caught up and waiting. */
-  readonly ready = new Promise<void>((resolve) => (this.readyResolve = resolve));
-  /** Every expected message arrived. */
-  readonly done = new Promise<void>((resolve, reject) => {
-    this.doneResolve = resolve;
-    this.doneReject = reject;
-  });
 
   constructor(
-    private readonly name: string,
+    name: string,
     /** The stream's URL, without a query. */
     private readonly url: string,
     /** The stream's position before its first message (PUT's Stream-Next-Offset). */
@@ -273,12 +263,7 @@ class DsSseConsumer implements Consumer {
     private readonly sentAt: readonly number[],
     private readonly signal: AbortSignal,
   ) {
-    this.done.catch(() => {}); // observed by the scenario; never an unhandled rejection
-  }
-
-  private fail(msg: string): void {
-    this.failures.push(`${this.name}: ${msg}`);
-    this.doneReject(new Error(`${this.name}: ${msg}`));
+    super(name);
   }
 
   /** Reads until aborted or failed, reconnecting at the last streamNextOffset when a response ends. */

@@ -10,6 +10,7 @@
  * not spend segment writes on attempts that must lose.
  */
 import { createHash } from 'node:crypto';
+import { TUNING_DEFAULTS } from '../config.ts';
 import type { Clock, IdGenerator } from '../deps.ts';
 import {
   ConcurrentChangeError,
@@ -60,7 +61,7 @@ export interface DsOptions {
   readonly readMaxRecords: number;
 }
 
-export const DS_DEFAULTS: DsOptions = { longPollMs: 15_000, readMaxBytes: 1024 * 1024, readMaxRecords: 1_000 };
+export const DS_DEFAULTS: DsOptions = { longPollMs: TUNING_DEFAULTS.dsLongPollMs, readMaxBytes: 1024 * 1024, readMaxRecords: 1_000 };
 
 /** DynamoDB's TTL never removes a stream's state: expiry is the service's to carry out. */
 const NEVER_SECONDS = 4_102_444_800; // 2100-01-01
