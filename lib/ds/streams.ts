@@ -29,7 +29,7 @@ import type { ProducerStore } from '../storage/producer-store.ts';
 import { ITEM_KIND } from '../storage/keys/meta-item.ts';
 import { planStreamSweep, type StreamSweepPlan } from './sweep-plan.ts';
 import { CHUNK_BYTES, recordsOfBody } from './body.ts';
-import { DsRequestError, isJson, mediaType, type ProducerHeaders } from './protocol.ts';
+import { DEFAULT_CONTENT_TYPE, DsRequestError, isJson, mediaType } from './protocol.ts';
 import {
   CLOSE_MARKER_HEADER,
   MORE_HEADER,
@@ -43,7 +43,6 @@ import {
   type AppendDecision,
   type AppendRequest,
   type DsStreamState,
-  type InheritedRange,
 } from './stream-state.ts';
 
 /** Sluice topics that back streams; /v1 may read them but not create, write or delete them. */
@@ -140,7 +139,7 @@ export class DsStreams {
         }
         const now = this.clock.now();
         const fork = req.fork && (await this.forkPoint(req, now));
-        const contentType = req.contentType ?? fork?.source.contentType ?? 'application/octet-stream';
+        const contentType = req.contentType ?? fork?.source.contentType ?? DEFAULT_CONTENT_TYPE;
         // Everything refusable is refused before anything is written (a bad JSON body, too big).
         const values = [...(fork?.prefix ? [fork.prefix] : []), ...(req.body.byteLength > 0 ? recordsOfBody(req.body, isJson(contentType), true) : [])];
         // The source counts the fork before the fork exists: a crash in between leaks a count
@@ -595,7 +594,7 @@ function isMarker(rec: LogRecord): boolean {
 }
 
 function sameConfig(state: DsStreamState, req: CreateRequest): boolean {
-  const type = req.contentType ?? (req.fork ? state.contentType : 'application/octet-stream');
+  const type = req.contentType ?? (req.fork ? state.contentType : DEFAULT_CONTENT_TYPE);
   if (mediaType(type) !== mediaType(state.contentType)) return false;
   if (req.closed !== (state.closed !== undefined)) return false;
   if (!req.fork) {
@@ -611,4 +610,3 @@ function sameConfig(state: DsStreamState, req: CreateRequest): boolean {
   return true;
 }
 
-export type { InheritedRange, ProducerHeaders };
